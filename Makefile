@@ -1,0 +1,61 @@
+# The one list of commands. `make run` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.13, the Lambda runtime: plain python3.13 where it runs, else the pyenv install.
+PYTHON313 := $(shell if python3.13 -c '' >/dev/null 2>&1; then echo python3.13; \
+	elif PYENV_VERSION=3.13.0 python3.13 -c '' >/dev/null 2>&1; then echo 'env PYENV_VERSION=3.13.0 python3.13'; \
+	elif command -v pyenv >/dev/null 2>&1 && pyenv prefix 3.13 >/dev/null 2>&1; then echo "$$(pyenv prefix 3.13)/bin/python3.13"; fi)
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+# sam build looks for python3.13 on PATH: the virtualenv has one.
+SAM := PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam
+
+.PHONY: help venv run serve test unit lint fmt build validate bench clean
+
+help:
+	@echo "make run       run one business start-up case end to end on the local runtime"
+	@echo "make test      run the whole test suite (unit, integration, pipeline) and the lint checks"
+	@echo "make lint      ruff, mypy, sam validate --lint, cfn-lint and the state-machine checks"
+	@echo "make build     sam build"
+	@echo "make bench     print local pipeline throughput, handler import time, transitions per case"
+
+$(BIN)/.installed: requirements.lock pyproject.toml
+	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found: install python3.13 (or pyenv install 3.13.0)" >&2; exit 1; }
+	$(PYTHON313) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==26.3
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+venv: $(BIN)/.installed
+
+run: venv
+	$(PY) -m infra.local.run
+
+test: venv lint
+	$(BIN)/pytest
+
+unit: venv
+	$(BIN)/pytest tests/unit
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/common/zerovisit functions infra tests
+	$(PY) -m infra.tools.check_templates
+	$(SAM) validate --lint --template template.yaml
+
+fmt: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+build: venv
+	$(SAM) build --template template.yaml
+
+bench: venv
+	$(PY) -m infra.bench.pipeline
+
+clean:
+	rm -rf $(VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,16 @@
+"""Acceptance: case number, statutory clock, review plan."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from zerovisit.observability import cold_start, logger
+from zerovisit.services import acceptance
+from zerovisit.steps import StepInput
+
+cold_start()
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return acceptance.accept(StepInput.model_validate(event).case_id)

@@ -1,0 +1,24 @@
+"""Intake: an ApplicationSubmitted event from the service network opens a case."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from zerovisit.errors import InvalidInput
+from zerovisit.observability import cold_start, logger
+from zerovisit.services import intake
+
+cold_start()
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    detail = event.get("detail")
+    try:
+        result = intake.take_in(detail)
+    except InvalidInput as e:
+        # Rejected for good: an ApplicationRejected event has told the network; retrying cannot help.
+        logger.warning("application rejected", extra={"problems": e.problems})
+        return {"status": "rejected", "problems": e.problems}
+    logger.info("application taken in", extra=result.model_dump())
+    return {"status": "accepted" if result.created else "duplicate", "case_id": result.case_id}

@@ -1,0 +1,21 @@
+"""Pre-review: checks materials; or records the correction task and waits for the applicant."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from zerovisit.observability import cold_start, logger
+from zerovisit.services import prereview
+from zerovisit.steps import PreReviewInput
+
+cold_start()
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = PreReviewInput.model_validate(event)
+    if request.action == "check":
+        return prereview.check_materials(request.case_id)
+    if request.task_token is None:
+        raise ValueError("await_correction needs the task token")
+    return prereview.await_correction(request.case_id, request.source, request.task_token)

@@ -1,0 +1,17 @@
+"""Review dispatch: one department's review task, waiting on its decision callback."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from zerovisit.observability import cold_start, logger
+from zerovisit.services import review
+from zerovisit.steps import ReviewDispatchInput
+
+cold_start()
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = ReviewDispatchInput.model_validate(event)
+    return review.dispatch(request.case_id, request.stage, request.department, request.task_token)

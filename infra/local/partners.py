@@ -1,0 +1,124 @@
+"""Simulated partners: departments, the payment platform, EMS and the applicant.
+
+They learn of their tasks the way a partner integration does, from the partner task
+queue fed by the case bus, and answer through the HTTP API's callback routes, as a
+real partner would. Each answer waits its partner's latency on the domain clock
+first, so a case's timeline reads like a real one.
+"""
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import boto3
+
+from infra.local.runtime import REGION, HttpResponse, LocalRuntime
+from zerovisit.clock import clock
+
+Answer = dict[str, Any]
+
+
+def approve(event: dict[str, Any]) -> Answer:
+    return {"decision": "approve", "comments": "符合要求"}
+
+
+def pay_in_full(event: dict[str, Any]) -> Answer:
+    return {
+        "order_id": event["order_id"],
+        "status": "paid",
+        "amount_fen": event["amount_fen"],
+        "transaction_id": f"TXN-{event['order_id'].replace('.', '-')}",
+    }
+
+
+@dataclass
+class Script:
+    """How each partner answers. The defaults approve, pay and deliver."""
+
+    decide: Callable[[dict[str, Any]], Answer] = approve
+    correct: Callable[[dict[str, Any]], list[dict[str, str]]] = lambda event: []
+    pay: Callable[[dict[str, Any]], Answer] = pay_in_full
+    tracking: Callable[[dict[str, Any]], list[str]] = lambda event: ["picked_up", "in_transit", "signed_for"]
+    latency: dict[str, timedelta] = field(
+        default_factory=lambda: {
+            "ReviewRequested": timedelta(hours=5),
+            "CorrectionRequested": timedelta(hours=20),
+            "PaymentRequested": timedelta(hours=1),
+            "ShipmentDispatched": timedelta(hours=8),
+        }
+    )
+
+
+@dataclass
+class Exchange:
+    """One task a partner saw and the answer it gave, for progress display and tests."""
+
+    detail_type: str
+    detail: dict[str, Any]
+    responses: list[HttpResponse]
+
+
+class PartnerSimulator:
+    def __init__(self, runtime: LocalRuntime, script: Script | None = None) -> None:
+        self.runtime = runtime
+        self.script = script or Script()
+        self.sqs = boto3.client("sqs", region_name=REGION)
+        self.queue_url = runtime.outputs["PartnerTaskQueueUrl"]
+        self.exchanges: list[Exchange] = []
+
+    def answer_pending(self) -> list[Exchange]:
+        """Answer every task now waiting in the partner queue; returns what was answered."""
+        answered: list[Exchange] = []
+        while True:
+            messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                return answered
+            for message in messages:
+                event = json.loads(message["Body"])
+                answered.append(self._answer(event["detail-type"], event["detail"]))
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def run_until_closed(
+        self, case_id: str, timeout_seconds: float = 60.0, on_exchange: Callable[[Exchange], None] | None = None
+    ) -> str:
+        """Answer tasks until the case's execution ends; returns its status. Bounded in real time."""
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            for exchange in self.answer_pending():
+                if on_exchange is not None:
+                    on_exchange(exchange)
+            status = self.runtime.execution_status(case_id)
+            if status is not None and status != "RUNNING":
+                return status
+            time.sleep(0.01)
+        raise TimeoutError(f"case {case_id} still running after {timeout_seconds}s of real time")
+
+    def _answer(self, detail_type: str, detail: dict[str, Any]) -> Exchange:
+        clock.advance(self.script.latency.get(detail_type, timedelta()))
+        responses: list[HttpResponse] = []
+        if detail_type == "ReviewRequested":
+            responses.append(
+                self._post(
+                    f"/reviews/{detail['task_id']}/decision", self.script.decide(detail), detail["partner_id"]
+                )
+            )
+        elif detail_type == "CorrectionRequested":
+            materials = self.script.correct(detail)
+            responses.append(
+                self._post(f"/applications/{detail['case_id']}/corrections", {"materials": materials}, "applicant")
+            )
+        elif detail_type == "PaymentRequested":
+            responses.append(self._post("/callbacks/payment", self.script.pay(detail), "payment-platform"))
+        elif detail_type == "ShipmentDispatched":
+            for status in self.script.tracking(detail):
+                body = {"order_id": detail["order_id"], "waybill": detail["waybill"], "status": status}
+                responses.append(self._post("/callbacks/ems", body, "ems"))
+        exchange = Exchange(detail_type, detail, responses)
+        self.exchanges.append(exchange)
+        return exchange
+
+    def _post(self, path: str, body: Any, partner: str) -> HttpResponse:
+        return self.runtime.http("POST", path, body, {"X-ZV-Partner": partner})

@@ -1,0 +1,450 @@
+"""ZeroVisit's own template, run locally on moto in one process, with no Docker.
+
+The runtime translates template.yaml with aws-sam-translator, creates the stack
+with moto's CloudFormation, runs the real ASL with moto's interpreter, and runs
+each function's real handler in-process. moto 5.2.5 leaves four things to it,
+each a patch listed in ``MOTO_SEAMS`` and guarded by tests/integration/test_moto_seams.py:
+
+- Lambda invocation (``LambdaFunction.invoke``): the real handler, not Docker;
+- EventBridge rules with Lambda or Step Functions targets, which moto does not deliver;
+- KMS keys from CloudFormation, which moto creates symmetric whatever KeySpec says;
+- the retrier's wait between attempts, which advances the domain clock instead of sleeping.
+
+HttpApi routes are served by ``http()``, since moto does not create ApiGatewayV2 resources.
+"""
+
+import importlib.util
+import io
+import json
+import logging
+import os
+import re
+import sys
+import time
+import traceback
+import warnings
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from uuid import uuid4
+
+import boto3
+from moto import mock_aws
+from moto.awslambda.models import LambdaFunction
+from moto.cloudformation.models import cloudformation_backends
+from moto.cloudformation.parsing import clean_json
+from moto.core.models import DEFAULT_ACCOUNT_ID as ACCOUNT
+from moto.events.models import Rule
+from moto.kms.models import Key, kms_backends
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
+from samtranslator.translator.transform import transform
+
+from infra.local.context import FakeLambdaContext
+from infra.local.template import ROOT, FunctionSpec, Route, deployable, functions, http_routes, load_template
+from zerovisit.adapters import aws
+from zerovisit.catalog_files import read_catalog
+from zerovisit.clock import clock
+from zerovisit.storage.catalog import put_matters
+from zerovisit.storage.tables import bind_tables
+
+REGION = "us-east-1"
+STACK_NAME = "zerovisit-local"
+CODE_BUCKET = "zerovisit-local-code"
+CATALOG_DIR = ROOT / "infra" / "catalog"
+TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+# The moto internals this runtime replaces; a moto upgrade that moves one fails the seam test.
+MOTO_SEAMS = {
+    "lambda invoke": (LambdaFunction, "invoke"),
+    "eventbridge delivery": (Rule, "send_to_targets"),
+    "kms key from cloudformation": (Key, "create_from_cloudformation_json"),
+    "retry wait": (retrier_decl, "time"),
+}
+# Read, not replaced: the stack's resources, to fill the state machine's substitutions.
+MOTO_READS = {
+    "cloudformation stacks": (cloudformation_backends, "__getitem__"),
+    "cloudformation intrinsics": (clean_json, "__call__"),
+}
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+class _ClockTime:
+    """Stands in for the ``time`` module in moto's retrier: waits advance the domain clock."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        clock.advance(timedelta(seconds=seconds))
+
+
+class LocalRuntime:
+    def __init__(self, template_path: Any = None) -> None:
+        self.template = load_template(template_path) if template_path else load_template()
+        self.functions: dict[str, FunctionSpec] = functions(self.template)
+        self.routes: list[Route] = http_routes(self.template)
+        self.resources: dict[str, str] = {}
+        self.outputs: dict[str, str] = {}
+        self.invocations: list[tuple[str, str]] = []
+        self._handlers: dict[str, Handler] = {}
+        self._physical_to_logical: dict[str, str] = {}
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._saved: list[tuple[Any, str, Any]] = []
+        self._saved_env: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> "LocalRuntime":
+        for name, value in {
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }.items():
+            self._set_env(name, value)
+        self._mock.start()
+        self._patch_moto()
+        aws.reset_clients()
+        self._create_stack()
+        self._apply_function_environment()
+        self._load_handlers()
+        self.load_catalog()
+        return self
+
+    def load_catalog(self, directory: Path = CATALOG_DIR) -> int:
+        """Load the reviewed catalog files into the catalog table, as an operator would."""
+        matters = read_catalog(directory.glob("*.yaml"))
+        put_matters(matters)
+        return len(matters)
+
+    def stop(self) -> None:
+        for owner, name, original in reversed(self._saved):
+            setattr(owner, name, original)
+        self._saved.clear()
+        self._mock.stop()
+        aws.reset_clients()
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env.clear()
+
+    def __enter__(self) -> "LocalRuntime":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _set_env(self, name: str, value: str) -> None:
+        self._saved_env.setdefault(name, os.environ.get(name))  # type: ignore[arg-type]
+        os.environ[name] = value
+
+    # ------------------------------------------------------------------ moto seams
+    def _patch(self, owner: Any, name: str, replacement: Any) -> None:
+        self._saved.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, replacement)
+
+    def _patch_moto(self) -> None:
+        runtime = self
+
+        def invoke(function: LambdaFunction, body: Any, request_headers: Any, response_headers: Any) -> Any:
+            event = json.loads(body) if body else {}
+            payload, error = runtime.invoke(function.function_name, event)
+            if error:
+                response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps(payload)
+
+        original_delivery = Rule.send_to_targets
+
+        def send_to_targets(rule: Rule, event: Any, transform_input: bool = True) -> None:
+            if not rule.event_pattern.matches_event(event):
+                return
+            own = [t for t in rule.targets if t["Arn"].split(":")[2] in ("lambda", "states")]
+            if len(own) < len(rule.targets):
+                others = _copy_rule(rule, [t for t in rule.targets if t not in own])
+                original_delivery(others, event, transform_input)
+            for target in own:
+                runtime._deliver(target, event)
+
+        def key_from_cloudformation(
+            cls: type, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kw: Any
+        ) -> Key:
+            properties = cloudformation_json["Properties"]
+            return kms_backends[account_id][region_name].create_key(
+                policy=json.dumps(properties.get("KeyPolicy")) if properties.get("KeyPolicy") else None,
+                key_usage=properties.get("KeyUsage", "ENCRYPT_DECRYPT"),
+                key_spec=properties.get("KeySpec", "SYMMETRIC_DEFAULT"),
+                description=properties.get("Description", ""),
+                tags=properties.get("Tags", []),
+            )
+
+        self._patch(LambdaFunction, "invoke", invoke)
+        self._patch(Rule, "send_to_targets", send_to_targets)
+        self._patch(Key, "create_from_cloudformation_json", classmethod(key_from_cloudformation))
+        self._patch(retrier_decl, "time", _ClockTime())
+
+    # ------------------------------------------------------------------ stack
+    def _create_stack(self) -> None:
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket=CODE_BUCKET)
+        placeholder = _empty_zip()
+        for name, resource in self.template["Resources"].items():
+            if resource["Type"] in ("AWS::Serverless::Function", "AWS::Serverless::LayerVersion"):
+                s3.put_object(Bucket=CODE_BUCKET, Key=f"{name}.zip", Body=placeholder)
+        sam = deployable(self.template, CODE_BUCKET)
+        cfn_template = transform(sam, {}, ManagedPolicyLoader(boto3.client("iam", region_name=REGION)))
+        cfn = boto3.client("cloudformation", region_name=REGION)
+        moto_log = logging.getLogger("moto")
+        level = moto_log.level
+        moto_log.setLevel(logging.ERROR)
+        with warnings.catch_warnings():
+            # Alarms, queue policies and the HttpApi are not built by moto; the runtime serves the API.
+            warnings.filterwarnings("ignore", message="Tried to parse", category=UserWarning)
+            cfn.create_stack(
+                StackName=STACK_NAME, TemplateBody=json.dumps(cfn_template), Capabilities=["CAPABILITY_IAM"]
+            )
+        moto_log.setLevel(level)
+        paginator = cfn.get_paginator("list_stack_resources")
+        for page in paginator.paginate(StackName=STACK_NAME):
+            for summary in page["StackResourceSummaries"]:
+                self.resources[summary["LogicalResourceId"]] = summary["PhysicalResourceId"]
+        stack = cfn.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
+        self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        for logical in self.functions:
+            self._physical_to_logical[self.resources[logical]] = logical
+        self._create_executable_state_machines(cfn_template)
+
+    def _create_executable_state_machines(self, cfn_template: dict[str, Any]) -> None:
+        """moto's CloudFormation puts state machines where its interpreter does not look, and ignores
+        DefinitionSubstitutions: create each one again, substitutions filled, under the same ARN."""
+        stack = next(s for s in cloudformation_backends[ACCOUNT][REGION].stacks.values() if s.name == STACK_NAME)
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        for logical, resource in cfn_template["Resources"].items():
+            if resource["Type"] != "AWS::StepFunctions::StateMachine":
+                continue
+            properties = clean_json(resource["Properties"], stack.resource_map)
+            definition = properties["DefinitionString"]
+            for name, value in properties.get("DefinitionSubstitutions", {}).items():
+                definition = definition.replace("${" + name + "}", str(value))
+            arn = self.resources[logical]
+            sfn.create_state_machine(
+                name=arn.split(":")[-1], definition=definition, roleArn=properties["RoleArn"], type="STANDARD"
+            )
+
+    def _apply_function_environment(self) -> None:
+        """Handlers share one process and one os.environ: every function's variables, which must agree."""
+        client = boto3.client("lambda", region_name=REGION)
+        merged: dict[str, str] = {}
+        for logical in self.functions:
+            config = client.get_function_configuration(FunctionName=self.resources[logical])
+            for name, value in config.get("Environment", {}).get("Variables", {}).items():
+                if merged.get(name, value) != value:
+                    raise RuntimeError(f"functions disagree on {name}; keep it in the template's Globals")
+                merged[name] = value
+        for name, value in merged.items():
+            self._set_env(name, value)
+
+    def _load_handlers(self) -> None:
+        from zerovisit.config import settings
+
+        settings.cache_clear()
+        for logical, spec in self.functions.items():
+            module_file, attribute = spec.handler.rsplit(".", 1)
+            module = _load_module(f"zerovisit_function_{spec.code_dir.name}", spec.code_dir / f"{module_file}.py")
+            self._handlers[logical] = getattr(module, attribute)
+        bind_tables(settings())
+
+    # ------------------------------------------------------------------ invocation
+    def invoke(self, function_name: str, event: Any) -> tuple[Any, bool]:
+        """Run the function's handler as Lambda would: an uncaught exception becomes an error payload
+        whose errorType is the exception's class name, so Retry/Catch match on it."""
+        logical = self._physical_to_logical.get(function_name.split(":")[-1], function_name)
+        handler = self._handlers[logical]
+        self.invocations.append((logical, clock.now().isoformat()))
+        try:
+            return handler(event, FakeLambdaContext(function_name=logical)), False
+        except Exception as e:  # noqa: BLE001 - the Lambda service boundary: every error becomes a payload
+            return {
+                "errorType": type(e).__name__,
+                "errorMessage": str(e),
+                "stackTrace": traceback.format_exception(e)[-3:],
+            }, True
+
+    def _deliver(self, target: dict[str, Any], event: dict[str, Any]) -> None:
+        """EventBridge to a Lambda or Step Functions target, with the rule's retries and dead-letter queue."""
+        arn = target["Arn"]
+        if arn.split(":")[2] == "states":
+            boto3.client("stepfunctions", region_name=REGION).start_execution(
+                stateMachineArn=arn, input=json.dumps(event)
+            )
+            return
+        attempts = 1 + int(target.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185))
+        for _ in range(attempts):
+            payload, failed = self.invoke(arn.split(":")[6], event)
+            if not failed:
+                return
+        dead_letter = target.get("DeadLetterConfig", {}).get("Arn")
+        if dead_letter:
+            sqs = boto3.client("sqs", region_name=REGION)
+            url = sqs.get_queue_url(QueueName=dead_letter.split(":")[-1])["QueueUrl"]
+            sqs.send_message(
+                QueueUrl=url,
+                MessageBody=json.dumps(event),
+                MessageAttributes={
+                    "ERROR_CODE": {"DataType": "String", "StringValue": str(payload.get("errorType"))},
+                    "RULE_TARGET": {"DataType": "String", "StringValue": arn},
+                },
+            )
+
+    # ------------------------------------------------------------------ what a user of the stack does
+    def put_event(self, source: str, detail_type: str, detail: dict[str, Any]) -> None:
+        boto3.client("events", region_name=REGION).put_events(
+            Entries=[
+                {
+                    "Source": source,
+                    "DetailType": detail_type,
+                    "Detail": json.dumps(detail, ensure_ascii=False),
+                    "EventBusName": self.outputs["CaseEventBusName"],
+                }
+            ]
+        )
+
+    def http(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> HttpResponse:
+        """One request to the HttpApi, as API Gateway would pass it to the route's function."""
+        route, parameters = self._route(method.upper(), path)
+        if route is None:
+            return HttpResponse(404, {"message": "Not Found"}, {})
+        raw_body = body if isinstance(body, str) or body is None else json.dumps(body, ensure_ascii=False)
+        event = _http_event(method.upper(), path, route, parameters, raw_body, headers or {})
+        payload, failed = self.invoke(route.function, event)
+        if failed:
+            return HttpResponse(500, {"message": "Internal Server Error"}, {})
+        response_body = payload.get("body")
+        try:
+            parsed = json.loads(response_body) if response_body else None
+        except ValueError:
+            parsed = response_body
+        return HttpResponse(int(payload.get("statusCode", 200)), parsed, payload.get("headers") or {})
+
+    def _route(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
+        for route in self.routes:
+            pattern = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", route.path) + "$"
+            match = re.match(pattern, path)
+            if match and route.method == method:
+                return route, match.groupdict()
+        return None, {}
+
+    # ------------------------------------------------------------------ observing
+    @property
+    def state_machine_arn(self) -> str:
+        return self.outputs["CaseStateMachineArn"]
+
+    def execution_arn(self, case_id: str) -> str:
+        return f"{self.state_machine_arn.replace(':stateMachine:', ':execution:')}:{case_id}"
+
+    def execution_status(self, case_id: str) -> str | None:
+        client = boto3.client("stepfunctions", region_name=REGION)
+        try:
+            return str(client.describe_execution(executionArn=self.execution_arn(case_id))["status"])
+        except client.exceptions.ExecutionDoesNotExist:
+            return None
+
+    def history(self, case_id: str) -> list[dict[str, Any]]:
+        client = boto3.client("stepfunctions", region_name=REGION)
+        events: list[dict[str, Any]] = []
+        for page in client.get_paginator("get_execution_history").paginate(executionArn=self.execution_arn(case_id)):
+            events.extend(page["events"])
+        return events
+
+    def queue_url(self, logical_id: str) -> str:
+        return self.resources[logical_id]
+
+
+def _copy_rule(rule: Rule, targets: list[dict[str, Any]]) -> Rule:
+    clone = Rule.__new__(Rule)
+    clone.__dict__.update(rule.__dict__)
+    clone.targets = targets
+    return clone
+
+
+def _empty_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README", "code runs in-process from the working tree")
+    return buffer.getvalue()
+
+
+def _load_module(name: str, path: Any) -> ModuleType:
+    """Each function's app.py under its own module name: a plain ``import app`` would give every
+    function the first one's code."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _http_event(
+    method: str, path: str, route: Route, parameters: dict[str, str], body: str | None, headers: dict[str, str]
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    lower = {k.lower(): v for k, v in headers.items()}
+    lower.setdefault("content-type", "application/json")
+    return {
+        "version": "2.0",
+        "routeKey": f"{method} {route.path}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": lower,
+        "pathParameters": parameters or None,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": "localhost",
+            "domainPrefix": "localhost",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                     "userAgent": "zerovisit-local"},
+            "requestId": str(uuid4()),
+            "routeKey": f"{method} {route.path}",
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+@contextmanager
+def running() -> Iterator[LocalRuntime]:
+    runtime = LocalRuntime().start()
+    try:
+        yield runtime
+    finally:
+        runtime.stop()
+
+
+__all__ = ["ROOT", "HttpResponse", "LocalRuntime", "running"]

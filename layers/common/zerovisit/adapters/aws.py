@@ -1,0 +1,90 @@
+"""The AWS services the steps talk to besides DynamoDB: EventBridge, Step Functions, KMS.
+
+One client per service per execution environment, created on first use.
+"""
+
+import json
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from zerovisit.clock import clock
+from zerovisit.config import settings
+from zerovisit.errors import DependencyUnavailable, TaskClosed
+
+EVENT_SOURCE = "zerovisit.cases"
+
+
+@cache
+def _client(service: str) -> Any:
+    return boto3.client(service)  # type: ignore[call-overload]
+
+
+def reset_clients() -> None:
+    """Forget cached clients (the local runtime and tests start new mocked sessions)."""
+    _client.cache_clear()
+
+
+def publish(detail_type: str, detail: dict[str, Any]) -> None:
+    """Put one outbound event on the case bus."""
+    entry = {
+        "Source": EVENT_SOURCE,
+        "DetailType": detail_type,
+        "Detail": json.dumps({**detail, "occurred_at": clock.now().isoformat()}, ensure_ascii=False),
+        "EventBusName": settings().event_bus_name,
+    }
+    try:
+        response = _client("events").put_events(Entries=[entry])
+    except (BotoCoreError, ClientError) as e:
+        raise DependencyUnavailable(f"could not publish {detail_type}") from e
+    if response.get("FailedEntryCount"):
+        raise DependencyUnavailable(f"could not publish {detail_type}")
+
+
+def start_case_execution(case_id: str) -> str:
+    """Start the case's execution, named after the case: a second start cannot make a second case."""
+    arn = settings().state_machine_arn
+    if not arn:
+        raise DependencyUnavailable("STATE_MACHINE_ARN is not configured for this function")
+    sfn = _client("stepfunctions")
+    try:
+        response = sfn.start_execution(stateMachineArn=arn, name=case_id, input=json.dumps({"case_id": case_id}))
+    except sfn.exceptions.ExecutionAlreadyExists:
+        return f"{arn.replace(':stateMachine:', ':execution:')}:{case_id}"
+    except (BotoCoreError, ClientError) as e:
+        raise DependencyUnavailable("could not start the case execution") from e
+    return str(response["executionArn"])
+
+
+def resume_task(token: str, output: dict[str, Any]) -> None:
+    sfn = _client("stepfunctions")
+    try:
+        sfn.send_task_success(taskToken=token, output=json.dumps(output, ensure_ascii=False))
+    except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist) as e:
+        raise TaskClosed("the task no longer waits for an answer") from e
+    except (BotoCoreError, ClientError) as e:
+        raise DependencyUnavailable("could not resume the case execution") from e
+
+
+def fail_task(token: str, error: str, cause: str) -> None:
+    sfn = _client("stepfunctions")
+    try:
+        sfn.send_task_failure(taskToken=token, error=error, cause=cause)
+    except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist) as e:
+        raise TaskClosed("the task no longer waits for an answer") from e
+    except (BotoCoreError, ClientError) as e:
+        raise DependencyUnavailable("could not resume the case execution") from e
+
+
+def sign(message: bytes) -> tuple[str, bytes]:
+    """Sign with the certificate key (ECDSA P-256 over SHA-256). Returns (key id, signature)."""
+    key_id = settings().certificate_key_id
+    try:
+        response = _client("kms").sign(
+            KeyId=key_id, Message=message, MessageType="RAW", SigningAlgorithm="ECDSA_SHA_256"
+        )
+    except (BotoCoreError, ClientError) as e:
+        raise DependencyUnavailable("certificate signing key unavailable") from e
+    return str(response["KeyId"]), bytes(response["Signature"])

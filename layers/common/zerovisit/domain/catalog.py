@@ -1,0 +1,92 @@
+"""The matter catalog (事项清单): what a matter needs, who reviews it, and its limits."""
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, ValidationError, model_validator
+
+from zerovisit.domain.model import Frozen, ShortText
+from zerovisit.errors import InvalidInput
+
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{1,39}$")]
+
+
+class TimeoutPolicy(StrEnum):
+    ESCALATE = "escalate"
+    DEEM_APPROVED = "deem_approved"
+
+
+class DepartmentReview(Frozen):
+    code: Code
+    name: ShortText
+    partner_id: ShortText
+    limit_working_days: int = Field(ge=1, le=60)
+    timeout_policy: TimeoutPolicy = TimeoutPolicy.ESCALATE
+
+
+class Stage(Frozen):
+    name: ShortText
+    departments: list[DepartmentReview] = Field(min_length=1)
+
+
+class RequiredMaterial(Frozen):
+    code: Code
+    name: ShortText
+    satisfied_by_certificate: Code | None = None
+
+
+class CertificateSpec(Frozen):
+    kind: Code
+    name: ShortText
+    type_code: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{18}\d{3}$")]
+    issuer_code: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{18}$")]
+    issuer_name: ShortText
+    paper_original: bool
+
+
+class Matter(Frozen):
+    code: Code
+    name: ShortText
+    type: ShortText
+    legal_basis: list[ShortText] = Field(min_length=1)
+    promised_working_days: int = Field(ge=1, le=60)
+    statutory_working_days: int = Field(ge=1, le=90)
+    correction_limit_working_days: int = Field(ge=1, le=30)
+    fee_fen: int = Field(ge=0)
+    materials: list[RequiredMaterial] = Field(default_factory=list)
+    stages: list[Stage] = Field(min_length=1)
+    certificate: CertificateSpec
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Matter":
+        problems = []
+        if self.promised_working_days > self.statutory_working_days:
+            problems.append("promised_working_days exceeds statutory_working_days")
+        codes = [m.code for m in self.materials]
+        if len(codes) != len(set(codes)):
+            problems.append("material codes repeat")
+        for number, stage in enumerate(self.stages, start=1):
+            departments = [d.code for d in stage.departments]
+            if len(departments) != len(set(departments)):
+                problems.append(f"stages.{number}: a department appears twice in one stage")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def material(self, code: str) -> RequiredMaterial | None:
+        return next((m for m in self.materials if m.code == code), None)
+
+
+def parse_matter(data: object, source: str = "matter") -> Matter:
+    """Validate one catalog entry; every problem is named at once."""
+    try:
+        return Matter.model_validate(data)
+    except ValidationError as e:
+        raise InvalidInput([f"{source}: {describe(err)}" for err in e.errors()]) from e
+
+
+def describe(error: object) -> str:
+    """One pydantic error as 'field.path: message' without echoing the input value."""
+    assert isinstance(error, dict)
+    location = ".".join(str(part) for part in error.get("loc", ())) or "(root)"
+    return f"{location}: {error.get('msg', 'invalid')}"

@@ -1,0 +1,165 @@
+"""The case and what belongs to it: pure data, no I/O."""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{5,63}$")]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Applicant(Frozen):
+    kind: Literal["person", "enterprise"]
+    name: ShortText
+    id_number: str | None = None
+    credit_code: str | None = None
+    phone: str | None = None
+
+
+class Agent(Frozen):
+    """A 代办员 filing on the applicant's behalf, with the applicant's authorisation."""
+
+    name: ShortText
+    id_number: str
+    phone: str | None = None
+    authorisation_ref: ShortText
+
+
+class SubmittedMaterial(Frozen):
+    code: ShortText
+    document_ref: ShortText
+
+
+class DeliveryAddress(Frozen):
+    recipient: ShortText
+    phone: str
+    address: Annotated[str, StringConstraints(min_length=4, max_length=300)]
+
+
+class Application(Frozen):
+    application_id: Identifier
+    matter_code: ShortText
+    region_code: Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+    applicant: Applicant
+    agent: Agent | None = None
+    materials: list[SubmittedMaterial] = Field(default_factory=list)
+    delivery: DeliveryAddress | None = None
+    submitted_at: datetime
+
+
+class CaseStatus(StrEnum):
+    SUBMITTED = "submitted"
+    AWAITING_CORRECTION = "awaiting_correction"
+    ACCEPTED = "accepted"
+    IN_REVIEW = "in_review"
+    AWAITING_PAYMENT = "awaiting_payment"
+    ISSUING = "issuing"
+    AWAITING_DELIVERY = "awaiting_delivery"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    NOT_ACCEPTED = "not_accepted"
+    WITHDRAWN = "withdrawn"
+    FAILED = "failed"
+
+
+CLOSED_STATUSES = frozenset(
+    {CaseStatus.COMPLETED, CaseStatus.REJECTED, CaseStatus.NOT_ACCEPTED, CaseStatus.WITHDRAWN, CaseStatus.FAILED}
+)
+
+
+class Deficiency(Frozen):
+    material: str
+    problem: str
+
+
+class Failure(Frozen):
+    step: str
+    error: str
+    cause: str
+
+
+class Case(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: str
+    application: Application
+    status: CaseStatus = CaseStatus.SUBMITTED
+    step: str = "intake"
+    correction_round: int = 0
+    outstanding: list[Deficiency] = Field(default_factory=list)
+    reused_certificates: dict[str, str] = Field(default_factory=dict)
+    case_number: str | None = None
+    accepted_at: datetime | None = None
+    accepted_on: date | None = None
+    promised_due: date | None = None
+    statutory_due: date | None = None
+    deadline_provisional: bool = False
+    deadline_basis: str | None = None
+    fee_fen: int = 0
+    delivery_required: bool = False
+    current_stage: int | None = None
+    certificate_id: str | None = None
+    waybill: str | None = None
+    closed_at: datetime | None = None
+    outcome_reason: str | None = None
+    failure: Failure | None = None
+    working_days_used: int | None = None
+    version: int = 0
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_STATUSES
+
+
+class TimelineEntry(Frozen):
+    at: datetime
+    step: str
+    event: str
+    detail: str = ""
+    actor: str = "system"
+
+
+class TaskKind(StrEnum):
+    REVIEW = "review"
+    CORRECTION = "correction"
+    PAYMENT = "payment"
+    DELIVERY = "delivery"
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    ANSWERED = "answered"
+
+
+class Task(BaseModel):
+    """Work waiting on a partner's callback; its token resumes the execution."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task_id: str
+    case_id: str
+    kind: TaskKind
+    partner: str
+    stage: int | None = None
+    status: TaskStatus = TaskStatus.OPEN
+    created_at: datetime
+    due_on: date | None = None
+    token: str
+    details: dict[str, Any] = Field(default_factory=dict)
+    answer: dict[str, Any] | None = None
+    answer_digest: str | None = None
+    answered_at: datetime | None = None
+
+
+def task_case_id(task_id: str) -> str:
+    """Task ids are ``<case_id>.<suffix>``; a case id holds no dot."""
+    case_id, _, suffix = task_id.partition(".")
+    if not case_id or not suffix:
+        raise ValueError("not a task id")
+    return case_id

@@ -1,0 +1,48 @@
+"""Domain exceptions.
+
+Each class name is an error name of the state machine contract: a handler that
+raises one of these fails its Lambda invocation with ``errorType`` equal to the
+class name, which ``Retry``/``Catch`` ``ErrorEquals`` in
+``statemachines/case_handling.asl.json`` match. Keep them few and stable.
+"""
+
+from collections.abc import Sequence
+
+
+class ZeroVisitError(Exception):
+    """Base of every domain error."""
+
+
+class InvalidInput(ZeroVisitError):
+    """Input broke one or more rules; ``problems`` names every one of them."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))
+
+
+class CaseNotFound(ZeroVisitError):
+    """No case, task or record with that identifier."""
+
+
+class Conflict(ZeroVisitError):
+    """The write lost a race or the record is not in the state the change needs."""
+
+
+class TaskClosed(Conflict):
+    """The task was already answered differently, or no longer waits for an answer."""
+
+
+class DependencyUnavailable(ZeroVisitError):
+    """A storage or partner dependency failed transiently; the state machine retries."""
+
+
+class DeliveryFailed(ZeroVisitError):
+    """EMS reported the parcel refused, damaged or lost."""
+
+
+class ConfigurationError(ZeroVisitError):
+    """The function's environment is missing or malformed; raised at cold start."""
+
+
+STATE_MACHINE_ERRORS = (DependencyUnavailable.__name__, DeliveryFailed.__name__)

@@ -1,0 +1,1 @@
+"""The use cases: each Lambda handler calls exactly one function from here."""

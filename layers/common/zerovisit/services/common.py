@@ -1,0 +1,59 @@
+"""Small helpers every step shares."""
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from zerovisit.clock import CHINA, clock
+from zerovisit.domain.catalog import Matter
+from zerovisit.domain.model import Case, TimelineEntry
+from zerovisit.domain.workdays import add_working_days
+from zerovisit.errors import CaseNotFound
+from zerovisit.storage import catalog
+
+# Step Functions waits this long past a limit before its own timeout fires: the catalog's
+# timeout policy, not the backstop, should normally decide.
+BACKSTOP_GRACE = timedelta(hours=12)
+
+
+def note(step: str, event: str, detail: str = "", actor: str = "system") -> TimelineEntry:
+    return TimelineEntry(at=clock.now(), step=step, event=event, detail=detail, actor=actor)
+
+
+def matter_of(case: Case) -> Matter:
+    matter = catalog.get_matter(case.application.matter_code)
+    if matter is None:
+        raise CaseNotFound(f"matter {case.application.matter_code} is no longer in the catalog")
+    return matter
+
+
+def end_of_day(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=CHINA)
+
+
+def seconds_until_end_of(day: date) -> int:
+    """Seconds from now to the end of ``day`` (China time) plus the backstop grace; at least 60."""
+    remaining = end_of_day(day) + BACKSTOP_GRACE - clock.now()
+    return max(60, int(remaining.total_seconds()))
+
+
+def due_after(working_days: int) -> date:
+    return add_working_days(clock.today(), working_days).due
+
+
+def stage_plan(matter: Matter, index: int) -> dict[str, Any]:
+    """What the state machine's review Map needs for one stage."""
+    stage = matter.stages[index]
+    departments = []
+    for department in stage.departments:
+        due = due_after(department.limit_working_days)
+        departments.append(
+            {
+                "code": department.code,
+                "name": department.name,
+                "partner_id": department.partner_id,
+                "limit_working_days": department.limit_working_days,
+                "due_on": due.isoformat(),
+                "timeout_seconds": seconds_until_end_of(due),
+            }
+        )
+    return {"index": index, "name": stage.name, "departments": departments}

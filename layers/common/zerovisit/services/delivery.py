@@ -1,0 +1,111 @@
+"""Delivery (快递送): an EMS shipment tracked until signed for; problems are not ignored."""
+
+from typing import Any, Literal
+
+from zerovisit.adapters import aws
+from zerovisit.clock import clock
+from zerovisit.domain.identity import s10_check_digit
+from zerovisit.domain.model import CaseStatus, Frozen, ShortText, Task, TaskKind, TaskStatus, task_case_id
+from zerovisit.errors import DeliveryFailed, InvalidInput, TaskClosed
+from zerovisit.services.common import due_after, note
+from zerovisit.services.review import answer_digest, resume_again
+from zerovisit.storage import cases
+
+EMS_PARTNER = "ems"
+DELIVERY_LIMIT_WORKING_DAYS = 5
+FINAL_PROBLEMS = frozenset({"refused", "damaged", "lost"})
+
+TrackingStatus = Literal["picked_up", "in_transit", "out_for_delivery", "signed_for", "refused", "damaged", "lost"]
+
+
+class TrackingEvent(Frozen):
+    order_id: ShortText
+    waybill: ShortText
+    status: TrackingStatus
+    note: str = ""
+
+
+def waybill_for(serial: int) -> str:
+    """A UPU S10 EMS number: EA + 8-digit serial + check digit + CN."""
+    digits = f"{serial % 100_000_000:08d}"
+    return f"EA{digits}{s10_check_digit(digits)}CN"
+
+
+def dispatch(case_id: str, token: str) -> dict[str, Any]:
+    """Create the shipment. A retried call (a refused or lost parcel) sends a new one."""
+    case = cases.get_case(case_id)
+    earlier = [t for t in cases.tasks(case_id) if t.kind is TaskKind.DELIVERY]
+    still_open = next((t for t in earlier if t.status is TaskStatus.OPEN), None)
+    if still_open is not None:
+        cases.append_timeline(case_id, [], [still_open.model_copy(update={"token": token})])
+        return {"order_id": still_open.task_id, "waybill": still_open.details["waybill"]}
+    delivery = case.application.delivery
+    if delivery is None:
+        raise InvalidInput(["delivery: the case has no delivery address"])
+    waybill = waybill_for(cases.next_number("EMS", clock.now()))
+    task = Task(
+        task_id=f"{case_id}.EMS{len(earlier) + 1}",
+        case_id=case_id,
+        kind=TaskKind.DELIVERY,
+        partner=EMS_PARTNER,
+        created_at=clock.now(),
+        due_on=due_after(DELIVERY_LIMIT_WORKING_DAYS),
+        token=token,
+        details={"waybill": waybill},
+    )
+    cases.save_case(
+        case.model_copy(update={"status": CaseStatus.AWAITING_DELIVERY, "step": "delivery", "waybill": waybill}),
+        [note("delivery", "shipment dispatched", f"EMS {waybill}")],
+        new_tasks=[task],
+    )
+    aws.publish(
+        "ShipmentDispatched",
+        {
+            "case_id": case_id,
+            "order_id": task.task_id,
+            "waybill": waybill,
+            "certificate_id": case.certificate_id,
+            "recipient": delivery.model_dump(),
+        },
+    )
+    return {"order_id": task.task_id, "waybill": waybill}
+
+
+def track(partner: str, event: TrackingEvent) -> dict[str, Any]:
+    try:
+        case_id = task_case_id(event.order_id)
+    except ValueError as e:
+        raise InvalidInput(["order_id: not a shipment of this system"]) from e
+    task = cases.get_task(case_id, event.order_id)
+    if task.kind is not TaskKind.DELIVERY or task.partner != partner:
+        raise TaskClosed("this shipment is not assigned to the calling partner")
+    if task.details.get("waybill") != event.waybill:
+        raise InvalidInput(["waybill: does not match the shipment"])
+    detail = f"EMS {event.waybill}: {event.status}" + (f" ({event.note})" if event.note else "")
+    final = event.status == "signed_for" or event.status in FINAL_PROBLEMS
+    if not final:
+        if task.status is TaskStatus.ANSWERED:
+            raise TaskClosed("the shipment is already closed")
+        cases.append_timeline(case_id, [note("delivery", "tracking", detail, partner)])
+        return {"order_id": task.task_id, "status": event.status}
+    answer = event.model_dump(mode="json")
+    digest = answer_digest(answer)
+    if task.status is TaskStatus.ANSWERED:
+        if task.answer_digest != digest:
+            raise TaskClosed("the shipment is already closed")
+    else:
+        cases.answer_task(
+            task.model_copy(
+                update={"status": TaskStatus.ANSWERED, "answer": answer, "answer_digest": digest,
+                        "answered_at": clock.now()}
+            ),
+            note("delivery", "signed for" if event.status == "signed_for" else "delivery problem", detail, partner),
+        )
+    if event.status == "signed_for":
+        resume_again(task.token, {"waybill": event.waybill, "status": event.status})
+    else:
+        try:
+            aws.fail_task(task.token, DeliveryFailed.__name__, f"EMS {event.waybill}: {event.status}")
+        except TaskClosed:
+            pass
+    return {"order_id": task.task_id, "status": event.status}

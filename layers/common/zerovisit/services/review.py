@@ -1,0 +1,134 @@
+"""Parallel review: one task per department, decisions by callback, one merged outcome per stage."""
+
+import hashlib
+import json
+from datetime import date
+from typing import Any
+
+from zerovisit.adapters import aws
+from zerovisit.clock import clock
+from zerovisit.domain.model import CaseStatus, Deficiency, Task, TaskKind, TaskStatus
+from zerovisit.domain.review import DepartmentDecision, consolidate
+from zerovisit.errors import TaskClosed
+from zerovisit.services.common import matter_of, note, stage_plan
+from zerovisit.storage import cases
+
+
+def dispatch(case_id: str, stage: int, department: dict[str, Any], token: str) -> dict[str, Any]:
+    """Open (or, on a retried call, refresh) the department's review task for this round."""
+    code = department["code"]
+    prefix = f"{case_id}.R{stage + 1}-{code}-"
+    earlier = [t for t in cases.tasks(case_id) if t.task_id.startswith(prefix)]
+    still_open = next((t for t in earlier if t.status is TaskStatus.OPEN), None)
+    if still_open is not None:
+        cases.append_timeline(case_id, [], [still_open.model_copy(update={"token": token})])
+        return {"task_id": still_open.task_id}
+    task = Task(
+        task_id=f"{prefix}{len(earlier) + 1}",
+        case_id=case_id,
+        kind=TaskKind.REVIEW,
+        partner=department["partner_id"],
+        stage=stage,
+        created_at=clock.now(),
+        due_on=date.fromisoformat(department["due_on"]),
+        token=token,
+        details={"department": code, "department_name": department["name"]},
+    )
+    cases.append_timeline(
+        case_id,
+        [note("review", "review requested", f"stage {stage + 1}: {department['name']}, due {task.due_on}")],
+        [task],
+    )
+    case = cases.get_case(case_id)
+    aws.publish(
+        "ReviewRequested",
+        {
+            "case_id": case_id,
+            "case_number": case.case_number,
+            "matter_code": case.application.matter_code,
+            "task_id": task.task_id,
+            "department": code,
+            "partner_id": task.partner,
+            "stage": stage + 1,
+            "due_on": department["due_on"],
+        },
+    )
+    return {"task_id": task.task_id}
+
+
+def answer_digest(answer: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(answer, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def resume_again(token: str, output: dict[str, Any]) -> None:
+    """A repeated callback re-sends its answer in case the first send did not reach the
+    execution; an execution that already moved on answers TaskClosed, which is expected."""
+    try:
+        aws.resume_task(token, output)
+    except TaskClosed:
+        pass
+
+
+def decide(task_id: str, case_id: str, partner: str, decision: DepartmentDecision) -> dict[str, Any]:
+    """A department's decision. Repeating the same decision returns the first answer; a different
+    decision on an answered task is refused."""
+    task = cases.get_task(case_id, task_id)
+    if task.kind is not TaskKind.REVIEW or task.partner != partner:
+        raise TaskClosed("this task is not assigned to the calling partner")
+    answer = decision.model_dump(mode="json")
+    digest = answer_digest(answer)
+    if task.status is TaskStatus.ANSWERED:
+        if task.answer_digest != digest:
+            raise TaskClosed("the task was already decided")
+        resume_again(task.token, {"task_id": task_id, "decision": decision.decision.value})
+        return {"task_id": task_id, "status": "recorded", "decision": task.answer}
+    answered = task.model_copy(
+        update={"status": TaskStatus.ANSWERED, "answer": answer, "answer_digest": digest, "answered_at": clock.now()}
+    )
+    detail = f"{task.details.get('department_name', task.partner)}: {decision.decision.value}"
+    if decision.comments:
+        detail += f" ({decision.comments})"
+    cases.answer_task(answered, note("review", "decided", detail, task.partner))
+    aws.resume_task(task.token, {"task_id": task_id, "decision": decision.decision.value})
+    aws.publish(
+        "ReviewDecided",
+        {"case_id": case_id, "task_id": task_id, "department": task.details.get("department"),
+         "decision": decision.decision.value},
+    )
+    return {"task_id": task_id, "status": "recorded", "decision": answer}
+
+
+def consolidate_stage(case_id: str, stage: int) -> dict[str, Any]:
+    case = cases.get_case(case_id)
+    matter = matter_of(case)
+    latest: dict[str, Task] = {}
+    for task in sorted(cases.tasks(case_id), key=lambda t: t.created_at):
+        if task.kind is TaskKind.REVIEW and task.stage == stage:
+            latest[str(task.details.get("department"))] = task
+    decisions = {
+        code: DepartmentDecision.model_validate(task.answer) if task.answer is not None else None
+        for code, task in latest.items()
+    }
+    result = consolidate(matter, stage, decisions)
+    update: dict[str, Any] = {}
+    if result.outcome == "rejected":
+        detail = "; ".join(result.reasons)
+        update = {"outcome_reason": detail}
+    elif result.outcome == "correction":
+        detail = "; ".join(result.correction_items)
+        update = {"outstanding": [Deficiency(material="review", problem=i) for i in result.correction_items]}
+    elif result.outcome == "next_stage":
+        detail = f"stage {stage + 1} approved; stage {result.stage_index + 1} follows"
+        update = {"current_stage": result.stage_index}
+    elif result.outcome == "approved":
+        detail = "every stage approved"
+        update = {"step": "payment" if case.fee_fen else "certificate",
+                  "status": CaseStatus.AWAITING_PAYMENT if case.fee_fen else CaseStatus.ISSUING}
+    else:
+        detail = "; ".join(result.reasons)
+    cases.save_case(case.model_copy(update=update), [note("review", f"stage {stage + 1} {result.outcome}", detail)])
+    stage_to_run = result.stage_index if result.outcome in ("next_stage", "correction") else None
+    return {
+        "outcome": result.outcome,
+        "stage": stage_plan(matter, stage_to_run) if stage_to_run is not None else {},
+    }

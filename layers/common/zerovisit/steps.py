@@ -1,0 +1,38 @@
+"""The payloads the state machine sends to each step function (see case_handling.asl.json)."""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class StepInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: str
+
+
+class PreReviewInput(StepInput):
+    action: Literal["check", "await_correction"]
+    source: Literal["pre_review", "review"] = "pre_review"
+    task_token: str | None = None
+
+
+class ReviewDispatchInput(StepInput):
+    stage: int
+    department: dict[str, Any]
+    task_token: str
+
+
+class ConsolidationInput(StepInput):
+    stage: int
+    answers: list[dict[str, Any]]
+
+
+class CallbackStepInput(StepInput):
+    task_token: str
+
+
+class CloseInput(StepInput):
+    outcome: Literal["completed", "rejected", "not_accepted", "withdrawn", "failed"]
+    reason: str
+    error: str | None = None

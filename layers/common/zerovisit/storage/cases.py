@@ -1,0 +1,152 @@
+"""Cases, their timelines and tasks, in one partition per case.
+
+Storage errors become domain errors here: a lost condition is ``Conflict``,
+anything else from DynamoDB is ``DependencyUnavailable`` (the state machine
+retries it).
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import uuid4
+
+from pynamodb.connection import Connection
+from pynamodb.transactions import TransactWrite
+
+from zerovisit.domain.model import Case, Task, TaskStatus, TimelineEntry
+from zerovisit.domain.certificate import Certificate
+from zerovisit.errors import Conflict
+from zerovisit.storage.common import applicant_key, storage_errors
+from zerovisit.storage.tables import CaseTableItem, CertificateItem, certificate_item
+
+CASE_SK = "CASE"
+OPEN_SHARD = "OPEN"
+
+
+def case_pk(case_id: str) -> str:
+    return f"CASE#{case_id}"
+
+
+def _connection() -> Connection:
+    return CaseTableItem._get_connection().connection  # type: ignore[no-any-return]
+
+
+def _case_item(case: Case, version: int) -> CaseTableItem:
+    application = case.application
+    identity = application.applicant.id_number or application.applicant.credit_code or ""
+    item = CaseTableItem(
+        case_pk(case.case_id),
+        CASE_SK,
+        kind="case",
+        body=case.model_copy(update={"version": version}).model_dump_json(),
+        status=case.status.value,
+        version=version,
+        applicant_key=applicant_key(identity),
+        submitted_at=application.submitted_at.isoformat(),
+    )
+    due = case.promised_due
+    if due is not None and not case.is_closed:
+        item.open_shard = OPEN_SHARD
+        item.deadline_at = f"{due.isoformat()}#{case.case_id}"
+    return item
+
+
+def _timeline_item(case_id: str, entry: TimelineEntry) -> CaseTableItem:
+    sort_key = f"TL#{entry.at.isoformat(timespec='microseconds')}#{uuid4().hex[:8]}"
+    return CaseTableItem(case_pk(case_id), sort_key, kind="timeline", body=entry.model_dump_json())
+
+
+def _task_item(task: Task) -> CaseTableItem:
+    return CaseTableItem(
+        case_pk(task.case_id),
+        f"TASK#{task.task_id}",
+        kind="task",
+        body=task.model_dump_json(),
+        status=task.status.value,
+    )
+
+
+def create_case(case: Case, entry: TimelineEntry) -> bool:
+    """Store a new case with its first timeline entry; False if the case already exists."""
+    try:
+        with storage_errors(), TransactWrite(connection=_connection()) as tx:
+            tx.save(_case_item(case, 1), condition=CaseTableItem.pk.does_not_exist())
+            tx.save(_timeline_item(case.case_id, entry))
+    except Conflict:
+        return False
+    return True
+
+
+def get_case(case_id: str) -> Case:
+    with storage_errors():
+        item = CaseTableItem.get(case_pk(case_id), CASE_SK, consistent_read=True)
+    assert item.body is not None
+    return Case.model_validate_json(item.body)
+
+
+def save_case(
+    case: Case,
+    entries: Sequence[TimelineEntry] = (),
+    new_tasks: Sequence[Task] = (),
+    certificate: Certificate | None = None,
+    answered_task: Task | None = None,
+) -> Case:
+    """Write the case if nobody changed it since it was read, with its new timeline entries,
+    new tasks, a task's answer (only if it is still open) and a new certificate, all or nothing. Returns the case with its new version."""
+    version = case.version + 1
+    with storage_errors(), TransactWrite(connection=_connection()) as tx:
+        tx.save(_case_item(case, version), condition=CaseTableItem.version == case.version)
+        for entry in entries:
+            tx.save(_timeline_item(case.case_id, entry))
+        for task in new_tasks:
+            tx.save(_task_item(task))
+        if answered_task is not None:
+            tx.save(_task_item(answered_task), condition=CaseTableItem.status == TaskStatus.OPEN.value)
+        if certificate is not None:
+            tx.save(certificate_item(certificate), condition=CertificateItem.identifier.does_not_exist())
+    return case.model_copy(update={"version": version})
+
+
+def append_timeline(case_id: str, entries: Sequence[TimelineEntry], tasks: Sequence[Task] = ()) -> None:
+    """Timeline entries and tasks that do not change the case item (parallel branches write these)."""
+    with storage_errors(), TransactWrite(connection=_connection()) as tx:
+        for entry in entries:
+            tx.save(_timeline_item(case_id, entry))
+        for task in tasks:
+            tx.save(_task_item(task))
+
+
+def timeline(case_id: str) -> list[TimelineEntry]:
+    with storage_errors():
+        items = CaseTableItem.query(
+            case_pk(case_id), CaseTableItem.sk.startswith("TL#"), consistent_read=True
+        )
+        return [TimelineEntry.model_validate_json(i.body or "") for i in items]
+
+
+def get_task(case_id: str, task_id: str) -> Task:
+    with storage_errors():
+        item = CaseTableItem.get(case_pk(case_id), f"TASK#{task_id}", consistent_read=True)
+    return Task.model_validate_json(item.body or "")
+
+
+def tasks(case_id: str) -> list[Task]:
+    with storage_errors():
+        items = CaseTableItem.query(
+            case_pk(case_id), CaseTableItem.sk.startswith("TASK#"), consistent_read=True
+        )
+        return [Task.model_validate_json(i.body or "") for i in items]
+
+
+def answer_task(task: Task, entry: TimelineEntry) -> None:
+    """Record the answer if the task is still open; Conflict if another answer won the race."""
+    with storage_errors(), TransactWrite(connection=_connection()) as tx:
+        tx.save(_task_item(task), condition=CaseTableItem.status == TaskStatus.OPEN.value)
+        tx.save(_timeline_item(task.case_id, entry))
+
+
+def next_number(counter: str, at: datetime) -> int:
+    """An atomic counter (case numbers, waybill serials)."""
+    item = CaseTableItem(f"COUNTER#{counter}", "COUNTER", kind="counter")
+    with storage_errors():
+        item.update(actions=[CaseTableItem.counter.add(1), CaseTableItem.submitted_at.set(at.isoformat())])
+    return int(item.counter or 0)

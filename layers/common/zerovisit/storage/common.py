@@ -1,0 +1,35 @@
+"""What every repository shares: the applicant index key and storage error translation."""
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError, UpdateError
+
+from zerovisit.errors import CaseNotFound, Conflict, DependencyUnavailable
+
+
+def applicant_key(identity: str) -> str:
+    """Index key for an applicant's cases: a digest, so the index holds no identity number."""
+    return hashlib.sha256(identity.encode()).hexdigest()
+
+
+@contextmanager
+def storage_errors() -> Iterator[None]:
+    try:
+        yield
+    except TransactWriteError as e:
+        reasons = [r.code for r in (e.cancellation_reasons or []) if r is not None]
+        if "ConditionalCheckFailed" in reasons:
+            raise Conflict("the record changed or is not in the expected state") from e
+        raise DependencyUnavailable("case storage write failed") from e
+    except UpdateError as e:
+        if e.cause_response_code == "ConditionalCheckFailedException":
+            raise Conflict("the record changed or is not in the expected state") from e
+        raise DependencyUnavailable("case storage update failed") from e
+    except DoesNotExist as e:
+        raise CaseNotFound("no such record") from e
+    except PynamoDBException as e:
+        raise DependencyUnavailable("case storage unavailable") from e
+
+
