@@ -6,13 +6,11 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
-
-from zerovisit.domain.model import SubmittedMaterial
+from zerovisit.domain.model import SubmittedMaterial, task_case_id
 from zerovisit.domain.review import DepartmentDecision
 from zerovisit.errors import CaseNotFound, Conflict, DependencyUnavailable, InvalidInput
 from zerovisit.observability import cold_start, logger
 from zerovisit.services import delivery, intake, payment, prereview, queries, review
-from zerovisit.domain.model import task_case_id
 
 cold_start()
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -72,7 +70,9 @@ def get_case(case_id: str) -> dict[str, Any]:
 
 
 @app.post("/reviews/<task_id>/decision")
-def decide(task_id: str, decision: Annotated[DepartmentDecision, Body()], partner: PartnerHeader) -> dict[str, Any]:
+def decide(
+    task_id: str, decision: Annotated[DepartmentDecision, Body()], partner: PartnerHeader
+) -> dict[str, Any]:
     try:
         case_id = task_case_id(task_id)
     except ValueError as e:

@@ -3,7 +3,6 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from zerovisit.observability import cold_start, logger
 from zerovisit.services import certificate
 from zerovisit.steps import StepInput

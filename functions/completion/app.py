@@ -3,7 +3,6 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from zerovisit.observability import cold_start, logger
 from zerovisit.services import completion
 from zerovisit.steps import CloseInput
@@ -14,4 +13,4 @@ cold_start()
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = CloseInput.model_validate(event)
-    return completion.close(request.case_id, request.outcome, request.reason, request.error)
+    return completion.close(request.case_id, request.outcome, request.reason or "", request.error)

@@ -1,17 +1,20 @@
-"""Delivery: the EMS shipment, waiting until it is signed for."""
+"""Delivery: the EMS shipment, waiting until it is signed for; and what to do when it is not."""
 
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from zerovisit.observability import cold_start, logger
 from zerovisit.services import delivery
-from zerovisit.steps import CallbackStepInput
+from zerovisit.steps import DeliveryInput
 
 cold_start()
 
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = CallbackStepInput.model_validate(event)
+    request = DeliveryInput.model_validate(event)
+    if request.action == "assess":
+        return delivery.assess_problem(request.case_id)
+    if request.task_token is None:
+        raise ValueError("dispatch needs the task token")
     return delivery.dispatch(request.case_id, request.task_token)

@@ -14,9 +14,9 @@ from datetime import timedelta
 from typing import Any
 
 import boto3
+from zerovisit.clock import clock
 
 from infra.local.runtime import REGION, HttpResponse, LocalRuntime
-from zerovisit.clock import clock
 
 Answer = dict[str, Any]
 
@@ -73,7 +73,9 @@ class PartnerSimulator:
         """Answer every task now waiting in the partner queue; returns what was answered."""
         answered: list[Exchange] = []
         while True:
-            messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
             if not messages:
                 return answered
             for message in messages:
@@ -82,7 +84,10 @@ class PartnerSimulator:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
     def run_until_closed(
-        self, case_id: str, timeout_seconds: float = 60.0, on_exchange: Callable[[Exchange], None] | None = None
+        self,
+        case_id: str,
+        timeout_seconds: float = 60.0,
+        on_exchange: Callable[[Exchange], None] | None = None,
     ) -> str:
         """Answer tasks until the case's execution ends; returns its status. Bounded in real time."""
         deadline = time.monotonic() + timeout_seconds
@@ -108,7 +113,9 @@ class PartnerSimulator:
         elif detail_type == "CorrectionRequested":
             materials = self.script.correct(detail)
             responses.append(
-                self._post(f"/applications/{detail['case_id']}/corrections", {"materials": materials}, "applicant")
+                self._post(
+                    f"/applications/{detail['case_id']}/corrections", {"materials": materials}, "applicant"
+                )
             )
         elif detail_type == "PaymentRequested":
             responses.append(self._post("/callbacks/payment", self.script.pay(detail), "payment-platform"))

@@ -7,10 +7,11 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from infra.local.partners import Exchange, PartnerSimulator
-from infra.local.runtime import ROOT, LocalRuntime
 from zerovisit.clock import CHINA, clock
 from zerovisit.storage import cases
+
+from infra.local.partners import Exchange, PartnerSimulator
+from infra.local.runtime import ROOT, LocalRuntime
 
 SAMPLE = ROOT / "events" / "application_submitted.business_startup.json"
 
@@ -44,9 +45,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     print("Starting the local runtime from template.yaml (moto, no Docker) ...", flush=True)
     with LocalRuntime() as runtime:
-        print(f"  stack up in {time.perf_counter() - started:.1f}s: {len(runtime.resources)} resources", flush=True)
+        print(
+            f"  stack up in {time.perf_counter() - started:.1f}s: {len(runtime.resources)} resources",
+            flush=True,
+        )
         case_id = detail["application_id"]
-        print(f"Submitting {detail['matter_code']} application {case_id} on the service network bus", flush=True)
+        print(
+            f"Submitting {detail['matter_code']} application {case_id} on the service network bus", flush=True
+        )
         runtime.put_event(event["source"], event["detail-type"], detail)
         progress = ProgressPrinter(case_id)
         progress()

@@ -13,6 +13,7 @@ each a patch listed in ``MOTO_SEAMS`` and guarded by tests/integration/test_moto
 HttpApi routes are served by ``http()``, since moto does not create ApiGatewayV2 resources.
 """
 
+import copy
 import importlib.util
 import io
 import json
@@ -20,6 +21,7 @@ import logging
 import os
 import re
 import sys
+import threading
 import time
 import traceback
 import warnings
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 from uuid import uuid4
 
 import boto3
@@ -44,14 +46,14 @@ from moto.kms.models import Key, kms_backends
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
 from samtranslator.translator.transform import transform
-
-from infra.local.context import FakeLambdaContext
-from infra.local.template import ROOT, FunctionSpec, Route, deployable, functions, http_routes, load_template
 from zerovisit.adapters import aws
 from zerovisit.catalog_files import read_catalog
 from zerovisit.clock import clock
 from zerovisit.storage.catalog import put_matters
 from zerovisit.storage.tables import bind_tables
+
+from infra.local.context import FakeLambdaContext
+from infra.local.template import ROOT, FunctionSpec, Route, deployable, functions, http_routes, load_template
 
 REGION = "us-east-1"
 STACK_NAME = "zerovisit-local"
@@ -102,6 +104,9 @@ class LocalRuntime:
         self.outputs: dict[str, str] = {}
         self.invocations: list[tuple[str, str]] = []
         self._handlers: dict[str, Handler] = {}
+        # moto's backends are not thread-safe and the interpreter runs branches on threads:
+        # functions run one at a time, as if each had a reserved concurrency of one.
+        self._one_at_a_time = threading.RLock()
         self._physical_to_logical: dict[str, str] = {}
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._saved: list[tuple[Any, str, Any]] = []
@@ -184,7 +189,13 @@ class LocalRuntime:
                 runtime._deliver(target, event)
 
         def key_from_cloudformation(
-            cls: type, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kw: Any
+            cls: type,
+            /,
+            resource_name: str,
+            cloudformation_json: Any,
+            account_id: str,
+            region_name: str,
+            **kw: Any,
         ) -> Key:
             properties = cloudformation_json["Properties"]
             return kms_backends[account_id][region_name].create_key(
@@ -234,7 +245,9 @@ class LocalRuntime:
     def _create_executable_state_machines(self, cfn_template: dict[str, Any]) -> None:
         """moto's CloudFormation puts state machines where its interpreter does not look, and ignores
         DefinitionSubstitutions: create each one again, substitutions filled, under the same ARN."""
-        stack = next(s for s in cloudformation_backends[ACCOUNT][REGION].stacks.values() if s.name == STACK_NAME)
+        stack = next(
+            s for s in cloudformation_backends[ACCOUNT][REGION].stacks.values() if s.name == STACK_NAME
+        )
         sfn = boto3.client("stepfunctions", region_name=REGION)
         for logical, resource in cfn_template["Resources"].items():
             if resource["Type"] != "AWS::StepFunctions::StateMachine":
@@ -267,7 +280,9 @@ class LocalRuntime:
         settings.cache_clear()
         for logical, spec in self.functions.items():
             module_file, attribute = spec.handler.rsplit(".", 1)
-            module = _load_module(f"zerovisit_function_{spec.code_dir.name}", spec.code_dir / f"{module_file}.py")
+            module = _load_module(
+                f"zerovisit_function_{spec.code_dir.name}", spec.code_dir / f"{module_file}.py"
+            )
             self._handlers[logical] = getattr(module, attribute)
         bind_tables(settings())
 
@@ -279,7 +294,8 @@ class LocalRuntime:
         handler = self._handlers[logical]
         self.invocations.append((logical, clock.now().isoformat()))
         try:
-            return handler(event, FakeLambdaContext(function_name=logical)), False
+            with self._one_at_a_time:
+                return handler(event, FakeLambdaContext(function_name=logical)), False
         except Exception as e:  # noqa: BLE001 - the Lambda service boundary: every error becomes a payload
             return {
                 "errorType": type(e).__name__,
@@ -371,8 +387,10 @@ class LocalRuntime:
     def history(self, case_id: str) -> list[dict[str, Any]]:
         client = boto3.client("stepfunctions", region_name=REGION)
         events: list[dict[str, Any]] = []
-        for page in client.get_paginator("get_execution_history").paginate(executionArn=self.execution_arn(case_id)):
-            events.extend(page["events"])
+        for page in client.get_paginator("get_execution_history").paginate(
+            executionArn=self.execution_arn(case_id)
+        ):
+            events.extend(cast(list[dict[str, Any]], page["events"]))
         return events
 
     def queue_url(self, logical_id: str) -> str:
@@ -380,8 +398,7 @@ class LocalRuntime:
 
 
 def _copy_rule(rule: Rule, targets: list[dict[str, Any]]) -> Rule:
-    clone = Rule.__new__(Rule)
-    clone.__dict__.update(rule.__dict__)
+    clone = copy.copy(rule)
     clone.targets = targets
     return clone
 
@@ -408,7 +425,12 @@ def _load_module(name: str, path: Any) -> ModuleType:
 
 
 def _http_event(
-    method: str, path: str, route: Route, parameters: dict[str, str], body: str | None, headers: dict[str, str]
+    method: str,
+    path: str,
+    route: Route,
+    parameters: dict[str, str],
+    body: str | None,
+    headers: dict[str, str],
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
     lower = {k.lower(): v for k, v in headers.items()}
@@ -425,8 +447,13 @@ def _http_event(
             "apiId": "local",
             "domainName": "localhost",
             "domainPrefix": "localhost",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
-                     "userAgent": "zerovisit-local"},
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "zerovisit-local",
+            },
             "requestId": str(uuid4()),
             "routeKey": f"{method} {route.path}",
             "stage": "$default",

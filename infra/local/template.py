@@ -30,7 +30,8 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
     template, matches = decode(str(path))
     if matches or template is None:
         raise ValueError(f"{path}: {'; '.join(str(m) for m in matches)}")
-    return json.loads(json.dumps(template))  # plain dicts, no cfn-lint node types
+    plain: dict[str, Any] = json.loads(json.dumps(template))  # plain dicts, not cfn-lint node types
+    return plain
 
 
 def functions(template: dict[str, Any], root: Path = ROOT) -> dict[str, FunctionSpec]:

@@ -22,7 +22,11 @@ def read_catalog(paths: Iterable[Path]) -> list[Matter]:
         except InvalidInput as e:
             problems += e.problems
     codes = [m.code for m in matters]
-    problems += [f"matter code {code} appears in more than one file" for code in sorted(set(codes)) if codes.count(code) > 1]
+    problems += [
+        f"matter code {code} appears in more than one file"
+        for code in sorted(set(codes))
+        if codes.count(code) > 1
+    ]
     if problems:
         raise InvalidInput(problems)
     return matters

@@ -32,7 +32,12 @@ class CallbackStepInput(StepInput):
     task_token: str
 
 
+class DeliveryInput(StepInput):
+    action: Literal["dispatch", "assess"]
+    task_token: str | None = None
+
+
 class CloseInput(StepInput):
     outcome: Literal["completed", "rejected", "not_accepted", "withdrawn", "failed"]
-    reason: str
+    reason: str | None = None
     error: str | None = None

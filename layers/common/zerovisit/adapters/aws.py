@@ -50,7 +50,9 @@ def start_case_execution(case_id: str) -> str:
         raise DependencyUnavailable("STATE_MACHINE_ARN is not configured for this function")
     sfn = _client("stepfunctions")
     try:
-        response = sfn.start_execution(stateMachineArn=arn, name=case_id, input=json.dumps({"case_id": case_id}))
+        response = sfn.start_execution(
+            stateMachineArn=arn, name=case_id, input=json.dumps({"case_id": case_id})
+        )
     except sfn.exceptions.ExecutionAlreadyExists:
         return f"{arn.replace(':stateMachine:', ':execution:')}:{case_id}"
     except (BotoCoreError, ClientError) as e:

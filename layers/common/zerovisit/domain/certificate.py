@@ -37,7 +37,9 @@ class Certificate(CertificateContent):
     signature: str
 
     def content(self) -> CertificateContent:
-        return CertificateContent.model_validate(self.model_dump(include=set(CertificateContent.model_fields)))
+        return CertificateContent.model_validate(
+            self.model_dump(include=set(CertificateContent.model_fields))
+        )
 
 
 def new_content(

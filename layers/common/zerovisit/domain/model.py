@@ -69,7 +69,13 @@ class CaseStatus(StrEnum):
 
 
 CLOSED_STATUSES = frozenset(
-    {CaseStatus.COMPLETED, CaseStatus.REJECTED, CaseStatus.NOT_ACCEPTED, CaseStatus.WITHDRAWN, CaseStatus.FAILED}
+    {
+        CaseStatus.COMPLETED,
+        CaseStatus.REJECTED,
+        CaseStatus.NOT_ACCEPTED,
+        CaseStatus.WITHDRAWN,
+        CaseStatus.FAILED,
+    }
 )
 
 

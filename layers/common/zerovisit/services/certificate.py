@@ -41,7 +41,11 @@ def issue(case_id: str) -> dict[str, Any]:
                 "status": CaseStatus.AWAITING_DELIVERY if case.delivery_required else CaseStatus.ISSUING,
             }
         ),
-        [note("certificate", "certificate issued", f"{spec.name} {certificate.identifier}", spec.issuer_name)],
+        [
+            note(
+                "certificate", "certificate issued", f"{spec.name} {certificate.identifier}", spec.issuer_name
+            )
+        ],
         certificate=certificate,
     )
     aws.publish(

@@ -1,5 +1,6 @@
 """Delivery (快递送): an EMS shipment tracked until signed for; problems are not ignored."""
 
+import contextlib
 from typing import Any, Literal
 
 from zerovisit.adapters import aws
@@ -13,9 +14,12 @@ from zerovisit.storage import cases
 
 EMS_PARTNER = "ems"
 DELIVERY_LIMIT_WORKING_DAYS = 5
+MAX_SHIPMENTS = 2
 FINAL_PROBLEMS = frozenset({"refused", "damaged", "lost"})
 
-TrackingStatus = Literal["picked_up", "in_transit", "out_for_delivery", "signed_for", "refused", "damaged", "lost"]
+TrackingStatus = Literal[
+    "picked_up", "in_transit", "out_for_delivery", "signed_for", "refused", "damaged", "lost"
+]
 
 
 class TrackingEvent(Frozen):
@@ -54,7 +58,9 @@ def dispatch(case_id: str, token: str) -> dict[str, Any]:
         details={"waybill": waybill},
     )
     cases.save_case(
-        case.model_copy(update={"status": CaseStatus.AWAITING_DELIVERY, "step": "delivery", "waybill": waybill}),
+        case.model_copy(
+            update={"status": CaseStatus.AWAITING_DELIVERY, "step": "delivery", "waybill": waybill}
+        ),
         [note("delivery", "shipment dispatched", f"EMS {waybill}")],
         new_tasks=[task],
     )
@@ -69,6 +75,17 @@ def dispatch(case_id: str, token: str) -> dict[str, Any]:
         },
     )
     return {"order_id": task.task_id, "waybill": waybill}
+
+
+def assess_problem(case_id: str) -> dict[str, Any]:
+    """After a refused, damaged or lost parcel: another shipment while attempts remain."""
+    shipments = [t for t in cases.tasks(case_id) if t.kind is TaskKind.DELIVERY]
+    redeliver = len(shipments) < MAX_SHIPMENTS
+    detail = f"shipment {len(shipments)} of {MAX_SHIPMENTS} failed; " + (
+        "sending again" if redeliver else "no attempt left"
+    )
+    cases.append_timeline(case_id, [note("delivery", "redelivery" if redeliver else "undeliverable", detail)])
+    return {"redeliver": redeliver}
 
 
 def track(partner: str, event: TrackingEvent) -> dict[str, Any]:
@@ -96,16 +113,23 @@ def track(partner: str, event: TrackingEvent) -> dict[str, Any]:
     else:
         cases.answer_task(
             task.model_copy(
-                update={"status": TaskStatus.ANSWERED, "answer": answer, "answer_digest": digest,
-                        "answered_at": clock.now()}
+                update={
+                    "status": TaskStatus.ANSWERED,
+                    "answer": answer,
+                    "answer_digest": digest,
+                    "answered_at": clock.now(),
+                }
             ),
-            note("delivery", "signed for" if event.status == "signed_for" else "delivery problem", detail, partner),
+            note(
+                "delivery",
+                "signed for" if event.status == "signed_for" else "delivery problem",
+                detail,
+                partner,
+            ),
         )
     if event.status == "signed_for":
         resume_again(task.token, {"waybill": event.waybill, "status": event.status})
     else:
-        try:
+        with contextlib.suppress(TaskClosed):
             aws.fail_task(task.token, DeliveryFailed.__name__, f"EMS {event.waybill}: {event.status}")
-        except TaskClosed:
-            pass
     return {"order_id": task.task_id, "status": event.status}

@@ -28,7 +28,10 @@ def take_in(data: Any) -> IntakeResult:
         application_id = data.get("application_id") if isinstance(data, dict) else None
         aws.publish(
             "ApplicationRejected",
-            {"application_id": application_id if isinstance(application_id, str) else None, "problems": e.problems},
+            {
+                "application_id": application_id if isinstance(application_id, str) else None,
+                "problems": e.problems,
+            },
         )
         raise
     case = Case(
@@ -40,7 +43,9 @@ def take_in(data: Any) -> IntakeResult:
     filed_by = f"; filed by agent {application.agent.name}" if application.agent else ""
     created = cases.create_case(
         case,
-        note("intake", "submitted", f"{matter.name}, region {application.region_code}{filed_by}", "applicant"),
+        note(
+            "intake", "submitted", f"{matter.name}, region {application.region_code}{filed_by}", "applicant"
+        ),
     )
     execution_arn = aws.start_case_execution(case.case_id)
     return IntakeResult(case_id=case.case_id, created=created, execution_arn=execution_arn)

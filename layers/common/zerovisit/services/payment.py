@@ -77,8 +77,12 @@ def confirm_payment(partner: str, confirmation: PaymentConfirmation) -> dict[str
         case.model_copy(update={"status": CaseStatus.ISSUING, "step": "certificate"}),
         [note("payment", "paid", f"transaction {confirmation.transaction_id}", partner)],
         answered_task=task.model_copy(
-            update={"status": TaskStatus.ANSWERED, "answer": answer, "answer_digest": digest,
-                    "answered_at": clock.now()}
+            update={
+                "status": TaskStatus.ANSWERED,
+                "answer": answer,
+                "answer_digest": digest,
+                "answered_at": clock.now(),
+            }
         ),
     )
     aws.resume_task(task.token, output)

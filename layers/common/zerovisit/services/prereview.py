@@ -21,19 +21,25 @@ def check_materials(case_id: str) -> dict[str, Any]:
     entries = []
     if reused:
         entries.append(
-            note("pre_review", "certificates reused", ", ".join(f"{m} <- {c}" for m, c in sorted(reused.items())))
+            note(
+                "pre_review",
+                "certificates reused",
+                ", ".join(f"{m} <- {c}" for m, c in sorted(reused.items())),
+            )
         )
     if deficiencies:
-        entries.append(
-            note("pre_review", "materials deficient", "; ".join(d.problem for d in deficiencies))
-        )
+        entries.append(note("pre_review", "materials deficient", "; ".join(d.problem for d in deficiencies)))
     else:
         entries.append(note("pre_review", "materials complete"))
     may_correct = bool(deficiencies) and may_ask_for_correction(case.correction_round)
     if deficiencies and not may_correct:
-        entries.append(note("pre_review", "no further correction round", f"after {case.correction_round} rounds"))
+        entries.append(
+            note("pre_review", "no further correction round", f"after {case.correction_round} rounds")
+        )
     cases.save_case(
-        case.model_copy(update={"outstanding": deficiencies, "reused_certificates": reused, "step": "pre_review"}),
+        case.model_copy(
+            update={"outstanding": deficiencies, "reused_certificates": reused, "step": "pre_review"}
+        ),
         entries,
     )
     return {
@@ -68,14 +74,24 @@ def await_correction(case_id: str, source: str, token: str) -> dict[str, Any]:
     rounds = case.correction_round + (1 if source == "pre_review" else 0)
     cases.save_case(
         case.model_copy(
-            update={"status": CaseStatus.AWAITING_CORRECTION, "step": "correction", "correction_round": rounds}
+            update={
+                "status": CaseStatus.AWAITING_CORRECTION,
+                "step": "correction",
+                "correction_round": rounds,
+            }
         ),
         [note("correction", "correction requested", "; ".join(items))],
         new_tasks=[task],
     )
     aws.publish(
         "CorrectionRequested",
-        {"case_id": case_id, "task_id": task.task_id, "source": source, "items": items, "due_on": due.isoformat()},
+        {
+            "case_id": case_id,
+            "task_id": task.task_id,
+            "source": source,
+            "items": items,
+            "due_on": due.isoformat(),
+        },
     )
     return {"task_id": task.task_id}
 
@@ -84,7 +100,8 @@ def submit_correction(case_id: str, materials: list[SubmittedMaterial]) -> dict[
     """The applicant's corrected materials answer the open correction task and resume the case."""
     case = cases.get_case(case_id)
     open_task = next(
-        (t for t in cases.tasks(case_id) if t.kind is TaskKind.CORRECTION and t.status is TaskStatus.OPEN), None
+        (t for t in cases.tasks(case_id) if t.kind is TaskKind.CORRECTION and t.status is TaskStatus.OPEN),
+        None,
     )
     if open_task is None:
         raise TaskClosed("the case is not waiting for a correction")

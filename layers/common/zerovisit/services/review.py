@@ -1,5 +1,6 @@
 """Parallel review: one task per department, decisions by callback, one merged outcome per stage."""
 
+import contextlib
 import hashlib
 import json
 from datetime import date
@@ -63,10 +64,8 @@ def answer_digest(answer: dict[str, Any]) -> str:
 def resume_again(token: str, output: dict[str, Any]) -> None:
     """A repeated callback re-sends its answer in case the first send did not reach the
     execution; an execution that already moved on answers TaskClosed, which is expected."""
-    try:
+    with contextlib.suppress(TaskClosed):
         aws.resume_task(token, output)
-    except TaskClosed:
-        pass
 
 
 def decide(task_id: str, case_id: str, partner: str, decision: DepartmentDecision) -> dict[str, Any]:
@@ -83,7 +82,12 @@ def decide(task_id: str, case_id: str, partner: str, decision: DepartmentDecisio
         resume_again(task.token, {"task_id": task_id, "decision": decision.decision.value})
         return {"task_id": task_id, "status": "recorded", "decision": task.answer}
     answered = task.model_copy(
-        update={"status": TaskStatus.ANSWERED, "answer": answer, "answer_digest": digest, "answered_at": clock.now()}
+        update={
+            "status": TaskStatus.ANSWERED,
+            "answer": answer,
+            "answer_digest": digest,
+            "answered_at": clock.now(),
+        }
     )
     detail = f"{task.details.get('department_name', task.partner)}: {decision.decision.value}"
     if decision.comments:
@@ -92,8 +96,12 @@ def decide(task_id: str, case_id: str, partner: str, decision: DepartmentDecisio
     aws.resume_task(task.token, {"task_id": task_id, "decision": decision.decision.value})
     aws.publish(
         "ReviewDecided",
-        {"case_id": case_id, "task_id": task_id, "department": task.details.get("department"),
-         "decision": decision.decision.value},
+        {
+            "case_id": case_id,
+            "task_id": task_id,
+            "department": task.details.get("department"),
+            "decision": decision.decision.value,
+        },
     )
     return {"task_id": task_id, "status": "recorded", "decision": answer}
 
@@ -122,11 +130,15 @@ def consolidate_stage(case_id: str, stage: int) -> dict[str, Any]:
         update = {"current_stage": result.stage_index}
     elif result.outcome == "approved":
         detail = "every stage approved"
-        update = {"step": "payment" if case.fee_fen else "certificate",
-                  "status": CaseStatus.AWAITING_PAYMENT if case.fee_fen else CaseStatus.ISSUING}
+        update = {
+            "step": "payment" if case.fee_fen else "certificate",
+            "status": CaseStatus.AWAITING_PAYMENT if case.fee_fen else CaseStatus.ISSUING,
+        }
     else:
         detail = "; ".join(result.reasons)
-    cases.save_case(case.model_copy(update=update), [note("review", f"stage {stage + 1} {result.outcome}", detail)])
+    cases.save_case(
+        case.model_copy(update=update), [note("review", f"stage {stage + 1} {result.outcome}", detail)]
+    )
     stage_to_run = result.stage_index if result.outcome in ("next_stage", "correction") else None
     return {
         "outcome": result.outcome,

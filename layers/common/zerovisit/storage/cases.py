@@ -12,8 +12,8 @@ from uuid import uuid4
 from pynamodb.connection import Connection
 from pynamodb.transactions import TransactWrite
 
-from zerovisit.domain.model import Case, Task, TaskStatus, TimelineEntry
 from zerovisit.domain.certificate import Certificate
+from zerovisit.domain.model import Case, Task, TaskStatus, TimelineEntry
 from zerovisit.errors import Conflict
 from zerovisit.storage.common import applicant_key, storage_errors
 from zerovisit.storage.tables import CaseTableItem, CertificateItem, certificate_item
@@ -27,7 +27,7 @@ def case_pk(case_id: str) -> str:
 
 
 def _connection() -> Connection:
-    return CaseTableItem._get_connection().connection  # type: ignore[no-any-return]
+    return CaseTableItem._get_connection().connection
 
 
 def _case_item(case: Case, version: int) -> CaseTableItem:
@@ -91,7 +91,8 @@ def save_case(
     answered_task: Task | None = None,
 ) -> Case:
     """Write the case if nobody changed it since it was read, with its new timeline entries,
-    new tasks, a task's answer (only if it is still open) and a new certificate, all or nothing. Returns the case with its new version."""
+    new tasks, a task's answer (only if it is still open) and a new certificate, all or nothing.
+    Returns the case with its new version."""
     version = case.version + 1
     with storage_errors(), TransactWrite(connection=_connection()) as tx:
         tx.save(_case_item(case, version), condition=CaseTableItem.version == case.version)

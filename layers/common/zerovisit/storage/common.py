@@ -31,5 +31,3 @@ def storage_errors() -> Iterator[None]:
         raise CaseNotFound("no such record") from e
     except PynamoDBException as e:
         raise DependencyUnavailable("case storage unavailable") from e
-
-
