@@ -10,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 # sam build looks for python3.13 on PATH: the virtualenv has one.
-SAM := PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam
+SAM := SAM_CLI_TELEMETRY=0 PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam
 
 .PHONY: help venv run serve test unit lint fmt build validate bench clean
 
@@ -32,7 +32,7 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 venv: $(BIN)/.installed
 
 run: venv
-	$(PY) -m infra.local.run
+	$(PY) -m infra.local.run $(ARGS)
 
 test: venv lint
 	$(BIN)/pytest

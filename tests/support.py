@@ -27,3 +27,25 @@ def without_material(detail: dict[str, Any], code: str) -> dict[str, Any]:
     changed = copy.deepcopy(detail)
     changed["materials"] = [m for m in changed["materials"] if m["code"] != code]
     return changed
+
+
+def next_partner_task(
+    runtime: Any, detail_type: str, case_id: str, timeout_seconds: float = 20.0
+) -> dict[str, Any]:
+    """Take the next task of this case from the partner queue, as a partner integration would."""
+    import time
+
+    import boto3
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = runtime.outputs["PartnerTaskQueueUrl"]
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            event = json.loads(message["Body"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            if event["detail-type"] == detail_type and event["detail"]["case_id"] == case_id:
+                detail: dict[str, Any] = event["detail"]
+                return detail
+        time.sleep(0.01)
+    raise TimeoutError(f"no {detail_type} for {case_id} within {timeout_seconds}s")

@@ -15,6 +15,7 @@ HttpApi routes are served by ``http()``, since moto does not create ApiGatewayV2
 
 import copy
 import importlib.util
+import inspect
 import io
 import json
 import logging
@@ -70,6 +71,8 @@ MOTO_SEAMS = {
     "kms key from cloudformation": (Key, "create_from_cloudformation_json"),
     "retry wait": (retrier_decl, "time"),
 }
+# As moto ships them, captured before any runtime patches them (the seam test reads these).
+MOTO_ORIGINALS = {seam: inspect.getattr_static(owner, name) for seam, (owner, name) in MOTO_SEAMS.items()}
 # Read, not replaced: the stack's resources, to fill the state machine's substitutions.
 MOTO_READS = {
     "cloudformation stacks": (cloudformation_backends, "__getitem__"),
@@ -139,9 +142,7 @@ class LocalRuntime:
         return len(matters)
 
     def stop(self) -> None:
-        for owner, name, original in reversed(self._saved):
-            setattr(owner, name, original)
-        self._saved.clear()
+        self._unpatch_moto()
         self._mock.stop()
         aws.reset_clients()
         for name, value in self._saved_env.items():
@@ -163,8 +164,13 @@ class LocalRuntime:
 
     # ------------------------------------------------------------------ moto seams
     def _patch(self, owner: Any, name: str, replacement: Any) -> None:
-        self._saved.append((owner, name, getattr(owner, name)))
+        self._saved.append((owner, name, inspect.getattr_static(owner, name)))
         setattr(owner, name, replacement)
+
+    def _unpatch_moto(self) -> None:
+        for owner, name, original in reversed(self._saved):
+            setattr(owner, name, original)
+        self._saved.clear()
 
     def _patch_moto(self) -> None:
         runtime = self

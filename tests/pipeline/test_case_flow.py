@@ -11,7 +11,7 @@ from zerovisit.storage import cases, certificates
 
 from infra.local.partners import PartnerSimulator, Script
 from infra.local.runtime import REGION, LocalRuntime
-from tests.pipeline.conftest import OutboundEvents
+from tests.conftest import OutboundEvents
 from tests.support import application, without_material
 
 pytestmark = pytest.mark.pipeline
