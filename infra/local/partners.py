@@ -114,7 +114,9 @@ class PartnerSimulator:
             materials = self.script.correct(detail)
             responses.append(
                 self._post(
-                    f"/applications/{detail['case_id']}/corrections", {"materials": materials}, "applicant"
+                    f"/applications/{detail['case_id']}/corrections",
+                    {"materials": materials},
+                    "service-network",
                 )
             )
         elif detail_type == "PaymentRequested":
@@ -128,4 +130,4 @@ class PartnerSimulator:
         return exchange
 
     def _post(self, path: str, body: Any, partner: str) -> HttpResponse:
-        return self.runtime.http("POST", path, body, {"X-ZV-Partner": partner})
+        return self.runtime.signed_http(partner, "POST", path, body)

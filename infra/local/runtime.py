@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import sys
 import threading
 import time
@@ -50,6 +51,8 @@ from samtranslator.translator.transform import transform
 from zerovisit.adapters import aws
 from zerovisit.catalog_files import read_catalog
 from zerovisit.clock import clock
+from zerovisit.domain.catalog import Matter
+from zerovisit.domain.signature import signed_headers
 from zerovisit.storage.catalog import put_matters
 from zerovisit.storage.tables import bind_tables
 
@@ -60,6 +63,9 @@ REGION = "us-east-1"
 STACK_NAME = "zerovisit-local"
 CODE_BUCKET = "zerovisit-local-code"
 CATALOG_DIR = ROOT / "infra" / "catalog"
+SECRETS_FILE = ROOT / ".local" / "partner-secrets.json"
+# Partners that are not departments of any catalog matter.
+FIXED_PARTNERS = ("service-network", "payment-platform", "ems")
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -99,7 +105,9 @@ class _ClockTime:
 
 
 class LocalRuntime:
-    def __init__(self, template_path: Any = None) -> None:
+    def __init__(self, template_path: Any = None, secrets_file: Path = SECRETS_FILE) -> None:
+        self.secrets_file = secrets_file
+        self.partner_secrets: dict[str, str] = {}
         self.template = load_template(template_path) if template_path else load_template()
         self.functions: dict[str, FunctionSpec] = functions(self.template)
         self.routes: list[Route] = http_routes(self.template)
@@ -132,14 +140,35 @@ class LocalRuntime:
         self._create_stack()
         self._apply_function_environment()
         self._load_handlers()
-        self.load_catalog()
+        matters = self.load_catalog()
+        self._seed_partner_secrets(matters)
         return self
 
-    def load_catalog(self, directory: Path = CATALOG_DIR) -> int:
+    def _seed_partner_secrets(self, matters: list[Matter]) -> None:
+        """One Secrets Manager secret per partner, kept in a local file so that a partner system
+        outside this process can sign its requests; new partners get a fresh random secret."""
+        known: dict[str, str] = {}
+        if self.secrets_file.exists():
+            known = json.loads(self.secrets_file.read_text(encoding="utf-8"))
+        partners = set(FIXED_PARTNERS) | {
+            d.partner_id for m in matters for s in m.stages for d in s.departments
+        }
+        for partner in sorted(partners - set(known)):
+            known[partner] = secrets.token_hex(32)
+        self.secrets_file.parent.mkdir(parents=True, exist_ok=True)
+        self.secrets_file.write_text(json.dumps(known, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        self.secrets_file.chmod(0o600)
+        client = boto3.client("secretsmanager", region_name=REGION)
+        prefix = os.environ["PARTNER_SECRET_PREFIX"]
+        for partner, secret in known.items():
+            client.create_secret(Name=f"{prefix}{partner}", SecretString=secret)
+        self.partner_secrets = known
+
+    def load_catalog(self, directory: Path = CATALOG_DIR) -> list[Matter]:
         """Load the reviewed catalog files into the catalog table, as an operator would."""
         matters = read_catalog(directory.glob("*.yaml"))
         put_matters(matters)
-        return len(matters)
+        return matters
 
     def stop(self) -> None:
         self._unpatch_moto()
@@ -366,6 +395,12 @@ class LocalRuntime:
         except ValueError:
             parsed = response_body
         return HttpResponse(int(payload.get("statusCode", 200)), parsed, payload.get("headers") or {})
+
+    def signed_http(self, partner: str, method: str, path: str, body: Any = None) -> HttpResponse:
+        """A request signed with the partner's secret, as a partner system sends it."""
+        raw = body if isinstance(body, str) or body is None else json.dumps(body, ensure_ascii=False)
+        headers = signed_headers(partner, self.partner_secrets[partner], clock.now(), method, path, raw or "")
+        return self.http(method, path, raw, headers)
 
     def _route(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
         for route in self.routes:

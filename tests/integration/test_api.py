@@ -1,99 +1,171 @@
-"""The HTTP API through the real handler on the local runtime."""
+"""The HTTP API through the real handler on the local runtime: every route and every refusal."""
 
+from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from zerovisit.clock import clock
 from zerovisit.domain.model import TaskStatus
+from zerovisit.domain.signature import signed_headers
 from zerovisit.storage import cases
+from zerovisit.storage.tables import CaseTableItem
 
 from infra.local.partners import PartnerSimulator
-from infra.local.runtime import LocalRuntime
+from infra.local.runtime import HttpResponse, LocalRuntime
 from tests.support import application, next_partner_task
 
-PARTNER = "X-ZV-Partner"
+NETWORK = "service-network"
 
 
-def decide(runtime: LocalRuntime, task_id: str, body: Any, partner: str = "dept-scjg") -> Any:
-    return runtime.http("POST", f"/reviews/{task_id}/decision", body, {PARTNER: partner})
+def partition(case_id: str) -> list[tuple[str, str | None]]:
+    """Every item of the case's partition, to show a refused request changed nothing."""
+    return sorted((i.sk, i.body) for i in CaseTableItem.query(f"CASE#{case_id}", consistent_read=True))
 
 
-def test_submit_then_read_the_case(runtime: LocalRuntime) -> None:
+@pytest.fixture
+def waiting_review(runtime: LocalRuntime) -> Iterator[dict[str, Any]]:
+    """A case whose first review task waits on the market regulation department."""
     detail = application()
+    runtime.put_event("gov.service-network", "ApplicationSubmitted", detail)
+    task = next_partner_task(runtime, "ReviewRequested", detail["application_id"])
+    yield task
+    if cases.get_task(task["case_id"], task["task_id"]).status is TaskStatus.OPEN:
+        decide(runtime, task["task_id"], {"decision": "approve"})
+    PartnerSimulator(runtime).run_until_closed(detail["application_id"])
 
-    submitted = runtime.http("POST", "/applications", detail)
+
+def decide(runtime: LocalRuntime, task_id: str, body: Any, partner: str = "dept-scjg") -> HttpResponse:
+    return runtime.signed_http(partner, "POST", f"/reviews/{task_id}/decision", body)
+
+
+def test_submit_read_and_evaluate_a_case(runtime: LocalRuntime) -> None:
+    detail = application()
+    case_id = detail["application_id"]
+
+    submitted = runtime.signed_http(NETWORK, "POST", "/applications", detail)
 
     assert submitted.status == 202
-    assert submitted.body["case_id"] == detail["application_id"]
-    assert runtime.http("POST", "/applications", detail).body["created"] is False
-    PartnerSimulator(runtime).run_until_closed(detail["application_id"])
-    view = runtime.http("GET", f"/cases/{detail['application_id']}")
+    assert submitted.body == {"application_id": case_id, "case_id": case_id, "created": True}
+    assert runtime.signed_http(NETWORK, "POST", "/applications", detail).body["created"] is False
+    too_early = runtime.signed_http(NETWORK, "POST", f"/cases/{case_id}/evaluation", {"level": 5})
+    assert too_early.status == 409
+    assert PartnerSimulator(runtime).run_until_closed(case_id) == "SUCCEEDED"
+    view = runtime.signed_http("dept-scjg", "GET", f"/cases/{case_id}")
     assert view.status == 200
     assert view.body["status"] == "completed"
     assert view.body["timeline"][0]["event"] == "submitted"
     assert "token" not in str(view.body)
+    assert "360426199101010071" not in str(view.body)
+
+    rated = runtime.signed_http(
+        NETWORK, "POST", f"/cases/{case_id}/evaluation", {"level": 5, "comment": "很快"}
+    )
+    twice = runtime.signed_http(NETWORK, "POST", f"/cases/{case_id}/evaluation", {"level": 1})
+    out_of_range = runtime.signed_http(NETWORK, "POST", f"/cases/{case_id}/evaluation", {"level": 6})
+
+    assert rated.status == 200
+    assert twice.status == 409
+    assert out_of_range.status == 422
+    assert [e.event for e in cases.timeline(case_id)].count("evaluated") == 1
+
+
+def test_a_certificate_is_verifiable_by_anyone_with_its_identifier(runtime: LocalRuntime) -> None:
+    detail = application()
+    runtime.signed_http(NETWORK, "POST", "/applications", detail)
+    PartnerSimulator(runtime).run_until_closed(detail["application_id"])
+    identifier = cases.get_case(detail["application_id"]).certificate_id
+    assert identifier is not None
+
+    checked = runtime.http("GET", f"/certificates/{identifier}/verify")
+
+    assert checked.status == 200
+    assert checked.body["valid"] is True
+    assert checked.body["signature_valid"] is True
+    assert checked.body["holder_id"] == "360*************71"
+    forged = identifier[:-1] + ("A" if identifier[-1] != "A" else "B")
+    assert runtime.http("GET", f"/certificates/{forged}/verify").status == 422
 
 
 def test_an_invalid_application_gets_422_with_every_problem(runtime: LocalRuntime) -> None:
     detail = application()
     detail["applicant"]["id_number"] = "36042619910102009X"
-    detail["region_code"] = "32"
+    detail["delivery"]["phone"] = "12345"
 
-    response = runtime.http("POST", "/applications", detail)
+    response = runtime.signed_http(NETWORK, "POST", "/applications", detail)
 
     assert response.status == 422
-    assert {p.split(":")[0] for p in response.body["problems"]} == {"region_code"}
-    detail["region_code"] = "320102"
-    response = runtime.http("POST", "/applications", detail)
-    assert response.status == 422
-    assert [p.split(":")[0] for p in response.body["problems"]] == ["applicant.id_number"]
+    assert sorted(p.split(":")[0] for p in response.body["problems"]) == [
+        "applicant.id_number",
+        "delivery.phone",
+    ]
     assert "36042619910102009X" not in str(response.body)
-    assert runtime.http("GET", f"/cases/{detail['application_id']}").status == 404
+    assert runtime.signed_http(NETWORK, "GET", f"/cases/{detail['application_id']}").status == 404
 
 
-def test_unknown_routes_and_cases_are_404(runtime: LocalRuntime) -> None:
-    assert runtime.http("GET", "/cases/NO-SUCH-CASE").status == 404
-    assert runtime.http("DELETE", "/cases/NO-SUCH-CASE").status == 404
+def test_unknown_routes_and_records_are_404(runtime: LocalRuntime) -> None:
+    assert runtime.signed_http(NETWORK, "GET", "/cases/NO-SUCH-CASE").status == 404
+    assert runtime.signed_http(NETWORK, "DELETE", "/cases/NO-SUCH-CASE").status == 404
     assert decide(runtime, "not-a-task", {"decision": "approve"}).status == 404
+    payment = {"order_id": "X-000001.PAY", "status": "paid", "amount_fen": 1, "transaction_id": "t"}
+    assert runtime.signed_http("payment-platform", "POST", "/callbacks/payment", payment).status == 404
 
 
-def test_decisions_are_idempotent_and_final(runtime: LocalRuntime) -> None:
-    case_id = application()["application_id"]
-    detail = application(application_id=case_id)
-    runtime.put_event("gov.service-network", "ApplicationSubmitted", detail)
-    task = next_partner_task(runtime, "ReviewRequested", case_id)
-    task_id = task["task_id"]
+def test_refused_callbacks_change_nothing(runtime: LocalRuntime, waiting_review: dict[str, Any]) -> None:
+    task_id, case_id = waiting_review["task_id"], waiting_review["case_id"]
+    path = f"/reviews/{task_id}/decision"
+    body = '{"decision": "approve"}'
+    secret = runtime.partner_secrets["dept-scjg"]
+    before = partition(case_id)
 
-    malformed = decide(runtime, task_id, {"decision": "maybe"})
+    forged = runtime.http(
+        "POST", path, body, signed_headers("dept-scjg", "not-the-secret", clock.now(), "POST", path, body)
+    )
+    stale = runtime.http(
+        "POST",
+        path,
+        body,
+        signed_headers("dept-scjg", secret, clock.now() - timedelta(seconds=301), "POST", path, body),
+    )
+    unknown = runtime.http(
+        "POST", path, body, signed_headers("dept-nobody", secret, clock.now(), "POST", path, body)
+    )
+    unsigned = runtime.http("POST", path, body, {"X-ZV-Partner": "dept-scjg"})
+    tampered = runtime.http(
+        "POST",
+        path,
+        '{"decision": "reject"}',
+        signed_headers("dept-scjg", secret, clock.now(), "POST", path, body),
+    )
+    other_department = decide(runtime, task_id, {"decision": "approve"}, partner="dept-sw")
+    malformed = decide(runtime, task_id, {"decision": "maybe", "items": "x"})
+    wrong_route = runtime.signed_http(
+        "dept-scjg", "POST", "/callbacks/payment", {"order_id": f"{case_id}.PAY"}
+    )
+
+    assert [r.status for r in (forged, stale, unknown, unsigned, tampered)] == [401] * 5
+    assert "300 s" in stale.body["message"]
+    assert unknown.body == forged.body  # an unknown partner learns nothing more than a bad signature
+    assert "X-ZV-Signature header missing" in unsigned.body["message"]
+    assert other_department.status == 403
     assert malformed.status == 422
+    assert wrong_route.status == 403
+    assert partition(case_id) == before
     assert cases.get_task(case_id, task_id).status is TaskStatus.OPEN
 
-    wrong_partner = decide(runtime, task_id, {"decision": "approve"}, partner="dept-sw")
-    assert wrong_partner.status in (403, 409)
-    assert cases.get_task(case_id, task_id).status is TaskStatus.OPEN
+
+def test_decisions_are_idempotent_and_final(runtime: LocalRuntime, waiting_review: dict[str, Any]) -> None:
+    task_id, case_id = waiting_review["task_id"], waiting_review["case_id"]
 
     first = decide(runtime, task_id, {"decision": "approve", "comments": "同意"})
-    again = decide(runtime, task_id, {"decision": "approve", "comments": "同意"})
+    replay = decide(runtime, task_id, {"decision": "approve", "comments": "同意"})
     changed = decide(runtime, task_id, {"decision": "reject", "comments": "不同意"})
 
     assert first.status == 200
-    assert again.status == 200
-    assert again.body == first.body
+    assert replay.status == 200
+    assert replay.body == first.body
     assert changed.status == 409
     stored = cases.get_task(case_id, task_id)
     assert stored.status is TaskStatus.ANSWERED
     assert stored.answer == {"decision": "approve", "comments": "同意", "items": []}
-    assert PartnerSimulator(runtime).run_until_closed(case_id) == "SUCCEEDED"
-
-
-@pytest.mark.parametrize(
-    ("path", "body"),
-    [
-        (
-            "/callbacks/payment",
-            {"order_id": "X.PAY", "status": "paid", "amount_fen": 1, "transaction_id": "t"},
-        ),
-        ("/callbacks/ems", {"order_id": "X.EMS1", "waybill": "EA123456785CN", "status": "signed_for"}),
-    ],
-)
-def test_callbacks_for_unknown_orders_are_404(runtime: LocalRuntime, path: str, body: dict[str, Any]) -> None:
-    assert runtime.http("POST", path, body, {PARTNER: "ems"}).status == 404
+    assert [e.event for e in cases.timeline(case_id)].count("decided") == 1

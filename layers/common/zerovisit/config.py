@@ -14,6 +14,7 @@ class Settings:
     certificates_table: str
     event_bus_name: str
     certificate_key_id: str
+    partner_secret_prefix: str
     state_machine_arn: str | None
 
 
@@ -23,6 +24,7 @@ _REQUIRED = {
     "certificates_table": "CERTIFICATES_TABLE",
     "event_bus_name": "EVENT_BUS_NAME",
     "certificate_key_id": "CERTIFICATE_KEY_ID",
+    "partner_secret_prefix": "PARTNER_SECRET_PREFIX",
 }
 
 

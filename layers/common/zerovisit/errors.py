@@ -21,6 +21,14 @@ class InvalidInput(ZeroVisitError):
         super().__init__("; ".join(self.problems))
 
 
+class NotAuthenticated(ZeroVisitError):
+    """The caller is unknown, its signature does not match, or its timestamp is outside the window."""
+
+
+class NotPermitted(ZeroVisitError):
+    """The caller is known but may not act on this resource (another department's task)."""
+
+
 class CaseNotFound(ZeroVisitError):
     """No case, task or record with that identifier."""
 

@@ -90,3 +90,20 @@ def sign(message: bytes) -> tuple[str, bytes]:
     except (BotoCoreError, ClientError) as e:
         raise DependencyUnavailable("certificate signing key unavailable") from e
     return str(response["KeyId"]), bytes(response["Signature"])
+
+
+def verify_signature(key_id: str, message: bytes, signature: bytes) -> bool:
+    kms = _client("kms")
+    try:
+        response = kms.verify(
+            KeyId=key_id,
+            Message=message,
+            MessageType="RAW",
+            Signature=signature,
+            SigningAlgorithm="ECDSA_SHA_256",
+        )
+    except kms.exceptions.KMSInvalidSignatureException:
+        return False
+    except (BotoCoreError, ClientError) as e:
+        raise DependencyUnavailable("certificate signing key unavailable") from e
+    return bool(response["SignatureValid"])

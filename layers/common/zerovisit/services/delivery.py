@@ -7,7 +7,7 @@ from zerovisit.adapters import aws
 from zerovisit.clock import clock
 from zerovisit.domain.identity import s10_check_digit
 from zerovisit.domain.model import CaseStatus, Frozen, ShortText, Task, TaskKind, TaskStatus, task_case_id
-from zerovisit.errors import DeliveryFailed, InvalidInput, TaskClosed
+from zerovisit.errors import DeliveryFailed, InvalidInput, NotPermitted, TaskClosed
 from zerovisit.services.common import due_after, note
 from zerovisit.services.review import answer_digest, resume_again
 from zerovisit.storage import cases
@@ -95,7 +95,7 @@ def track(partner: str, event: TrackingEvent) -> dict[str, Any]:
         raise InvalidInput(["order_id: not a shipment of this system"]) from e
     task = cases.get_task(case_id, event.order_id)
     if task.kind is not TaskKind.DELIVERY or task.partner != partner:
-        raise TaskClosed("this shipment is not assigned to the calling partner")
+        raise NotPermitted("this shipment is not assigned to the calling partner")
     if task.details.get("waybill") != event.waybill:
         raise InvalidInput(["waybill: does not match the shipment"])
     detail = f"EMS {event.waybill}: {event.status}" + (f" ({event.note})" if event.note else "")

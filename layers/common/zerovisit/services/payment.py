@@ -7,7 +7,7 @@ from pydantic import Field
 from zerovisit.adapters import aws
 from zerovisit.clock import clock
 from zerovisit.domain.model import CaseStatus, Frozen, ShortText, Task, TaskKind, TaskStatus, task_case_id
-from zerovisit.errors import InvalidInput, TaskClosed
+from zerovisit.errors import InvalidInput, NotPermitted, TaskClosed
 from zerovisit.services.common import due_after, note
 from zerovisit.services.review import answer_digest, resume_again
 from zerovisit.storage import cases
@@ -60,7 +60,7 @@ def confirm_payment(partner: str, confirmation: PaymentConfirmation) -> dict[str
         raise InvalidInput(["order_id: not a payment order of this system"]) from e
     task = cases.get_task(case_id, confirmation.order_id)
     if task.kind is not TaskKind.PAYMENT or task.partner != partner:
-        raise TaskClosed("this order is not assigned to the calling partner")
+        raise NotPermitted("this order is not assigned to the calling partner")
     expected = int(task.details["amount_fen"])
     if confirmation.amount_fen != expected:
         raise InvalidInput([f"amount_fen: {confirmation.amount_fen} does not match the order's {expected}"])

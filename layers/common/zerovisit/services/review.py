@@ -10,7 +10,7 @@ from zerovisit.adapters import aws
 from zerovisit.clock import clock
 from zerovisit.domain.model import CaseStatus, Deficiency, Task, TaskKind, TaskStatus
 from zerovisit.domain.review import DepartmentDecision, consolidate
-from zerovisit.errors import TaskClosed
+from zerovisit.errors import NotPermitted, TaskClosed
 from zerovisit.services.common import matter_of, note, stage_plan
 from zerovisit.storage import cases
 
@@ -73,7 +73,7 @@ def decide(task_id: str, case_id: str, partner: str, decision: DepartmentDecisio
     decision on an answered task is refused."""
     task = cases.get_task(case_id, task_id)
     if task.kind is not TaskKind.REVIEW or task.partner != partner:
-        raise TaskClosed("this task is not assigned to the calling partner")
+        raise NotPermitted("this task is not assigned to the calling partner")
     answer = decision.model_dump(mode="json")
     digest = answer_digest(answer)
     if task.status is TaskStatus.ANSWERED:

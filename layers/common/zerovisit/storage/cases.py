@@ -151,3 +151,11 @@ def next_number(counter: str, at: datetime) -> int:
     with storage_errors():
         item.update(actions=[CaseTableItem.counter.add(1), CaseTableItem.submitted_at.set(at.isoformat())])
     return int(item.counter or 0)
+
+
+def put_evaluation(case_id: str, body: str, entry: TimelineEntry) -> None:
+    """The case's one evaluation; Conflict if it already has one."""
+    item = CaseTableItem(case_pk(case_id), "EVALUATION", kind="evaluation", body=body)
+    with storage_errors(), TransactWrite(connection=_connection()) as tx:
+        tx.save(item, condition=CaseTableItem.pk.does_not_exist())
+        tx.save(_timeline_item(case_id, entry))

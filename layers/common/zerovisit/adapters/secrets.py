@@ -1,0 +1,24 @@
+"""Partner secrets from Secrets Manager, one secret per partner, cached by Powertools for five minutes."""
+
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from botocore.exceptions import ClientError
+
+from zerovisit.config import settings
+from zerovisit.errors import DependencyUnavailable
+
+CACHE_SECONDS = 300
+
+
+def partner_secret(partner: str) -> str | None:
+    """The partner's signing secret, or None for a partner with no secret."""
+    if not partner.replace("-", "").isalnum() or len(partner) > 64:
+        return None
+    try:
+        value = parameters.get_secret(f"{settings().partner_secret_prefix}{partner}", max_age=CACHE_SECONDS)
+    except GetParameterError as e:
+        cause = e.__context__  # Powertools re-raises without "from"
+        if isinstance(cause, ClientError) and cause.response["Error"]["Code"] == "ResourceNotFoundException":
+            return None
+        raise DependencyUnavailable("partner secrets unavailable") from e
+    return str(value)
