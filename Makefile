@@ -17,6 +17,7 @@ SAM := SAM_CLI_TELEMETRY=0 PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam
 help:
 	@echo "make run       run one business start-up case end to end on the local runtime"
 	@echo "make test      run the whole test suite (unit, integration, pipeline) and the lint checks"
+	@echo "make serve     the local runtime as an HTTP API on 127.0.0.1:8787 (ARGS=--simulate-partners)"
 	@echo "make lint      ruff, mypy, sam validate --lint, cfn-lint and the state-machine checks"
 	@echo "make build     sam build"
 	@echo "make bench     print local pipeline throughput, handler import time, transitions per case"
@@ -33,6 +34,9 @@ venv: $(BIN)/.installed
 
 run: venv
 	$(PY) -m infra.local.run $(ARGS)
+
+serve: venv
+	$(PY) -m infra.local.server $(ARGS)
 
 test: venv lint
 	$(BIN)/pytest

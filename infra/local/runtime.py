@@ -257,21 +257,16 @@ class LocalRuntime:
         sam = deployable(self.template, CODE_BUCKET)
         cfn_template = transform(sam, {}, ManagedPolicyLoader(boto3.client("iam", region_name=REGION)))
         cfn = boto3.client("cloudformation", region_name=REGION)
-        moto_log = logging.getLogger("moto")
-        level = moto_log.level
-        moto_log.setLevel(logging.ERROR)
-        with warnings.catch_warnings():
-            # Alarms, queue policies and the HttpApi are not built by moto; the runtime serves the API.
-            warnings.filterwarnings("ignore", message="Tried to parse", category=UserWarning)
+        with _quiet_moto_cloudformation():
             cfn.create_stack(
                 StackName=STACK_NAME, TemplateBody=json.dumps(cfn_template), Capabilities=["CAPABILITY_IAM"]
             )
-        moto_log.setLevel(level)
-        paginator = cfn.get_paginator("list_stack_resources")
-        for page in paginator.paginate(StackName=STACK_NAME):
-            for summary in page["StackResourceSummaries"]:
-                self.resources[summary["LogicalResourceId"]] = summary["PhysicalResourceId"]
-        stack = cfn.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
+        with _quiet_moto_cloudformation():
+            paginator = cfn.get_paginator("list_stack_resources")
+            for page in paginator.paginate(StackName=STACK_NAME):
+                for summary in page["StackResourceSummaries"]:
+                    self.resources[summary["LogicalResourceId"]] = summary["PhysicalResourceId"]
+            stack = cfn.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
         self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
         for logical in self.functions:
             self._physical_to_logical[self.resources[logical]] = logical
@@ -436,6 +431,21 @@ class LocalRuntime:
 
     def queue_url(self, logical_id: str) -> str:
         return self.resources[logical_id]
+
+
+@contextmanager
+def _quiet_moto_cloudformation() -> Iterator[None]:
+    """Alarms, queue policies and the HttpApi are not built by moto (the runtime serves the API):
+    moto's warning for each, on every parse, says nothing the runtime does not already know."""
+    moto_log = logging.getLogger("moto")
+    level = moto_log.level
+    moto_log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Tried to parse", category=UserWarning)
+            yield
+    finally:
+        moto_log.setLevel(level)
 
 
 def _copy_rule(rule: Rule, targets: list[dict[str, Any]]) -> Rule:

@@ -17,6 +17,8 @@ def read_catalog(paths: Iterable[Path]) -> list[Matter]:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
             matters.append(parse_matter(data, source=path.name))
+        except UnicodeDecodeError:
+            problems.append(f"{path.name}: not UTF-8 text")
         except yaml.YAMLError as e:
             problems.append(f"{path.name}: not valid YAML ({e})")
         except InvalidInput as e:

@@ -23,7 +23,7 @@ class Clock:
         """Current time, timezone-aware (UTC)."""
         with self._lock:
             if self._frozen is not None:
-                return self._frozen
+                return self._frozen.astimezone(UTC)
             return datetime.fromtimestamp(time.time(), UTC) + self._offset
 
     def today(self) -> date:

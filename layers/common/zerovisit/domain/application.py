@@ -11,7 +11,7 @@ from zerovisit.domain.identity import credit_code_problems, id_number_problems
 from zerovisit.domain.model import Application
 from zerovisit.errors import InvalidInput
 
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 
 def parse_application(data: Any) -> Application:
@@ -37,11 +37,13 @@ def application_problems(application: Application, matter: Matter | None, today:
         problems.append("applicant.credit_code: required for an enterprise")
     else:
         problems += [f"applicant.credit_code: {p}" for p in credit_code_problems(applicant.credit_code)]
-    if applicant.phone is not None and not MOBILE.match(applicant.phone):
+    if applicant.phone is not None and not MOBILE.fullmatch(applicant.phone):
         problems.append("applicant.phone: not an 11-digit mainland mobile number")
     if application.agent is not None:
         problems += [f"agent.id_number: {p}" for p in id_number_problems(application.agent.id_number, today)]
-    if application.delivery is not None and not MOBILE.match(application.delivery.phone):
+        if application.agent.phone is not None and not MOBILE.fullmatch(application.agent.phone):
+            problems.append("agent.phone: not an 11-digit mainland mobile number")
+    if application.delivery is not None and not MOBILE.fullmatch(application.delivery.phone):
         problems.append("delivery.phone: not an 11-digit mainland mobile number")
     if matter is not None:
         if matter.certificate.paper_original and application.delivery is None:

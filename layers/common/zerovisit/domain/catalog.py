@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, ValidationError, model_validator
+from pydantic import Field, StringConstraints, ValidationError
 
 from zerovisit.domain.model import Frozen, ShortText
 from zerovisit.errors import InvalidInput
@@ -38,7 +38,7 @@ class RequiredMaterial(Frozen):
 class CertificateSpec(Frozen):
     kind: Code
     name: ShortText
-    type_code: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{18}\d{3}$")]
+    type_code: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{18}[0-9]{3}$")]
     issuer_code: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{18}$")]
     issuer_name: ShortText
     paper_original: bool
@@ -57,32 +57,40 @@ class Matter(Frozen):
     stages: list[Stage] = Field(min_length=1)
     certificate: CertificateSpec
 
-    @model_validator(mode="after")
-    def _consistent(self) -> "Matter":
-        problems = []
-        if self.promised_working_days > self.statutory_working_days:
-            problems.append("promised_working_days exceeds statutory_working_days")
-        codes = [m.code for m in self.materials]
-        if len(codes) != len(set(codes)):
-            problems.append("material codes repeat")
-        for number, stage in enumerate(self.stages, start=1):
-            departments = [d.code for d in stage.departments]
-            if len(departments) != len(set(departments)):
-                problems.append(f"stages.{number}: a department appears twice in one stage")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
     def material(self, code: str) -> RequiredMaterial | None:
         return next((m for m in self.materials if m.code == code), None)
 
 
 def parse_matter(data: object, source: str = "matter") -> Matter:
-    """Validate one catalog entry; every problem is named at once."""
+    """Validate one catalog entry; every problem is named at once, the rules across fields too."""
+    problems = [f"{source}: {p}" for p in consistency_problems(data)]
     try:
-        return Matter.model_validate(data)
+        matter = Matter.model_validate(data)
     except ValidationError as e:
-        raise InvalidInput([f"{source}: {describe(err)}" for err in e.errors()]) from e
+        raise InvalidInput([f"{source}: {describe(err)}" for err in e.errors()] + problems) from e
+    if problems:
+        raise InvalidInput(problems)
+    return matter
+
+
+def consistency_problems(data: object) -> list[str]:
+    """Rules across fields, read from the raw entry so they are named even when fields are invalid."""
+    if not isinstance(data, dict):
+        return []
+    problems = []
+    promised, statutory = data.get("promised_working_days"), data.get("statutory_working_days")
+    if isinstance(promised, int) and isinstance(statutory, int) and promised > statutory:
+        problems.append("promised_working_days: exceeds statutory_working_days")
+    codes = [m.get("code") for m in data.get("materials") or [] if isinstance(m, dict)]
+    problems += [
+        f"materials: code {code} repeats" for code in sorted({c for c in codes if codes.count(c) > 1})
+    ]
+    for number, stage in enumerate(data.get("stages") or [], start=1):
+        if isinstance(stage, dict):
+            departments = [d.get("code") for d in stage.get("departments") or [] if isinstance(d, dict)]
+            if len(departments) != len(set(departments)):
+                problems.append(f"stages.{number}: a department appears twice in one stage")
+    return problems
 
 
 def describe(error: object) -> str:

@@ -45,7 +45,7 @@ class DeliveryAddress(Frozen):
 class Application(Frozen):
     application_id: Identifier
     matter_code: ShortText
-    region_code: Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+    region_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
     applicant: Applicant
     agent: Agent | None = None
     materials: list[SubmittedMaterial] = Field(default_factory=list)
