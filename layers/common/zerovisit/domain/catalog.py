@@ -81,7 +81,7 @@ def consistency_problems(data: object) -> list[str]:
     promised, statutory = data.get("promised_working_days"), data.get("statutory_working_days")
     if isinstance(promised, int) and isinstance(statutory, int) and promised > statutory:
         problems.append("promised_working_days: exceeds statutory_working_days")
-    codes = [m.get("code") for m in data.get("materials") or [] if isinstance(m, dict)]
+    codes = [str(m.get("code")) for m in data.get("materials") or [] if isinstance(m, dict)]
     problems += [
         f"materials: code {code} repeats" for code in sorted({c for c in codes if codes.count(c) > 1})
     ]
