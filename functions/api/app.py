@@ -40,6 +40,7 @@ ROUTE_OWNERS = (
     ("POST", re.compile(r"^/cases/[^/]+/evaluation$"), SERVICE_NETWORK),
     ("POST", re.compile(r"^/callbacks/payment$"), payment.PAYMENT_PARTNER),
     ("POST", re.compile(r"^/callbacks/ems$"), delivery.EMS_PARTNER),
+    ("GET", re.compile(r"^/shipments/[^/]+$"), delivery.EMS_PARTNER),
 )
 CaseId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{5,63}$")]
 
@@ -137,6 +138,12 @@ def payment_callback(confirmation: Annotated[payment.PaymentConfirmation, Body()
 def ems_callback(event: Annotated[delivery.TrackingEvent, Body()]) -> dict[str, Any]:
     """EMS reports a parcel's tracking state."""
     return delivery.track(caller(), event)
+
+
+@app.get("/shipments/<order_id>")
+def shipment_recipient(order_id: str) -> dict[str, Any]:
+    """EMS fetches where to deliver; the address never travels on the event bus."""
+    return delivery.recipient(caller(), order_id)
 
 
 @app.get("/certificates/<identifier>/verify")

@@ -122,6 +122,7 @@ class PartnerSimulator:
         elif detail_type == "PaymentRequested":
             responses.append(self._post("/callbacks/payment", self.script.pay(detail), "payment-platform"))
         elif detail_type == "ShipmentDispatched":
+            responses.append(self.runtime.signed_http("ems", "GET", f"/shipments/{detail['order_id']}"))
             for status in self.script.tracking(detail):
                 body = {"order_id": detail["order_id"], "waybill": detail["waybill"], "status": status}
                 responses.append(self._post("/callbacks/ems", body, "ems"))

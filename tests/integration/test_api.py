@@ -169,3 +169,21 @@ def test_decisions_are_idempotent_and_final(runtime: LocalRuntime, waiting_revie
     assert stored.status is TaskStatus.ANSWERED
     assert stored.answer == {"decision": "approve", "comments": "同意", "items": []}
     assert [e.event for e in cases.timeline(case_id)].count("decided") == 1
+
+
+def test_only_ems_reads_a_shipments_recipient(runtime: LocalRuntime) -> None:
+    detail = application()
+    case_id = detail["application_id"]
+    runtime.put_event("gov.service-network", "ApplicationSubmitted", detail)
+    simulator = PartnerSimulator(runtime)
+    simulator.run_until_closed(case_id)
+    order_id = f"{case_id}.EMS1"
+
+    by_ems = runtime.signed_http("ems", "GET", f"/shipments/{order_id}")
+    by_department = runtime.signed_http("dept-scjg", "GET", f"/shipments/{order_id}")
+
+    assert by_ems.status == 200
+    assert by_ems.body["recipient"]["address"] == detail["delivery"]["address"]
+    assert by_department.status == 403
+    dispatched = next(e for e in simulator.exchanges if e.detail_type == "ShipmentDispatched")
+    assert detail["delivery"]["address"] not in str(dispatched.detail)

@@ -50,6 +50,12 @@ def issue(case_id: str) -> dict[str, Any]:
     )
     aws.publish(
         "CertificateIssued",
-        {"case_id": case_id, "identifier": certificate.identifier, "kind": spec.kind, "name": spec.name},
+        {
+            "case_id": case_id,
+            "case_number": case.case_number,
+            "identifier": certificate.identifier,
+            "kind": spec.kind,
+            "name": spec.name,
+        },
     )
     return {"identifier": certificate.identifier}

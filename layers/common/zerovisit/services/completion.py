@@ -61,7 +61,7 @@ def close(case_id: str, outcome: Outcome, reason: str, error: str | None = None)
             "outcome": outcome,
             "working_days_used": used,
             "promised_due": closed.promised_due.isoformat() if closed.promised_due else None,
-            "evaluation_invited": outcome == "completed",
+            "reason": closed.outcome_reason,
         },
     )
     return {"status": closed.status.value}

@@ -7,7 +7,7 @@ from zerovisit.adapters import aws
 from zerovisit.clock import clock
 from zerovisit.domain.identity import s10_check_digit
 from zerovisit.domain.model import CaseStatus, Frozen, ShortText, Task, TaskKind, TaskStatus, task_case_id
-from zerovisit.errors import DeliveryFailed, InvalidInput, NotPermitted, TaskClosed
+from zerovisit.errors import CaseNotFound, DeliveryFailed, InvalidInput, NotPermitted, TaskClosed
 from zerovisit.services.common import due_after, note
 from zerovisit.services.review import answer_digest, resume_again
 from zerovisit.storage import cases
@@ -68,10 +68,10 @@ def dispatch(case_id: str, token: str) -> dict[str, Any]:
         "ShipmentDispatched",
         {
             "case_id": case_id,
+            "case_number": case.case_number,
             "order_id": task.task_id,
             "waybill": waybill,
             "certificate_id": case.certificate_id,
-            "recipient": delivery.model_dump(),
         },
     )
     return {"order_id": task.task_id, "waybill": waybill}
@@ -86,6 +86,22 @@ def assess_problem(case_id: str) -> dict[str, Any]:
     )
     cases.append_timeline(case_id, [note("delivery", "redelivery" if redeliver else "undeliverable", detail)])
     return {"redeliver": redeliver}
+
+
+def recipient(partner: str, order_id: str) -> dict[str, Any]:
+    """Where EMS delivers: personal data, so it travels only on EMS's own signed request,
+    never on the event bus."""
+    try:
+        case_id = task_case_id(order_id)
+    except ValueError as e:
+        raise CaseNotFound("no such shipment") from e
+    task = cases.get_task(case_id, order_id)
+    if task.kind is not TaskKind.DELIVERY or task.partner != partner:
+        raise NotPermitted("this shipment is not assigned to the calling partner")
+    delivery = cases.get_case(case_id).application.delivery
+    if delivery is None:
+        raise CaseNotFound("the case has no delivery address")
+    return {"order_id": order_id, "waybill": task.details["waybill"], "recipient": delivery.model_dump()}
 
 
 def track(partner: str, event: TrackingEvent) -> dict[str, Any]:
@@ -129,6 +145,10 @@ def track(partner: str, event: TrackingEvent) -> dict[str, Any]:
         )
     if event.status == "signed_for":
         resume_again(task.token, {"waybill": event.waybill, "status": event.status})
+        if task.status is TaskStatus.OPEN:
+            aws.publish(
+                "ShipmentDelivered", {"case_id": case_id, "order_id": task.task_id, "waybill": event.waybill}
+            )
     else:
         with contextlib.suppress(TaskClosed):
             aws.fail_task(task.token, DeliveryFailed.__name__, f"EMS {event.waybill}: {event.status}")

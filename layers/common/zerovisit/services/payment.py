@@ -48,7 +48,13 @@ def request_payment(case_id: str, token: str) -> dict[str, Any]:
     )
     aws.publish(
         "PaymentRequested",
-        {"case_id": case_id, "order_id": order_id, "amount_fen": case.fee_fen, "due_on": due.isoformat()},
+        {
+            "case_id": case_id,
+            "case_number": case.case_number,
+            "order_id": order_id,
+            "amount_fen": case.fee_fen,
+            "due_on": due.isoformat(),
+        },
     )
     return {"order_id": order_id}
 

@@ -87,6 +87,7 @@ def await_correction(case_id: str, source: str, token: str) -> dict[str, Any]:
         "CorrectionRequested",
         {
             "case_id": case_id,
+            "case_number": case.case_number,
             "task_id": task.task_id,
             "source": source,
             "items": items,

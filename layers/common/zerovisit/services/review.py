@@ -11,7 +11,7 @@ from zerovisit.clock import clock
 from zerovisit.domain.model import CaseStatus, Deficiency, Task, TaskKind, TaskStatus
 from zerovisit.domain.review import DepartmentDecision, consolidate
 from zerovisit.errors import NotPermitted, TaskClosed
-from zerovisit.services.common import matter_of, note, stage_plan
+from zerovisit.services.common import due_after, matter_of, note, seconds_until_end_of, stage_plan
 from zerovisit.storage import cases
 
 
@@ -98,6 +98,8 @@ def decide(task_id: str, case_id: str, partner: str, decision: DepartmentDecisio
         "ReviewDecided",
         {
             "case_id": case_id,
+            "case_number": cases.get_case(case_id).case_number,
+            "stage": (task.stage or 0) + 1,
             "task_id": task_id,
             "department": task.details.get("department"),
             "decision": decision.decision.value,
@@ -143,4 +145,5 @@ def consolidate_stage(case_id: str, stage: int) -> dict[str, Any]:
     return {
         "outcome": result.outcome,
         "stage": stage_plan(matter, stage_to_run) if stage_to_run is not None else {},
+        "correction_timeout_seconds": seconds_until_end_of(due_after(matter.correction_limit_working_days)),
     }
