@@ -3,13 +3,13 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from zerovisit.observability import cold_start, logger
+from zerovisit.observability import cold_start, lambda_entry
 from zerovisit.services import acceptance
 from zerovisit.steps import StepInput
 
 cold_start()
 
 
-@logger.inject_lambda_context
+@lambda_entry
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return acceptance.accept(StepInput.model_validate(event).case_id)

@@ -25,7 +25,7 @@ from zerovisit.errors import (
     NotAuthenticated,
     NotPermitted,
 )
-from zerovisit.observability import cold_start, logger
+from zerovisit.observability import cold_start, lambda_entry, logger
 from zerovisit.services import delivery, evaluation, intake, payment, prereview, queries, review, verification
 
 cold_start()
@@ -160,7 +160,7 @@ def _refusal(status: int, message: str) -> dict[str, Any]:
     }
 
 
-@logger.inject_lambda_context
+@lambda_entry
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = APIGatewayProxyEventV2(event)
     method = request.request_context.http.method.upper()

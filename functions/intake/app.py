@@ -4,13 +4,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from zerovisit.errors import InvalidInput
-from zerovisit.observability import cold_start, logger
+from zerovisit.observability import cold_start, lambda_entry, logger
 from zerovisit.services import intake
 
 cold_start()
 
 
-@logger.inject_lambda_context
+@lambda_entry
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     detail = event.get("detail")
     try:

@@ -3,14 +3,14 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from zerovisit.observability import cold_start, logger
+from zerovisit.observability import cold_start, lambda_entry
 from zerovisit.services import prereview
 from zerovisit.steps import PreReviewInput
 
 cold_start()
 
 
-@logger.inject_lambda_context
+@lambda_entry
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = PreReviewInput.model_validate(event)
     if request.action == "check":

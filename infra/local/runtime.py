@@ -87,6 +87,23 @@ MOTO_READS = {
 
 
 @dataclass
+class Schedule:
+    rule_arn: str
+    period: timedelta
+    targets: list[dict[str, Any]]
+    last_fired: datetime
+
+
+def _rate(expression: str) -> timedelta:
+    """``rate(15 minutes)`` as a timedelta; cron expressions are not used by the template."""
+    match = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", expression)
+    if match is None:
+        raise ValueError(f"the local runtime fires rate() schedules only, not {expression}")
+    unit = match.group(2).rstrip("s") + "s"
+    return timedelta(**{unit: int(match.group(1))})
+
+
+@dataclass
 class HttpResponse:
     status: int
     body: Any
@@ -118,6 +135,7 @@ class LocalRuntime:
         # moto's backends are not thread-safe and the interpreter runs branches on threads:
         # functions run one at a time, as if each had a reserved concurrency of one.
         self._one_at_a_time = threading.RLock()
+        self.schedules: list[Schedule] = []
         self._physical_to_logical: dict[str, str] = {}
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._saved: list[tuple[Any, str, Any]] = []
@@ -131,7 +149,6 @@ class LocalRuntime:
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
             "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_METRICS_DISABLED": "true",
         }.items():
             self._set_env(name, value)
         self._mock.start()
@@ -271,6 +288,7 @@ class LocalRuntime:
         for logical in self.functions:
             self._physical_to_logical[self.resources[logical]] = logical
         self._create_executable_state_machines(cfn_template)
+        self.schedules = self._find_schedules()
 
     def _create_executable_state_machines(self, cfn_template: dict[str, Any]) -> None:
         """moto's CloudFormation puts state machines where its interpreter does not look, and ignores
@@ -290,6 +308,47 @@ class LocalRuntime:
             sfn.create_state_machine(
                 name=arn.split(":")[-1], definition=definition, roleArn=properties["RoleArn"], type="STANDARD"
             )
+
+    def _find_schedules(self) -> list[Schedule]:
+        """Rules with a schedule expression: moto never fires them, so advance() does."""
+        events = boto3.client("events", region_name=REGION)
+        found = []
+        for rule in events.list_rules()["Rules"]:
+            expression = rule.get("ScheduleExpression")
+            if not expression:
+                continue
+            targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+            found.append(Schedule(rule["Arn"], _rate(expression), targets, clock.now()))
+        return found
+
+    def advance(self, delta: timedelta) -> int:
+        """Move the domain clock forward and fire every schedule whose period has passed, once for
+        the whole step (the sweeps it stands for catch up on everything due). Returns the firings."""
+        clock.advance(delta)
+        return self.fire_due_schedules()
+
+    def fire_due_schedules(self) -> int:
+        fired = 0
+        now = clock.now()
+        for schedule in self.schedules:
+            if now - schedule.last_fired < schedule.period:
+                continue
+            schedule.last_fired = now
+            event = {
+                "version": "0",
+                "id": str(uuid4()),
+                "detail-type": "Scheduled Event",
+                "source": "aws.events",
+                "account": ACCOUNT,
+                "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "region": REGION,
+                "resources": [schedule.rule_arn],
+                "detail": {},
+            }
+            for target in schedule.targets:
+                self._deliver(target, event)
+            fired += 1
+        return fired
 
     def _apply_function_environment(self) -> None:
         """Handlers share one process and one os.environ: every function's variables, which must agree."""

@@ -84,6 +84,25 @@ class Deficiency(Frozen):
     problem: str
 
 
+class SuspensionReason(StrEnum):
+    APPLICANT_CORRECTION = "applicant_correction"
+    ON_SITE_INSPECTION = "on_site_inspection"
+    EXPERT_REVIEW = "expert_review"
+    HEARING = "hearing"
+    TESTING = "testing"
+    APPRAISAL = "appraisal"
+    AUCTION = "auction"
+    QUARANTINE = "quarantine"
+
+
+class Suspension(Frozen):
+    reason: SuspensionReason
+    note: str = Field(default="", max_length=500)
+    started_on: date
+    ended_on: date | None = None
+    by: str = "system"
+
+
 class Failure(Frozen):
     step: str
     error: str
@@ -116,6 +135,11 @@ class Case(BaseModel):
     outcome_reason: str | None = None
     failure: Failure | None = None
     working_days_used: int | None = None
+    promised_limit: int | None = None
+    statutory_limit: int | None = None
+    suspensions: list[Suspension] = Field(default_factory=list)
+    alarms_raised: list[str] = Field(default_factory=list)
+    next_alarm_at: datetime | None = None
     version: int = 0
 
     @property
@@ -161,6 +185,8 @@ class Task(BaseModel):
     answer: dict[str, Any] | None = None
     answer_digest: str | None = None
     answered_at: datetime | None = None
+    next_alarm_at: datetime | None = None
+    escalations: int = 0
 
 
 def task_case_id(task_id: str) -> str:

@@ -3,22 +3,35 @@
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from zerovisit.domain.catalog import Matter, TimeoutPolicy
-from zerovisit.domain.model import Frozen, ShortText
+from zerovisit.domain.model import Frozen, ShortText, SuspensionReason
 
 
 class Decision(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
     NEEDS_CORRECTION = "needs_correction"
+    SUSPEND = "suspend"
 
 
 class DepartmentDecision(Frozen):
+    """A department's answer. ``suspend`` (with its art. 45 reason) stops the case's clock until the
+    department's final decision; ``needs_correction`` names the items the applicant must correct."""
+
     decision: Decision
     comments: str = Field(default="", max_length=2000)
     items: list[ShortText] = Field(default_factory=list, max_length=50)
+    reason: SuspensionReason | None = None
+
+    @model_validator(mode="after")
+    def _reason_goes_with_suspend(self) -> "DepartmentDecision":
+        if (self.decision is Decision.SUSPEND) != (self.reason is not None):
+            raise ValueError("reason is required with decision 'suspend' and only then")
+        if self.reason is SuspensionReason.APPLICANT_CORRECTION:
+            raise ValueError("reason: a department asks for corrections with decision 'needs_correction'")
+        return self
 
 
 Outcome = Literal["next_stage", "correction", "rejected", "approved", "escalated"]
@@ -29,6 +42,7 @@ class StageOutcome(Frozen):
     stage_index: int
     correction_items: list[str] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list)
+    silent: list[str] = Field(default_factory=list)
 
 
 def consolidate(
@@ -56,7 +70,10 @@ def consolidate(
         return StageOutcome(outcome="correction", stage_index=stage_index, correction_items=corrections)
     if silent:
         return StageOutcome(
-            outcome="escalated", stage_index=stage_index, reasons=[f"{code}: no decision" for code in silent]
+            outcome="escalated",
+            stage_index=stage_index,
+            reasons=[f"{code}: no decision" for code in silent],
+            silent=silent,
         )
     if stage_index + 1 < len(matter.stages):
         return StageOutcome(outcome="next_stage", stage_index=stage_index + 1)

@@ -4,8 +4,8 @@ from typing import Any
 
 from zerovisit.adapters import aws
 from zerovisit.clock import clock
+from zerovisit.domain.deadlines import with_clock
 from zerovisit.domain.model import CaseStatus
-from zerovisit.domain.workdays import add_working_days
 from zerovisit.services.common import matter_of, note, stage_plan
 from zerovisit.storage import cases
 
@@ -17,9 +17,7 @@ def accept(case_id: str) -> dict[str, Any]:
         now = clock.now()
         today = clock.today()
         serial = cases.next_number(f"CASE#{case.application.region_code}#{today.year}", now)
-        promised = add_working_days(today, matter.promised_working_days)
-        statutory = add_working_days(today, matter.statutory_working_days)
-        case = cases.save_case(
+        accepted = with_clock(
             case.model_copy(
                 update={
                     "case_number": f"{case.application.region_code}{today:%Y}{serial:07d}",
@@ -27,20 +25,24 @@ def accept(case_id: str) -> dict[str, Any]:
                     "step": "review",
                     "accepted_at": now,
                     "accepted_on": today,
-                    "promised_due": promised.due,
-                    "statutory_due": statutory.due,
-                    "deadline_provisional": promised.provisional or statutory.provisional,
-                    "deadline_basis": statutory.basis,
+                    "promised_limit": matter.promised_working_days,
+                    "statutory_limit": matter.statutory_working_days,
                     "current_stage": 0,
                     "outstanding": [],
                 }
             ),
+            today,
+        )
+        provisional = f"; provisional ({accepted.deadline_basis})" if accepted.deadline_provisional else ""
+        case = cases.save_case(
+            accepted,
             [
                 note(
                     "acceptance",
                     "accepted",
-                    f"case {today:%Y}-{serial}: due {promised.due} (promised {matter.promised_working_days} "
-                    f"working days), statutory {statutory.due}",
+                    f"case {accepted.case_number}: due {accepted.promised_due} (promised "
+                    f"{matter.promised_working_days} working days), "
+                    f"statutory {accepted.statutory_due}{provisional}",
                 )
             ],
         )
@@ -50,8 +52,8 @@ def accept(case_id: str) -> dict[str, Any]:
                 "case_id": case_id,
                 "case_number": case.case_number,
                 "matter_code": matter.code,
-                "promised_due": promised.due.isoformat(),
-                "statutory_due": statutory.due.isoformat(),
+                "promised_due": str(case.promised_due),
+                "statutory_due": str(case.statutory_due),
             },
         )
     return {

@@ -13,6 +13,7 @@ from zerovisit.storage import catalog
 # Step Functions waits this long past a limit before its own timeout fires: the catalog's
 # timeout policy, not the backstop, should normally decide.
 BACKSTOP_GRACE = timedelta(hours=12)
+BACKSTOP_WORKING_DAYS = 5
 
 
 def note(step: str, event: str, detail: str = "", actor: str = "system") -> TimelineEntry:
@@ -40,12 +41,17 @@ def due_after(working_days: int) -> date:
     return add_working_days(clock.today(), working_days).due
 
 
-def stage_plan(matter: Matter, index: int) -> dict[str, Any]:
-    """What the state machine's review Map needs for one stage."""
+def stage_plan(matter: Matter, index: int, only: set[str] | None = None) -> dict[str, Any]:
+    """What the state machine's review Map needs for one stage (or only some of its departments).
+    The task timeout is a backstop well past the department's limit: the sweeper applies the
+    catalog's timeout policy first, on the domain clock."""
     stage = matter.stages[index]
     departments = []
     for department in stage.departments:
+        if only is not None and department.code not in only:
+            continue
         due = due_after(department.limit_working_days)
+        backstop = add_working_days(due, department.limit_working_days + BACKSTOP_WORKING_DAYS).due
         departments.append(
             {
                 "code": department.code,
@@ -53,7 +59,7 @@ def stage_plan(matter: Matter, index: int) -> dict[str, Any]:
                 "partner_id": department.partner_id,
                 "limit_working_days": department.limit_working_days,
                 "due_on": due.isoformat(),
-                "timeout_seconds": seconds_until_end_of(due),
+                "timeout_seconds": seconds_until_end_of(backstop),
             }
         )
     return {"index": index, "name": stage.name, "departments": departments}

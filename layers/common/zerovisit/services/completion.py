@@ -5,8 +5,8 @@ from typing import Any, Literal
 
 from zerovisit.adapters import aws
 from zerovisit.clock import clock
+from zerovisit.domain.deadlines import with_clock, working_days_used
 from zerovisit.domain.model import CaseStatus, Failure
-from zerovisit.domain.workdays import working_days_between
 from zerovisit.services.common import note
 from zerovisit.storage import cases
 
@@ -37,7 +37,14 @@ def close(case_id: str, outcome: Outcome, reason: str, error: str | None = None)
     if case.is_closed:
         return {"status": case.status.value}
     today = clock.today()
-    used = working_days_between(case.accepted_on, today) if case.accepted_on else None
+    case = case.model_copy(
+        update={
+            "suspensions": [
+                s if s.ended_on else s.model_copy(update={"ended_on": today}) for s in case.suspensions
+            ]
+        }
+    )
+    used = working_days_used(case.accepted_on, case.suspensions, today) if case.accepted_on else None
     update: dict[str, Any] = {
         "status": STATUS_OF[outcome],
         "closed_at": clock.now(),
@@ -52,7 +59,9 @@ def close(case_id: str, outcome: Outcome, reason: str, error: str | None = None)
         detail = f"{case.step}: {error}: {message}"
     elif used is not None:
         detail = f"{reason}; {used} working days used"
-    closed = cases.save_case(case.model_copy(update=update), [note("completion", outcome, detail)])
+    closed = cases.save_case(
+        with_clock(case.model_copy(update=update), today), [note("completion", outcome, detail)]
+    )
     aws.publish(
         "CaseCompleted" if outcome == "completed" else "CaseClosed",
         {

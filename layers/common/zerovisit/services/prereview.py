@@ -4,11 +4,15 @@ from typing import Any
 
 from zerovisit.adapters import aws
 from zerovisit.clock import clock
-from zerovisit.domain.model import CaseStatus, SubmittedMaterial, Task, TaskKind, TaskStatus
+from zerovisit.domain.deadlines import with_clock
+from zerovisit.domain.model import CaseStatus, SubmittedMaterial, SuspensionReason, Task, TaskKind, TaskStatus
 from zerovisit.domain.prereview import apply_correction, may_ask_for_correction, review_materials
 from zerovisit.errors import TaskClosed
 from zerovisit.services.common import due_after, matter_of, note, seconds_until_end_of
+from zerovisit.services.statutory_clock import held_by, resume, suspend
 from zerovisit.storage import cases, certificates
+
+APPLICANT = "applicant"
 
 
 def check_materials(case_id: str) -> dict[str, Any]:
@@ -72,17 +76,15 @@ def await_correction(case_id: str, source: str, token: str) -> dict[str, Any]:
         details={"source": source, "items": items},
     )
     rounds = case.correction_round + (1 if source == "pre_review" else 0)
-    cases.save_case(
-        case.model_copy(
-            update={
-                "status": CaseStatus.AWAITING_CORRECTION,
-                "step": "correction",
-                "correction_round": rounds,
-            }
-        ),
-        [note("correction", "correction requested", "; ".join(items))],
-        new_tasks=[task],
+    waiting = case.model_copy(
+        update={"status": CaseStatus.AWAITING_CORRECTION, "step": "correction", "correction_round": rounds}
     )
+    entries = [note("correction", "correction requested", "; ".join(items))]
+    if case.accepted_on is not None:
+        # After acceptance, time waiting for the applicant is not counted (law art. 45).
+        waiting = suspend(waiting, SuspensionReason.APPLICANT_CORRECTION, APPLICANT)
+        entries.append(note("correction", "clock suspended", "waiting for the applicant's corrections"))
+    cases.save_case(with_clock(waiting, clock.today()), entries, new_tasks=[task])
     aws.publish(
         "CorrectionRequested",
         {
@@ -115,10 +117,10 @@ def submit_correction(case_id: str, materials: list[SubmittedMaterial]) -> dict[
         }
     )
     status = CaseStatus.SUBMITTED if open_task.details.get("source") == "pre_review" else CaseStatus.IN_REVIEW
-    cases.save_case(
-        case.model_copy(update={"application": corrected, "status": status}),
-        [note("correction", "correction submitted", ", ".join(m.code for m in materials), "applicant")],
-        answered_task=answered,
-    )
+    entries = [note("correction", "correction submitted", ", ".join(m.code for m in materials), APPLICANT)]
+    if held_by(case, APPLICANT) is not None:
+        entries.append(note("correction", "clock resumed", "corrections received"))
+    resumed = resume(case, APPLICANT).model_copy(update={"application": corrected, "status": status})
+    cases.save_case(with_clock(resumed, clock.today()), entries, answered_task=answered)
     aws.resume_task(open_task.token, {"corrected": [m.code for m in materials]})
     return {"case_id": case_id, "task_id": open_task.task_id, "status": "resumed"}

@@ -3,18 +3,19 @@
 from typing import Any
 
 from zerovisit.clock import clock
-from zerovisit.domain.workdays import working_days_between
+from zerovisit.domain.deadlines import working_days_used
 from zerovisit.storage import cases
 
 
 def case_view(case_id: str) -> dict[str, Any]:
     case = cases.get_case(case_id)
+    today = clock.today()
     used = case.working_days_used
     if used is None and case.accepted_on is not None:
-        used = working_days_between(case.accepted_on, clock.today())
+        used = working_days_used(case.accepted_on, case.suspensions, today)
     remaining = (
-        working_days_between(clock.today(), case.promised_due)
-        if case.promised_due is not None and not case.is_closed
+        max(0, case.promised_limit - (used or 0))
+        if case.promised_limit is not None and not case.is_closed
         else None
     )
     return {
@@ -29,6 +30,17 @@ def case_view(case_id: str) -> dict[str, Any]:
         "deadline_provisional": case.deadline_provisional,
         "working_days_used": used,
         "working_days_remaining": remaining,
+        "promised_limit": case.promised_limit,
+        "statutory_limit": case.statutory_limit,
+        "statutory_days_remaining": (
+            max(0, case.statutory_limit - (used or 0))
+            if case.statutory_limit is not None and not case.is_closed
+            else None
+        ),
+        "deadline_basis": case.deadline_basis,
+        "suspended": any(s.ended_on is None for s in case.suspensions),
+        "suspensions": [s.model_dump(mode="json", exclude={"by"}) for s in case.suspensions],
+        "alarms_raised": case.alarms_raised,
         "certificate_id": case.certificate_id,
         "waybill": case.waybill,
         "outcome_reason": case.outcome_reason,

@@ -3,15 +3,17 @@
 import contextlib
 import hashlib
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from zerovisit.adapters import aws
 from zerovisit.clock import clock
-from zerovisit.domain.model import CaseStatus, Deficiency, Task, TaskKind, TaskStatus
-from zerovisit.domain.review import DepartmentDecision, consolidate
+from zerovisit.domain.deadlines import start_of
+from zerovisit.domain.model import Case, CaseStatus, Deficiency, Task, TaskKind, TaskStatus, TimelineEntry
+from zerovisit.domain.review import Decision, DepartmentDecision, consolidate
 from zerovisit.errors import NotPermitted, TaskClosed
 from zerovisit.services.common import due_after, matter_of, note, seconds_until_end_of, stage_plan
+from zerovisit.services.statutory_clock import change_case, held_by, resume, suspend
 from zerovisit.storage import cases
 
 
@@ -32,6 +34,7 @@ def dispatch(case_id: str, stage: int, department: dict[str, Any], token: str) -
         stage=stage,
         created_at=clock.now(),
         due_on=date.fromisoformat(department["due_on"]),
+        next_alarm_at=start_of(date.fromisoformat(department["due_on"]) + timedelta(days=1)),
         token=token,
         details={"department": code, "department_name": department["name"]},
     )
@@ -74,7 +77,9 @@ def decide(task_id: str, case_id: str, partner: str, decision: DepartmentDecisio
     task = cases.get_task(case_id, task_id)
     if task.kind is not TaskKind.REVIEW or task.partner != partner:
         raise NotPermitted("this task is not assigned to the calling partner")
-    answer = decision.model_dump(mode="json")
+    if decision.decision is Decision.SUSPEND:
+        return suspend_review(task, partner, decision)
+    answer = decision.model_dump(mode="json", exclude={"reason"})
     digest = answer_digest(answer)
     if task.status is TaskStatus.ANSWERED:
         if task.answer_digest != digest:
@@ -92,7 +97,14 @@ def decide(task_id: str, case_id: str, partner: str, decision: DepartmentDecisio
     detail = f"{task.details.get('department_name', task.partner)}: {decision.decision.value}"
     if decision.comments:
         detail += f" ({decision.comments})"
-    cases.answer_task(answered, note("review", "decided", detail, task.partner))
+
+    def record(case: Case) -> tuple[Case, list[TimelineEntry]]:
+        entries = [note("review", "decided", detail, task.partner)]
+        if held_by(case, task_id) is not None:
+            entries.insert(0, note("review", "clock resumed", f"suspension by {department_name(task)} ended"))
+        return resume(case, task_id), entries
+
+    change_case(case_id, record, answered_task=answered)
     aws.resume_task(task.token, {"task_id": task_id, "decision": decision.decision.value})
     aws.publish(
         "ReviewDecided",
@@ -106,6 +118,41 @@ def decide(task_id: str, case_id: str, partner: str, decision: DepartmentDecisio
         },
     )
     return {"task_id": task_id, "status": "recorded", "decision": answer}
+
+
+def department_name(task: Task) -> str:
+    return str(task.details.get("department_name", task.partner))
+
+
+def suspend_review(task: Task, partner: str, decision: DepartmentDecision) -> dict[str, Any]:
+    """The department stops the clock (law art. 45) while its task stays open; a repeated call
+    changes nothing."""
+    if task.status is TaskStatus.ANSWERED:
+        raise TaskClosed("the task was already decided")
+    assert decision.reason is not None
+    reason = decision.reason
+
+    def stop_clock(case: Case) -> tuple[Case, list[TimelineEntry]]:
+        if held_by(case, task.task_id) is not None:
+            return case, []
+        detail = f"{department_name(task)}: {reason.value}" + (
+            f" ({decision.comments})" if decision.comments else ""
+        )
+        return suspend(case, reason, task.task_id, decision.comments), [
+            note("review", "clock suspended", detail, partner)
+        ]
+
+    case = change_case(task.case_id, stop_clock)
+    aws.publish(
+        "CaseSuspended",
+        {
+            "case_id": task.case_id,
+            "case_number": case.case_number,
+            "task_id": task.task_id,
+            "reason": reason.value,
+        },
+    )
+    return {"task_id": task.task_id, "status": "suspended", "reason": reason.value}
 
 
 def consolidate_stage(case_id: str, stage: int) -> dict[str, Any]:
@@ -141,9 +188,10 @@ def consolidate_stage(case_id: str, stage: int) -> dict[str, Any]:
     cases.save_case(
         case.model_copy(update=update), [note("review", f"stage {stage + 1} {result.outcome}", detail)]
     )
-    stage_to_run = result.stage_index if result.outcome in ("next_stage", "correction") else None
+    stage_to_run = result.stage_index if result.outcome in ("next_stage", "correction", "escalated") else None
+    only = set(result.silent) if result.outcome == "escalated" else None
     return {
         "outcome": result.outcome,
-        "stage": stage_plan(matter, stage_to_run) if stage_to_run is not None else {},
+        "stage": stage_plan(matter, stage_to_run, only) if stage_to_run is not None else {},
         "correction_timeout_seconds": seconds_until_end_of(due_after(matter.correction_limit_working_days)),
     }

@@ -5,8 +5,9 @@ anything else from DynamoDB is ``DependencyUnavailable`` (the state machine
 retries it).
 """
 
-from collections.abc import Sequence
-from datetime import datetime
+import hashlib
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from uuid import uuid4
 
 from pynamodb.connection import Connection
@@ -20,6 +21,16 @@ from zerovisit.storage.tables import CaseTableItem, CertificateItem, certificate
 
 CASE_SK = "CASE"
 OPEN_SHARD = "OPEN"
+ALARM_SHARDS = 8
+
+
+def alarm_shard(case_id: str) -> str:
+    return f"ALARM#{int(hashlib.sha256(case_id.encode()).hexdigest()[:8], 16) % ALARM_SHARDS}"
+
+
+def moment_key(moment: datetime) -> str:
+    """Sortable UTC text of a moment, the index's range key."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def case_pk(case_id: str) -> str:
@@ -47,6 +58,9 @@ def _case_item(case: Case, version: int) -> CaseTableItem:
     if due is not None and not case.is_closed:
         item.open_shard = OPEN_SHARD
         item.deadline_at = f"{due.isoformat()}#{case.case_id}"
+    if case.next_alarm_at is not None and not case.is_closed:
+        item.alarm_shard = alarm_shard(case.case_id)
+        item.next_alarm_at = moment_key(case.next_alarm_at)
     return item
 
 
@@ -56,13 +70,17 @@ def _timeline_item(case_id: str, entry: TimelineEntry) -> CaseTableItem:
 
 
 def _task_item(task: Task) -> CaseTableItem:
-    return CaseTableItem(
+    item = CaseTableItem(
         case_pk(task.case_id),
         f"TASK#{task.task_id}",
         kind="task",
         body=task.model_dump_json(),
         status=task.status.value,
     )
+    if task.next_alarm_at is not None and task.status is TaskStatus.OPEN:
+        item.alarm_shard = alarm_shard(task.case_id)
+        item.next_alarm_at = moment_key(task.next_alarm_at)
+    return item
 
 
 def create_case(case: Case, entry: TimelineEntry) -> bool:
@@ -159,3 +177,21 @@ def put_evaluation(case_id: str, body: str, entry: TimelineEntry) -> None:
     with storage_errors(), TransactWrite(connection=_connection()) as tx:
         tx.save(item, condition=CaseTableItem.pk.does_not_exist())
         tx.save(_timeline_item(case_id, entry))
+
+
+def due_alarm_keys(now: datetime) -> Iterator[tuple[str, str]]:
+    """(pk, sk) of every open case and review task whose next alarm moment has come, shard by
+    shard from the DueAlarms index: reads grow with the due items, not with all open cases."""
+    with storage_errors():
+        for shard in range(ALARM_SHARDS):
+            for item in CaseTableItem.due_alarms.query(
+                f"ALARM#{shard}", CaseTableItem.next_alarm_at <= moment_key(now)
+            ):
+                yield item.pk, item.sk
+
+
+def open_cases_due_from(day: str) -> Iterator[str]:
+    """Ids of open cases whose promised deadline is on or after ``day`` (ISO date)."""
+    with storage_errors():
+        for item in CaseTableItem.open_by_deadline.query(OPEN_SHARD, CaseTableItem.deadline_at >= day):
+            yield item.pk.removeprefix("CASE#")

@@ -27,6 +27,17 @@ class ByApplicant(GlobalSecondaryIndex["CaseTableItem"]):
     submitted_at = UnicodeAttribute(range_key=True)
 
 
+class DueAlarms(GlobalSecondaryIndex["CaseTableItem"]):
+    """Open cases and review tasks by their next alarm moment, in a few shards."""
+
+    class Meta:
+        index_name = "DueAlarms"
+        projection = KeysOnlyProjection()
+
+    alarm_shard = UnicodeAttribute(hash_key=True)
+    next_alarm_at = UnicodeAttribute(range_key=True)
+
+
 class CaseTableItem(Model):
     """One item of a case's partition: the case itself, a timeline entry, a task, or a counter."""
 
@@ -44,8 +55,11 @@ class CaseTableItem(Model):
     deadline_at = UnicodeAttribute(null=True)
     applicant_key = UnicodeAttribute(null=True)
     submitted_at = UnicodeAttribute(null=True)
+    alarm_shard = UnicodeAttribute(null=True)
+    next_alarm_at = UnicodeAttribute(null=True)
 
     open_by_deadline = OpenByDeadline()
+    due_alarms = DueAlarms()
     by_applicant = ByApplicant()
 
 

@@ -1,0 +1,138 @@
+"""The statutory clock of a case: limits in working days, suspensions, and when alarms fall due.
+
+Law art. 45: hearings, inspections, testing, appraisal and expert review are not counted, nor is
+time waiting for the applicant's corrections. Working days used are the working days since
+acceptance (acceptance day not counted) minus the suspended working days, and every suspended
+working day moves the deadline by one working day.
+"""
+
+import math
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+from zerovisit.clock import CHINA
+from zerovisit.domain.model import Case, Suspension
+from zerovisit.domain.workdays import Deadline, WorkCalendar, add_working_days, working_days_between
+
+WARNING_SHARE = 0.8
+
+
+class Limit(StrEnum):
+    PROMISED = "promised"
+    STATUTORY = "statutory"
+
+
+class AlarmKind(StrEnum):
+    WARNING = "warning"
+    OVERDUE = "overdue"
+
+
+def suspended_working_days(
+    suspensions: list[Suspension], today: date, calendar: WorkCalendar | None = None
+) -> int:
+    """Working days inside suspensions: (started_on, ended_on], an open one up to today."""
+    return sum(working_days_between(s.started_on, s.ended_on or today, calendar) for s in suspensions)
+
+
+def working_days_used(
+    accepted_on: date, suspensions: list[Suspension], today: date, calendar: WorkCalendar | None = None
+) -> int:
+    elapsed = working_days_between(accepted_on, today, calendar)
+    return max(0, elapsed - suspended_working_days(suspensions, today, calendar))
+
+
+def due(
+    accepted_on: date,
+    limit_days: int,
+    suspensions: list[Suspension],
+    today: date,
+    calendar: WorkCalendar | None = None,
+) -> Deadline:
+    """The limit's last day, moved by every suspended working day so far."""
+    return add_working_days(
+        accepted_on, limit_days + suspended_working_days(suspensions, today, calendar), calendar
+    )
+
+
+def is_suspended(suspensions: list[Suspension]) -> bool:
+    return any(s.ended_on is None for s in suspensions)
+
+
+def alarm_moments(
+    accepted_on: date,
+    limits: dict[Limit, int],
+    suspensions: list[Suspension],
+    today: date,
+    calendar: WorkCalendar | None = None,
+) -> dict[tuple[Limit, AlarmKind], datetime]:
+    """When each alarm falls due: the warning at the start of the working day on which 80% of the
+    limit is used, the overdue alarm when the limit's last day has ended."""
+    extra = suspended_working_days(suspensions, today, calendar)
+    moments: dict[tuple[Limit, AlarmKind], datetime] = {}
+    for limit, days in limits.items():
+        warning_day = add_working_days(accepted_on, math.ceil(days * WARNING_SHARE) + extra, calendar).due
+        last_day = add_working_days(accepted_on, days + extra, calendar).due
+        moments[(limit, AlarmKind.WARNING)] = start_of(warning_day)
+        moments[(limit, AlarmKind.OVERDUE)] = start_of(last_day + timedelta(days=1))
+    return moments
+
+
+def start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=CHINA)
+
+
+def alarm_key(limit: Limit, kind: AlarmKind) -> str:
+    return f"{limit.value}:{kind.value}"
+
+
+def with_clock(case: Case, today: date, calendar: WorkCalendar | None = None) -> Case:
+    """The case with its due dates and next pending alarm worked out from its limits and suspensions.
+    A closed or suspended case has no pending alarm: the clock does not run."""
+    if case.accepted_on is None or case.promised_limit is None or case.statutory_limit is None:
+        return case
+    promised = due(case.accepted_on, case.promised_limit, case.suspensions, today, calendar)
+    statutory = due(case.accepted_on, case.statutory_limit, case.suspensions, today, calendar)
+    pending = [
+        moment
+        for (limit, kind), moment in alarm_moments(
+            case.accepted_on,
+            {Limit.PROMISED: case.promised_limit, Limit.STATUTORY: case.statutory_limit},
+            case.suspensions,
+            today,
+            calendar,
+        ).items()
+        if alarm_key(limit, kind) not in case.alarms_raised
+    ]
+    running = not case.is_closed and not is_suspended(case.suspensions)
+    return case.model_copy(
+        update={
+            "promised_due": promised.due,
+            "statutory_due": statutory.due,
+            "deadline_provisional": promised.provisional or statutory.provisional,
+            "deadline_basis": statutory.basis,
+            "next_alarm_at": min(pending) if pending and running else None,
+        }
+    )
+
+
+def alarms_due(
+    case: Case, now: datetime, calendar: WorkCalendar | None = None
+) -> list[tuple[Limit, AlarmKind]]:
+    """The alarms of a running case whose moment has come and that were not raised before."""
+    if case.accepted_on is None or case.promised_limit is None or case.statutory_limit is None:
+        return []
+    if case.is_closed or is_suspended(case.suspensions):
+        return []
+    today = now.astimezone(CHINA).date()
+    moments = alarm_moments(
+        case.accepted_on,
+        {Limit.PROMISED: case.promised_limit, Limit.STATUTORY: case.statutory_limit},
+        case.suspensions,
+        today,
+        calendar,
+    )
+    return [
+        key
+        for key, moment in sorted(moments.items(), key=lambda kv: kv[1])
+        if moment <= now and alarm_key(*key) not in case.alarms_raised
+    ]
