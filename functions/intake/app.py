@@ -19,5 +19,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # Rejected for good: an ApplicationRejected event has told the network; retrying cannot help.
         logger.warning("application rejected", extra={"problems": e.problems})
         return {"status": "rejected", "problems": e.problems}
-    logger.info("application taken in", extra=result.model_dump())
+    logger.info("application taken in", extra={"case_id": result.case_id, "new_case": result.created})
     return {"status": "accepted" if result.created else "duplicate", "case_id": result.case_id}

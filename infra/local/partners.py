@@ -19,6 +19,7 @@ from zerovisit.clock import clock
 from infra.local.runtime import REGION, HttpResponse, LocalRuntime
 
 Answer = dict[str, Any]
+POLL_SECONDS = 0.05
 
 
 def approve(event: dict[str, Any]) -> Answer:
@@ -38,7 +39,7 @@ def pay_in_full(event: dict[str, Any]) -> Answer:
 class Script:
     """How each partner answers. The defaults approve, pay and deliver."""
 
-    decide: Callable[[dict[str, Any]], Answer] = approve
+    decide: Callable[[dict[str, Any]], Answer | None] = approve  # None: the department stays silent
     correct: Callable[[dict[str, Any]], list[dict[str, str]]] = lambda event: []
     pay: Callable[[dict[str, Any]], Answer] = pay_in_full
     tracking: Callable[[dict[str, Any]], list[str]] = lambda event: ["picked_up", "in_transit", "signed_for"]
@@ -88,28 +89,33 @@ class PartnerSimulator:
         case_id: str,
         timeout_seconds: float = 60.0,
         on_exchange: Callable[[Exchange], None] | None = None,
+        clock_step: timedelta | None = None,
     ) -> str:
-        """Answer tasks until the case's execution ends; returns its status. Bounded in real time."""
+        """Answer tasks until the case's execution ends; returns its status. Bounded in real time.
+        With ``clock_step``, a round with nothing to answer moves the domain clock on by that much
+        (firing the schedules), so a silent department meets its limit."""
         deadline = time.monotonic() + timeout_seconds
         while time.monotonic() < deadline:
-            for exchange in self.answer_pending():
+            answered = self.answer_pending()
+            for exchange in answered:
                 if on_exchange is not None:
                     on_exchange(exchange)
             status = self.runtime.execution_status(case_id)
             if status is not None and status != "RUNNING":
                 return status
-            time.sleep(0.01)
+            if clock_step is not None and not answered:
+                self.runtime.advance(clock_step)
+            time.sleep(POLL_SECONDS)
         raise TimeoutError(f"case {case_id} still running after {timeout_seconds}s of real time")
 
     def _answer(self, detail_type: str, detail: dict[str, Any]) -> Exchange:
         clock.advance(self.script.latency.get(detail_type, timedelta()))
         responses: list[HttpResponse] = []
         if detail_type == "ReviewRequested":
-            responses.append(
-                self._post(
-                    f"/reviews/{detail['task_id']}/decision", self.script.decide(detail), detail["partner_id"]
-                )
-            )
+            decision = self.script.decide(detail)
+            if decision is not None:
+                path = f"/reviews/{detail['task_id']}/decision"
+                responses.append(self._post(path, decision, detail["partner_id"]))
         elif detail_type == "CorrectionRequested":
             materials = self.script.correct(detail)
             responses.append(

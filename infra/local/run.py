@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         progress()
         status = PartnerSimulator(runtime).run_until_closed(case_id, on_exchange=progress)
         progress()
-        view = runtime.http("GET", f"/cases/{case_id}").body
+        view = runtime.signed_http("service-network", "GET", f"/cases/{case_id}").body
         transitions = sum(1 for e in runtime.history(case_id) if e["type"].endswith("StateEntered"))
         print()
         print(f"Execution {status}; case {view['case_number']} is {view['status']}")

@@ -46,6 +46,7 @@ from moto.core.models import DEFAULT_ACCOUNT_ID as ACCOUNT
 from moto.events.models import Rule
 from moto.kms.models import Key, kms_backends
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
 from samtranslator.translator.transform import transform
 from zerovisit.adapters import aws
@@ -76,6 +77,7 @@ MOTO_SEAMS = {
     "eventbridge delivery": (Rule, "send_to_targets"),
     "kms key from cloudformation": (Key, "create_from_cloudformation_json"),
     "retry wait": (retrier_decl, "time"),
+    "interpreter lambda client": (lambda_eval_utils, "boto_client_for"),
 }
 # As moto ships them, captured before any runtime patches them (the seam test reads these).
 MOTO_ORIGINALS = {seam: inspect.getattr_static(owner, name) for seam, (owner, name) in MOTO_SEAMS.items()}
@@ -262,6 +264,8 @@ class LocalRuntime:
         self._patch(Rule, "send_to_targets", send_to_targets)
         self._patch(Key, "create_from_cloudformation_json", classmethod(key_from_cloudformation))
         self._patch(retrier_decl, "time", _ClockTime())
+        create_client = MOTO_ORIGINALS["interpreter lambda client"]
+        self._patch(lambda_eval_utils, "boto_client_for", _cached_client_factory(create_client))
 
     # ------------------------------------------------------------------ stack
     def _create_stack(self) -> None:
@@ -331,6 +335,9 @@ class LocalRuntime:
         fired = 0
         now = clock.now()
         for schedule in self.schedules:
+            if now < schedule.last_fired:
+                schedule.last_fired = now  # the clock was set back (a new test): count from here
+                continue
             if now - schedule.last_fired < schedule.period:
                 continue
             schedule.last_fired = now
@@ -391,6 +398,13 @@ class LocalRuntime:
                 "errorMessage": str(e),
                 "stackTrace": traceback.format_exception(e)[-3:],
             }, True
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Run code that touches the mocked services directly (a test, an operator command) while no
+        function runs: moto's backends are not thread-safe."""
+        with self._one_at_a_time:
+            yield
 
     def _deliver(self, target: dict[str, Any], event: dict[str, Any]) -> None:
         """EventBridge to a Lambda or Step Functions target, with the rule's retries and dead-letter queue."""
@@ -490,6 +504,24 @@ class LocalRuntime:
 
     def queue_url(self, logical_id: str) -> str:
         return self.resources[logical_id]
+
+
+def _cached_client_factory(create: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's interpreter builds a boto3 client for every Lambda task (milliseconds each); one per
+    region and service serves them all, as clients are thread-safe. moto ignores the state's
+    credentials, so they are not part of the key."""
+    clients: dict[tuple[str, str], Any] = {}
+    lock = threading.Lock()
+
+    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        with lock:
+            if (region, service) not in clients:
+                clients[(region, service)] = create(
+                    region=region, service=service, state_credentials=state_credentials
+                )
+            return clients[(region, service)]
+
+    return client_for
 
 
 @contextmanager

@@ -81,3 +81,8 @@ def test_the_runtime_puts_back_what_it_replaced() -> None:
 
     assert all(patched[seam] is not originals[seam] for seam in originals)
     assert all(value is originals[seam] for seam, value in current().items())
+
+
+def test_the_interpreter_still_asks_for_a_lambda_client_by_region_and_service() -> None:
+    parameters = list(inspect.signature(original("interpreter lambda client")).parameters)
+    assert parameters == ["region", "service", "state_credentials"]

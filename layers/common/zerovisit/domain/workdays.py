@@ -52,6 +52,10 @@ class WorkCalendar:
             raise ValueError(f"schedule for {year}: " + "; ".join(problems))
         self._loaded[year] = YearSchedule(frozenset(holidays), frozenset(makeup_workdays))
 
+    def forget_year(self, year: int) -> None:
+        """Drop an operator-loaded schedule (the year is answered as before the load)."""
+        self._loaded.pop(year, None)
+
     def covers(self, year: int) -> bool:
         """Whether official data exists for `year` (loaded, or in chinese_calendar)."""
         return year in self._loaded or _library_covers(year)

@@ -5,9 +5,10 @@ from typing import Any
 
 from zerovisit.clock import clock
 from zerovisit.domain.deadlines import with_clock
+from zerovisit.domain.model import Case, TimelineEntry
 from zerovisit.domain.workdays import default_calendar
-from zerovisit.errors import Conflict
 from zerovisit.services.common import note
+from zerovisit.services.statutory_clock import change_case
 from zerovisit.storage import calendar, cases
 
 
@@ -22,17 +23,16 @@ def recompute_provisional(from_day: date) -> list[str]:
     """Recompute open cases whose deadline reaches ``from_day`` or later and was provisional."""
     changed = []
     for case_id in list(cases.open_cases_due_from(from_day.isoformat())):
-        case = cases.get_case(case_id)
-        if not case.deadline_provisional:
-            continue
-        updated = with_clock(case, clock.today())
-        detail = (
-            f"promised due {case.promised_due} -> {updated.promised_due}, "
-            f"statutory due {case.statutory_due} -> {updated.statutory_due}; {updated.deadline_basis}"
-        )
-        try:
-            cases.save_case(updated, [note("clock", "deadline recomputed", detail)])
-        except Conflict:
-            continue  # changed meanwhile: its next write recomputes with the loaded schedule
-        changed.append(case_id)
+        if cases.get_case(case_id).deadline_provisional:
+            change_case(case_id, _recomputed)
+            changed.append(case_id)
     return changed
+
+
+def _recomputed(case: Case) -> tuple[Case, list[TimelineEntry]]:
+    updated = with_clock(case, clock.today())
+    detail = (
+        f"promised due {case.promised_due} -> {updated.promised_due}, "
+        f"statutory due {case.statutory_due} -> {updated.statutory_due}; {updated.deadline_basis}"
+    )
+    return updated, [note("clock", "deadline recomputed", detail)]

@@ -18,9 +18,9 @@ from zerovisit.domain.workdays import add_working_days
 from zerovisit.errors import CaseNotFound, Conflict
 from zerovisit.services.common import matter_of, note
 from zerovisit.services.review import resume_again
+from zerovisit.services.statutory_clock import held_by
 from zerovisit.storage import cases
 
-EVENT_OF = {AlarmKind.WARNING: "DeadlineWarning", AlarmKind.OVERDUE: "CaseOverdue"}
 METRIC_OF = {AlarmKind.WARNING: "CasesNearDeadline", AlarmKind.OVERDUE: "OverdueCases"}
 
 
@@ -78,7 +78,7 @@ def _tell(case: Case, limit: Limit, kind: AlarmKind) -> None:
         "due_on": str(case.promised_due if limit is Limit.PROMISED else case.statutory_due),
         "step": case.step,
     }
-    aws.publish(EVENT_OF[kind], detail)
+    aws.publish("DeadlineWarning" if kind is AlarmKind.WARNING else "CaseOverdue", detail)
     supervision.notify(
         f"ZeroVisit {kind.value}: case {case.case_number} ({limit.value} limit)",
         f"Case {case.case_number} ({case.application.matter_code}, region {case.application.region_code}): "
@@ -99,6 +99,11 @@ def _department_limit(case_id: str, task_id: str, now: datetime) -> Counter[str]
     if task.status is not TaskStatus.OPEN or task.next_alarm_at is None or task.next_alarm_at > now:
         return Counter(skipped=1)
     case = cases.get_case(case_id)
+    if held_by(case, task.task_id) is not None:
+        # The department itself stopped the clock (inspection, expert review...): its limit waits too.
+        later = task.model_copy(update={"next_alarm_at": now + timedelta(days=1)})
+        cases.append_timeline(case_id, [], [later])
+        return Counter(rescheduled=1)
     department = _department(case, task)
     if department.timeout_policy is TimeoutPolicy.DEEM_APPROVED:
         return _deem_approved(case, task, department, now)
