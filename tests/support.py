@@ -49,3 +49,10 @@ def next_partner_task(
                 return detail
         time.sleep(0.01)
     raise TimeoutError(f"no {detail_type} for {case_id} within {timeout_seconds}s")
+
+
+def document(name: str) -> str:
+    """A document reference as the service network gives it: the SHA-256 digest of the file."""
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(name.encode()).hexdigest()

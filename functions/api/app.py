@@ -166,6 +166,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     method = request.request_context.http.method.upper()
     path = request.raw_path
     app.append_context(partner=None)
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if request.body and content_type not in ("application/json", ""):
+        return _refusal(415, "send the body as application/json")
     if not any(method == m and pattern.match(path) for m, pattern in PUBLIC_ROUTES):
         body = request.decoded_body or ""
         try:

@@ -12,7 +12,7 @@ from zerovisit.storage import cases, certificates
 from infra.local.partners import PartnerSimulator, Script
 from infra.local.runtime import REGION, LocalRuntime
 from tests.conftest import OutboundEvents
-from tests.support import application, without_material
+from tests.support import application, document, without_material
 
 pytestmark = pytest.mark.pipeline
 
@@ -89,8 +89,8 @@ def test_one_correction_round_names_every_deficiency_once(
     detail = without_material(without_material(application(), "PREMISES_PROOF"), "ARTICLES_OF_ASSOCIATION")
     case_id = submit(runtime, detail)
     supplied = [
-        {"code": "PREMISES_PROOF", "document_ref": "sha256:aa"},
-        {"code": "ARTICLES_OF_ASSOCIATION", "document_ref": "sha256:bb"},
+        {"code": "PREMISES_PROOF", "document_ref": document("premises.pdf")},
+        {"code": "ARTICLES_OF_ASSOCIATION", "document_ref": document("articles.pdf")},
     ]
 
     assert run(runtime, case_id, Script(correct=lambda event: supplied)) == "SUCCEEDED"

@@ -12,7 +12,7 @@ from zerovisit.domain.prereview import (
     review_materials,
 )
 
-from tests.support import application, without_material
+from tests.support import application, document, without_material
 
 CATALOG = Path(__file__).resolve().parents[2] / "infra" / "catalog"
 MATTERS = {m.code: m for m in read_catalog(CATALOG.glob("*.yaml"))}
@@ -170,9 +170,7 @@ def test_empty_correction_changes_nothing() -> None:
 def test_corrected_application_passes_pre_review() -> None:
     original = submitted("ESTABLISHMENT_FORM", "ARTICLES_OF_ASSOCIATION")
     deficiencies, _ = review_materials(original, BUSINESS_STARTUP, {})
-    correction = [
-        SubmittedMaterial(code=d.material, document_ref=f"sha256:{d.material}") for d in deficiencies
-    ]
+    correction = [SubmittedMaterial(code=d.material, document_ref=document(d.material)) for d in deficiencies]
 
     assert review_materials(apply_correction(original, correction), BUSINESS_STARTUP, {}) == ([], {})
 
@@ -204,3 +202,12 @@ def test_may_ask_for_correction(rounds_so_far: int, allowed: bool) -> None:
 
 def test_at_least_one_correction_round_is_allowed() -> None:
     assert MAX_CORRECTION_ROUNDS >= 1
+
+
+def test_a_document_without_a_verifiable_digest_is_a_deficiency() -> None:
+    detail = application()
+    detail["materials"][0]["document_ref"] = "scan.jpg"
+    deficiencies, _ = review_materials(parse_application(detail), BUSINESS_STARTUP, {})
+    assert deficiencies == [
+        Deficiency(material="ESTABLISHMENT_FORM", problem="公司设立登记申请书: document cannot be verified")
+    ]

@@ -46,6 +46,15 @@ def application_problems(application: Application, matter: Matter | None, today:
     if application.delivery is not None and not MOBILE.fullmatch(application.delivery.phone):
         problems.append("delivery.phone: not an 11-digit mainland mobile number")
     if matter is not None:
+        region = matter.region(application.region_code)
+        if region is None:
+            problems.append(
+                f"region_code: matter {matter.code} is not offered in region {application.region_code}"
+            )
+        elif not region.zero_visit:
+            problems.append(
+                f"region_code: matter {matter.code} cannot be handled online in region {region.region_code}"
+            )
         if matter.certificate.paper_original and application.delivery is None:
             problems.append("delivery: required, the paper result of this matter is sent by EMS")
         problems += [

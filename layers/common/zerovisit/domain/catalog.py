@@ -1,5 +1,6 @@
 """The matter catalog (事项清单): what a matter needs, who reviews it, and its limits."""
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -44,6 +45,37 @@ class CertificateSpec(Frozen):
     paper_original: bool
 
 
+class RegionEntry(Frozen):
+    """One region's handling of a matter (三级四同: the same matter, region by region)."""
+
+    region_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+    promised_working_days: int = Field(ge=1, le=60)
+    statutory_working_days: int = Field(ge=1, le=90)
+    zero_visit: bool = True
+    onsite_inspection: bool = False
+
+
+class RegionalAssessment(Frozen):
+    """区域评估: a zone assessed once for everyone; for five years it replaces the evaluations it covers."""
+
+    zone_code: Code
+    name: ShortText
+    covers: list[Code] = Field(min_length=1)
+    valid_from: date
+    valid_years: int = Field(default=5, ge=1, le=10)
+
+    def valid_on(self, day: date) -> bool:
+        until = self.valid_until
+        return self.valid_from <= day < until
+
+    @property
+    def valid_until(self) -> date:
+        try:
+            return self.valid_from.replace(year=self.valid_from.year + self.valid_years)
+        except ValueError:  # 29 February
+            return self.valid_from.replace(year=self.valid_from.year + self.valid_years, day=28)
+
+
 class Matter(Frozen):
     code: Code
     name: ShortText
@@ -56,6 +88,30 @@ class Matter(Frozen):
     materials: list[RequiredMaterial] = Field(default_factory=list)
     stages: list[Stage] = Field(min_length=1)
     certificate: CertificateSpec
+    regions: list[RegionEntry] = Field(min_length=1)
+    regional_assessments: list[RegionalAssessment] = Field(default_factory=list)
+
+    def region(self, code: str) -> RegionEntry | None:
+        """The region's entry: the county's own, else its city's, else its province's."""
+        by_code = {r.region_code: r for r in self.regions}
+        for candidate in (code, code[:4] + "00", code[:2] + "0000"):
+            if candidate in by_code:
+                return by_code[candidate]
+        return None
+
+    def assessment_covering(
+        self, zone_code: str | None, department: str, day: date
+    ) -> RegionalAssessment | None:
+        if zone_code is None:
+            return None
+        return next(
+            (
+                a
+                for a in self.regional_assessments
+                if a.zone_code == zone_code and department in a.covers and a.valid_on(day)
+            ),
+            None,
+        )
 
     def material(self, code: str) -> RequiredMaterial | None:
         return next((m for m in self.materials if m.code == code), None)
@@ -85,6 +141,31 @@ def consistency_problems(data: object) -> list[str]:
     problems += [
         f"materials: code {code} repeats" for code in sorted({c for c in codes if codes.count(c) > 1})
     ]
+    regions = [r.get("region_code") for r in data.get("regions") or [] if isinstance(r, dict)]
+    problems += [
+        f"regions: {code} listed twice" for code in sorted({str(c) for c in regions if regions.count(c) > 1})
+    ]
+    for region in data.get("regions") or []:
+        if isinstance(region, dict):
+            p, s = region.get("promised_working_days"), region.get("statutory_working_days")
+            if isinstance(p, int) and isinstance(s, int) and p > s:
+                problems.append(
+                    f"regions: {region.get('region_code')} promises more than its statutory limit"
+                )
+    departments_of_matter = {
+        d.get("code")
+        for st in data.get("stages") or []
+        if isinstance(st, dict)
+        for d in st.get("departments") or []
+        if isinstance(d, dict)
+    }
+    for assessment in data.get("regional_assessments") or []:
+        if isinstance(assessment, dict):
+            unknown = [c for c in assessment.get("covers") or [] if c not in departments_of_matter]
+            problems += [
+                f"regional_assessments: {assessment.get('zone_code')} covers unknown department {c}"
+                for c in unknown
+            ]
     for number, stage in enumerate(data.get("stages") or [], start=1):
         if isinstance(stage, dict):
             departments = [d.get("code") for d in stage.get("departments") or [] if isinstance(d, dict)]

@@ -42,6 +42,13 @@ class DeliveryAddress(Frozen):
     address: Annotated[str, StringConstraints(min_length=4, max_length=300)]
 
 
+class Project(Frozen):
+    """A construction project: where it is decides which regional assessments it may reuse."""
+
+    name: ShortText
+    zone_code: ShortText | None = None
+
+
 class Application(Frozen):
     application_id: Identifier
     matter_code: ShortText
@@ -50,6 +57,7 @@ class Application(Frozen):
     agent: Agent | None = None
     materials: list[SubmittedMaterial] = Field(default_factory=list)
     delivery: DeliveryAddress | None = None
+    project: Project | None = None
     submitted_at: datetime
 
 

@@ -1,9 +1,13 @@
 """Pre-review (网上预审): every missing material named at once, held e-certificates reused."""
 
+import re
+
 from zerovisit.domain.catalog import Matter
 from zerovisit.domain.model import Application, Deficiency, SubmittedMaterial
 
 MAX_CORRECTION_ROUNDS = 2
+# A submitted document is named by the SHA-256 digest the service network stored it under.
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 def review_materials(
@@ -11,11 +15,18 @@ def review_materials(
 ) -> tuple[list[Deficiency], dict[str, str]]:
     """Deficiencies of the submission, and the materials satisfied by the applicant's
     existing e-certificates (material code -> certificate identifier)."""
-    submitted = {m.code for m in application.materials}
+    submitted = {m.code: m for m in application.materials}
     deficiencies: list[Deficiency] = []
     reused: dict[str, str] = {}
     for required in matter.materials:
-        if required.code in submitted:
+        material = submitted.get(required.code)
+        if material is not None:
+            if not DIGEST.fullmatch(material.document_ref):
+                deficiencies.append(
+                    Deficiency(
+                        material=required.code, problem=f"{required.name}: document cannot be verified"
+                    )
+                )
             continue
         held = held_certificates.get(required.satisfied_by_certificate or "")
         if held:

@@ -46,7 +46,10 @@ class StageOutcome(Frozen):
 
 
 def consolidate(
-    matter: Matter, stage_index: int, decisions: dict[str, DepartmentDecision | None]
+    matter: Matter,
+    stage_index: int,
+    decisions: dict[str, DepartmentDecision | None],
+    skipped: frozenset[str] | set[str] = frozenset(),
 ) -> StageOutcome:
     """``decisions`` maps each department of the stage to its decision, or None if it did not
     answer within its limit (then its catalog timeout policy applies)."""
@@ -55,6 +58,8 @@ def consolidate(
     corrections: list[str] = []
     silent: list[str] = []
     for department in stage.departments:
+        if department.code in skipped:
+            continue  # a valid regional assessment stands in for this evaluation
         decision = decisions.get(department.code)
         if decision is None:
             if department.timeout_policy is TimeoutPolicy.DEEM_APPROVED:

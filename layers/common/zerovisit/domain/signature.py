@@ -7,6 +7,7 @@ A partner sends ``X-ZV-Partner`` (its id), ``X-ZV-Timestamp`` (unix seconds) and
 
 import hashlib
 import hmac
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
@@ -16,6 +17,7 @@ PARTNER_HEADER = "x-zv-partner"
 TIMESTAMP_HEADER = "x-zv-timestamp"
 SIGNATURE_HEADER = "x-zv-signature"
 WINDOW_SECONDS = 300
+UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
 
 
 def sign(secret: str, timestamp: str, method: str, path: str, body: str) -> str:
@@ -58,7 +60,7 @@ def authenticate(
         if not value
     ]
     if timestamp:
-        if not timestamp.isdigit():
+        if not UNIX_SECONDS.fullmatch(timestamp):
             problems.append("X-ZV-Timestamp is not unix seconds")
         elif abs(now.timestamp() - int(timestamp)) > WINDOW_SECONDS:
             problems.append(f"X-ZV-Timestamp is more than {WINDOW_SECONDS} s from the server's time")

@@ -6,7 +6,8 @@ from zerovisit.adapters import aws
 from zerovisit.clock import clock
 from zerovisit.domain.deadlines import with_clock
 from zerovisit.domain.model import CaseStatus
-from zerovisit.services.common import matter_of, note, stage_plan
+from zerovisit.errors import CaseNotFound
+from zerovisit.services.common import covered, matter_of, note, stage_plan
 from zerovisit.storage import cases
 
 
@@ -14,6 +15,11 @@ def accept(case_id: str) -> dict[str, Any]:
     case = cases.get_case(case_id)
     matter = matter_of(case)
     if case.case_number is None:
+        region = matter.region(case.application.region_code)
+        if region is None:
+            raise CaseNotFound(
+                f"matter {matter.code} is no longer offered in region {case.application.region_code}"
+            )
         now = clock.now()
         today = clock.today()
         serial = cases.next_number(f"CASE#{case.application.region_code}#{today.year}", now)
@@ -25,8 +31,8 @@ def accept(case_id: str) -> dict[str, Any]:
                     "step": "review",
                     "accepted_at": now,
                     "accepted_on": today,
-                    "promised_limit": matter.promised_working_days,
-                    "statutory_limit": matter.statutory_working_days,
+                    "promised_limit": region.promised_working_days,
+                    "statutory_limit": region.statutory_working_days,
                     "current_stage": 0,
                     "outstanding": [],
                 }
@@ -34,6 +40,14 @@ def accept(case_id: str) -> dict[str, Any]:
             today,
         )
         provisional = f"; provisional ({accepted.deadline_basis})" if accepted.deadline_provisional else ""
+        skipped = [
+            note(
+                "acceptance",
+                "evaluation skipped",
+                f"{code}: covered by {a.name}, valid until {a.valid_until}",
+            )
+            for code, a in sorted(covered(case, matter).items())
+        ]
         case = cases.save_case(
             accepted,
             [
@@ -41,9 +55,10 @@ def accept(case_id: str) -> dict[str, Any]:
                     "acceptance",
                     "accepted",
                     f"case {accepted.case_number}: due {accepted.promised_due} (promised "
-                    f"{matter.promised_working_days} working days), "
+                    f"{region.promised_working_days} working days), "
                     f"statutory {accepted.statutory_due}{provisional}",
-                )
+                ),
+                *skipped,
             ],
         )
         aws.publish(
@@ -60,5 +75,5 @@ def accept(case_id: str) -> dict[str, Any]:
         "case_number": case.case_number,
         "fee_fen": matter.fee_fen,
         "delivery_required": matter.certificate.paper_original,
-        "review": {"outcome": "next_stage", "stage": stage_plan(matter, 0)},
+        "review": {"outcome": "next_stage", "stage": stage_plan(matter, 0, skipped=covered(case, matter))},
     }

@@ -1,10 +1,12 @@
 """Small helpers every step shares."""
 
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from zerovisit.clock import CHINA, clock
-from zerovisit.domain.catalog import Matter
+from zerovisit.domain.catalog import Matter, RegionalAssessment
 from zerovisit.domain.model import Case, TimelineEntry
 from zerovisit.domain.workdays import add_working_days
 from zerovisit.errors import CaseNotFound
@@ -41,14 +43,32 @@ def due_after(working_days: int) -> date:
     return add_working_days(clock.today(), working_days).due
 
 
-def stage_plan(matter: Matter, index: int, only: set[str] | None = None) -> dict[str, Any]:
+def covered(case: Case, matter: Matter) -> dict[str, RegionalAssessment]:
+    """Departments whose evaluation a valid regional assessment of the project's zone replaces."""
+    project = case.application.project
+    zone = project.zone_code if project else None
+    found: dict[str, RegionalAssessment] = {}
+    for stage in matter.stages:
+        for department in stage.departments:
+            assessment = matter.assessment_covering(zone, department.code, clock.today())
+            if assessment is not None:
+                found[department.code] = assessment
+    return found
+
+
+def stage_plan(
+    matter: Matter,
+    index: int,
+    only: set[str] | None = None,
+    skipped: Mapping[str, object] = MappingProxyType({}),
+) -> dict[str, Any]:
     """What the state machine's review Map needs for one stage (or only some of its departments).
     The task timeout is a backstop well past the department's limit: the sweeper applies the
     catalog's timeout policy first, on the domain clock."""
     stage = matter.stages[index]
     departments = []
     for department in stage.departments:
-        if only is not None and department.code not in only:
+        if (only is not None and department.code not in only) or department.code in skipped:
             continue
         due = due_after(department.limit_working_days)
         backstop = add_working_days(due, department.limit_working_days + BACKSTOP_WORKING_DAYS).due
