@@ -117,7 +117,7 @@ def test_several_defects_are_named_at_once_each_with_its_field() -> None:
         validated_application(detail, MATTERS.get, today())
 
     assert raised.value.problems == [
-        "applicant.id_number: check character does not match",
+        "applicant.id_number: check character does not match (GB 11643, ISO 7064 MOD 11-2)",
         f"delivery.phone: {PHONE_PROBLEM}",
         "materials: 'BANK_STATEMENT' is not a material of matter BUSINESS-STARTUP",
         "materials: 'PREMISES_PROOF' submitted twice",
@@ -139,7 +139,7 @@ def test_unknown_matter_is_named_with_the_other_defects() -> None:
     assert looked_up == ["BUSINESS-CLOSURE"]
     assert raised.value.problems == [
         "matter_code: no online matter 'BUSINESS-CLOSURE' in the catalog",
-        "applicant.id_number: check character does not match",
+        "applicant.id_number: check character does not match (GB 11643, ISO 7064 MOD 11-2)",
         f"delivery.phone: {PHONE_PROBLEM}",
         "materials: 'PREMISES_PROOF' submitted twice",
     ]
@@ -163,7 +163,7 @@ def test_person_without_id_number(id_number: str | None) -> None:
 @pytest.mark.parametrize(
     ("id_number", "expected"),
     [
-        ("360426199101010072", ["check character does not match"]),
+        ("360426199101010072", ["check character does not match (GB 11643, ISO 7064 MOD 11-2)"]),
         ("36042619910101007", ["must be 18 characters, got 17"]),
         ("360426199113010079", ["birth date (characters 7-14) is not a real date"]),
         ("32010220300101001X", ["birth date (characters 7-14) is in the future"]),
@@ -177,7 +177,7 @@ def test_person_with_invalid_id_number(id_number: str, expected: list[str]) -> N
 def test_enterprise_with_invalid_credit_code() -> None:
     problems = problems_of(enterprise("914403001922038217"))
 
-    assert problems == ["applicant.credit_code: check character is '7', expected '6'"]
+    assert problems == ["applicant.credit_code: check character is '7', expected '6' (GB 32100-2015)"]
 
 
 def test_enterprise_credit_code_problems_are_all_prefixed() -> None:
@@ -218,7 +218,7 @@ def test_applicant_phone_refused(phone: str) -> None:
 def test_agent_with_invalid_id_number() -> None:
     problems = problems_of(with_agent("320102198503151231"))
 
-    assert problems == ["agent.id_number: check character does not match"]
+    assert problems == ["agent.id_number: check character does not match (GB 11643, ISO 7064 MOD 11-2)"]
 
 
 def test_agent_problems_are_named_with_the_applicants() -> None:
@@ -226,7 +226,7 @@ def test_agent_problems_are_named_with_the_applicants() -> None:
     detail["applicant"]["id_number"] = "360426199101010072"
 
     assert problems_of(detail) == [
-        "applicant.id_number: check character does not match",
+        "applicant.id_number: check character does not match (GB 11643, ISO 7064 MOD 11-2)",
         "agent.id_number: must be 18 characters, got 10",
     ]
 

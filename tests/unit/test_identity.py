@@ -43,24 +43,24 @@ def test_valid_credit_codes_have_no_problems(code: str) -> None:
             "91350100M000100Y4Z",
             [
                 "position 18 is outside the 31-symbol alphabet (0-9, A-Y except I, O, S, V)",
-                "check character is 'Z', expected '3'",
+                "check character is 'Z', expected '3' (GB 32100-2015)",
             ],
         ),
         (
             "91110000800088421P",
             [
                 "organisation code check character (position 17) is '1', expected '6'",
-                "check character is 'P', expected 'W'",
+                "check character is 'P', expected 'W' (GB 32100-2015)",
             ],
         ),
         (
             "9133010057462616XH",
             [
                 "organisation code check character (position 17) is 'X', expected '8'",
-                "check character is 'H', expected '9'",
+                "check character is 'H', expected '9' (GB 32100-2015)",
             ],
         ),
-        ("914403001922038217", ["check character is '7', expected '6'"]),
+        ("914403001922038217", ["check character is '7', expected '6' (GB 32100-2015)"]),
     ],
 )
 def test_invalid_credit_codes_name_the_failed_check(code: str, expected: list[str]) -> None:
@@ -108,14 +108,20 @@ def test_valid_id_numbers_have_no_problems(number: str) -> None:
 @pytest.mark.parametrize(
     ("number", "expected"),
     [
-        ("36042619910102009X", ["check character does not match"]),
+        ("36042619910102009X", ["check character does not match (GB 11643, ISO 7064 MOD 11-2)"]),
         (
             "110105194902300025",
-            ["birth date (characters 7-14) is not a real date", "check character does not match"],
+            [
+                "birth date (characters 7-14) is not a real date",
+                "check character does not match (GB 11643, ISO 7064 MOD 11-2)",
+            ],
         ),
         (
             "110105202701010020",
-            ["birth date (characters 7-14) is in the future", "check character does not match"],
+            [
+                "birth date (characters 7-14) is in the future",
+                "check character does not match (GB 11643, ISO 7064 MOD 11-2)",
+            ],
         ),
         ("11010519491231002", ["must be 18 characters, got 17"]),
         (

@@ -42,7 +42,7 @@ def credit_code_problems(code: str) -> list[str]:
     if len(code) == CREDIT_CODE_LENGTH and _all_in(code[:17], CREDIT_CODE_ALPHABET):
         expected = credit_code_check_char(code[:17])
         if code[17] != expected:
-            problems.append(f"check character is {code[17]!r}, expected {expected!r}")
+            problems.append(f"check character is {code[17]!r}, expected {expected!r} (GB 32100-2015)")
     return problems
 
 
@@ -106,7 +106,7 @@ def id_number_problems(number: str, today: date) -> list[str]:
         len(number) == ID_NUMBER_LENGTH and body_is_digits and check_char in ID_NUMBER_CHECK_CHARS
     )
     if check_is_comparable and check_char != id_number_check_char(body):
-        problems.append("check character does not match")
+        problems.append("check character does not match (GB 11643, ISO 7064 MOD 11-2)")
     return problems
 
 

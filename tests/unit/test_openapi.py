@@ -1,0 +1,90 @@
+"""openapi.json, the HTTP API's OpenAPI 3.1 document, is the one the code generates."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openapi_spec_validator import validate
+
+from infra.local.template import http_routes, load_template
+from infra.tools import openapi
+
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
+@pytest.fixture(scope="module")
+def generated() -> dict[str, Any]:
+    return openapi.generate()
+
+
+@pytest.fixture(scope="module")
+def committed() -> dict[str, Any]:
+    assert openapi.OPENAPI_FILE.exists(), "openapi.json is missing: run `make openapi`"
+    document: dict[str, Any] = json.loads(openapi.OPENAPI_FILE.read_text(encoding="utf-8"))
+    return document
+
+
+def operations(document: dict[str, Any]) -> set[tuple[str, str]]:
+    return {
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in HTTP_METHODS
+    }
+
+
+def test_the_committed_document_is_the_one_the_code_generates(generated: dict[str, Any]) -> None:
+    text = openapi.OPENAPI_FILE.read_text(encoding="utf-8") if openapi.OPENAPI_FILE.exists() else ""
+    expected = openapi.render(generated)
+
+    assert text == expected, "openapi.json differs from the code: run `make openapi`\n" + openapi.short_diff(
+        text, expected
+    )
+
+
+def test_the_document_is_valid_openapi_3_1(committed: dict[str, Any]) -> None:
+    assert committed["openapi"].startswith("3.1.")
+    validate(committed)
+
+
+def test_the_document_has_exactly_the_routes_of_the_template(committed: dict[str, Any]) -> None:
+    routes = {(route.method, route.path) for route in http_routes(load_template())}
+
+    assert operations(committed) == routes
+
+
+def test_every_route_but_verification_needs_the_partner_signature(committed: dict[str, Any]) -> None:
+    schemes = committed["components"]["securitySchemes"]
+    signature: dict[str, list[str]] = {"X-ZV-Partner": [], "X-ZV-Timestamp": [], "X-ZV-Signature": []}
+
+    assert {name: (s["type"], s["in"], s["name"]) for name, s in schemes.items()} == {
+        name: ("apiKey", "header", name) for name in signature
+    }
+    for method, path in operations(committed):
+        security = committed["paths"][path][method.lower()].get("security")
+        if (method, path) == ("GET", "/certificates/{identifier}/verify"):
+            assert not security, f"{method} {path} is public"
+        else:
+            assert security == [signature], f"{method} {path} must be signed"
+            assert "401" in committed["paths"][path][method.lower()]["responses"]
+
+
+def test_the_tool_writes_the_document_and_fails_with_a_diff_on_drift(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "openapi.json"
+    monkeypatch.setattr(openapi, "OPENAPI_FILE", target)
+    monkeypatch.setattr(openapi, "ROOT", tmp_path)
+
+    assert openapi.main([]) == 1
+    assert openapi.main(["--write"]) == 0
+    assert openapi.main([]) == 0
+    target.write_text(target.read_text(encoding="utf-8").replace('"ZeroVisit API"', '"Renamed"'))
+    capsys.readouterr()
+
+    assert openapi.main([]) == 1
+    out, err = capsys.readouterr()
+    assert '-    "title": "Renamed"' in out
+    assert '+    "title": "ZeroVisit API"' in out
+    assert "run `make openapi`" in err
