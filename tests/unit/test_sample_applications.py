@@ -4,12 +4,12 @@ with every problem named, field by field, and no personal data echoed."""
 from datetime import date
 
 import pytest
-
-from infra.local.runtime import CATALOG_DIR
-from tests.support import load_event
 from zerovisit.catalog_files import read_catalog
 from zerovisit.domain.application import validated_application
 from zerovisit.errors import InvalidInput
+
+from infra.local.runtime import CATALOG_DIR
+from tests.support import load_event
 
 MATTERS = {m.code: m for m in read_catalog(CATALOG_DIR.glob("*.yaml"))}
 TODAY = date(2026, 11, 27)
