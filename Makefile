@@ -12,7 +12,7 @@ PY := $(BIN)/python
 # sam build looks for python3.13 on PATH: the virtualenv has one.
 SAM := SAM_CLI_TELEMETRY=0 PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam
 
-.PHONY: help venv run serve test unit lint fmt build validate bench clean
+.PHONY: help venv run serve test unit lint fmt build validate bench openapi clean
 
 help:
 	@echo "make run       run one business start-up case end to end on the local runtime"
@@ -20,7 +20,8 @@ help:
 	@echo "make serve     the local runtime as an HTTP API on 127.0.0.1:8787 (ARGS=--simulate-partners)"
 	@echo "make lint      ruff, mypy, sam validate --lint, cfn-lint and the state-machine checks"
 	@echo "make build     sam build"
-	@echo "make bench     print local pipeline throughput, handler import time, transitions per case"
+	@echo "make bench     pipeline throughput, handler import time, transitions per case, sweeper reads"
+	@echo "make openapi   regenerate openapi.json, the HTTP API's OpenAPI 3.1 document, from the code"
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found: install python3.13 (or pyenv install 3.13.0)" >&2; exit 1; }
@@ -45,6 +46,7 @@ unit: venv
 	$(BIN)/pytest tests/unit
 
 lint: venv
+	$(PY) -m infra.tools.openapi
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy layers/common/zerovisit functions infra tests
@@ -60,6 +62,10 @@ build: venv
 
 bench: venv
 	$(PY) -m infra.bench.pipeline
+	$(PY) -m infra.bench.sweeper
+
+openapi: venv
+	$(PY) -m infra.tools.openapi --write
 
 clean:
 	rm -rf $(VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache

@@ -1,5 +1,7 @@
 """The case and what belongs to it: pure data, no I/O."""
 
+import hashlib
+import json
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -195,6 +197,27 @@ class Task(BaseModel):
     answered_at: datetime | None = None
     next_alarm_at: datetime | None = None
     escalations: int = 0
+
+    def same_answer(self, answer: dict[str, Any]) -> bool:
+        """Whether ``answer`` repeats the task's recorded answer (an idempotent retry)."""
+        return self.answer_digest == answer_digest(answer)
+
+    def answered(self, answer: dict[str, Any], at: datetime) -> "Task":
+        """The task closed with this answer."""
+        return self.model_copy(
+            update={
+                "status": TaskStatus.ANSWERED,
+                "answer": answer,
+                "answer_digest": answer_digest(answer),
+                "answered_at": at,
+                "next_alarm_at": None,
+            }
+        )
+
+
+def answer_digest(answer: dict[str, Any]) -> str:
+    """Recognises a repeated identical answer (a partner retrying its callback)."""
+    return hashlib.sha256(json.dumps(answer, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def task_case_id(task_id: str) -> str:

@@ -9,7 +9,7 @@ from zerovisit.domain.identity import s10_check_digit
 from zerovisit.domain.model import CaseStatus, Frozen, ShortText, Task, TaskKind, TaskStatus, task_case_id
 from zerovisit.errors import CaseNotFound, DeliveryFailed, InvalidInput, NotPermitted, TaskClosed
 from zerovisit.services.common import due_after, note
-from zerovisit.services.review import answer_digest, resume_again
+from zerovisit.services.review import resume_again
 from zerovisit.storage import cases
 
 EMS_PARTNER = "ems"
@@ -41,7 +41,7 @@ def dispatch(case_id: str, token: str) -> dict[str, Any]:
     earlier = [t for t in cases.tasks(case_id) if t.kind is TaskKind.DELIVERY]
     still_open = next((t for t in earlier if t.status is TaskStatus.OPEN), None)
     if still_open is not None:
-        cases.append_timeline(case_id, [], [still_open.model_copy(update={"token": token})])
+        cases.refresh_token(still_open, token)
         return {"order_id": still_open.task_id, "waybill": still_open.details["waybill"]}
     delivery = case.application.delivery
     if delivery is None:
@@ -122,20 +122,12 @@ def track(partner: str, event: TrackingEvent) -> dict[str, Any]:
         cases.append_timeline(case_id, [note("delivery", "tracking", detail, partner)])
         return {"order_id": task.task_id, "status": event.status}
     answer = event.model_dump(mode="json")
-    digest = answer_digest(answer)
     if task.status is TaskStatus.ANSWERED:
-        if task.answer_digest != digest:
+        if not task.same_answer(answer):
             raise TaskClosed("the shipment is already closed")
     else:
         cases.answer_task(
-            task.model_copy(
-                update={
-                    "status": TaskStatus.ANSWERED,
-                    "answer": answer,
-                    "answer_digest": digest,
-                    "answered_at": clock.now(),
-                }
-            ),
+            task.answered(answer, clock.now()),
             note(
                 "delivery",
                 "signed for" if event.status == "signed_for" else "delivery problem",

@@ -9,7 +9,7 @@ from zerovisit.clock import clock
 from zerovisit.domain.model import CaseStatus, Frozen, ShortText, Task, TaskKind, TaskStatus, task_case_id
 from zerovisit.errors import InvalidInput, NotPermitted, TaskClosed
 from zerovisit.services.common import due_after, note
-from zerovisit.services.review import answer_digest, resume_again
+from zerovisit.services.review import resume_again
 from zerovisit.storage import cases
 
 PAYMENT_PARTNER = "payment-platform"
@@ -28,7 +28,7 @@ def request_payment(case_id: str, token: str) -> dict[str, Any]:
     order_id = f"{case_id}.PAY"
     existing = next((t for t in cases.tasks(case_id) if t.task_id == order_id), None)
     if existing is not None:
-        cases.append_timeline(case_id, [], [existing.model_copy(update={"token": token})])
+        cases.refresh_token(existing, token)
         return {"order_id": order_id}
     due = due_after(PAYMENT_LIMIT_WORKING_DAYS)
     task = Task(
@@ -71,10 +71,9 @@ def confirm_payment(partner: str, confirmation: PaymentConfirmation) -> dict[str
     if confirmation.amount_fen != expected:
         raise InvalidInput([f"amount_fen: {confirmation.amount_fen} does not match the order's {expected}"])
     answer = confirmation.model_dump(mode="json")
-    digest = answer_digest(answer)
     output = {"order_id": task.task_id, "transaction_id": confirmation.transaction_id}
     if task.status is TaskStatus.ANSWERED:
-        if task.answer_digest != digest:
+        if not task.same_answer(answer):
             raise TaskClosed("the order was already confirmed")
         resume_again(task.token, output)
         return {"order_id": task.task_id, "status": "paid"}
@@ -82,14 +81,7 @@ def confirm_payment(partner: str, confirmation: PaymentConfirmation) -> dict[str
     cases.save_case(
         case.model_copy(update={"status": CaseStatus.ISSUING, "step": "certificate"}),
         [note("payment", "paid", f"transaction {confirmation.transaction_id}", partner)],
-        answered_task=task.model_copy(
-            update={
-                "status": TaskStatus.ANSWERED,
-                "answer": answer,
-                "answer_digest": digest,
-                "answered_at": clock.now(),
-            }
-        ),
+        answered_task=task.answered(answer, clock.now()),
     )
     aws.resume_task(task.token, output)
     return {"order_id": task.task_id, "status": "paid"}

@@ -63,7 +63,7 @@ def await_correction(case_id: str, source: str, token: str) -> dict[str, Any]:
     items = [d.problem for d in case.outstanding]
     due = due_after(matter.correction_limit_working_days)
     if still_open is not None:
-        cases.append_timeline(case_id, [], [still_open.model_copy(update={"token": token})])
+        cases.refresh_token(still_open, token)
         return {"task_id": still_open.task_id}
     task = Task(
         task_id=f"{case_id}.COR{len(existing) + 1}",
@@ -109,13 +109,7 @@ def submit_correction(case_id: str, materials: list[SubmittedMaterial]) -> dict[
     if open_task is None:
         raise TaskClosed("the case is not waiting for a correction")
     corrected = apply_correction(case.application, materials)
-    answered = open_task.model_copy(
-        update={
-            "status": TaskStatus.ANSWERED,
-            "answer": {"materials": [m.code for m in materials]},
-            "answered_at": clock.now(),
-        }
-    )
+    answered = open_task.answered({"materials": [m.code for m in materials]}, clock.now())
     status = CaseStatus.SUBMITTED if open_task.details.get("source") == "pre_review" else CaseStatus.IN_REVIEW
     entries = [note("correction", "correction submitted", ", ".join(m.code for m in materials), APPLICANT)]
     if held_by(case, APPLICANT) is not None:

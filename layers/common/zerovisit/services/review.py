@@ -1,8 +1,6 @@
 """Parallel review: one task per department, decisions by callback, one merged outcome per stage."""
 
 import contextlib
-import hashlib
-import json
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,7 +22,7 @@ def dispatch(case_id: str, stage: int, department: dict[str, Any], token: str) -
     earlier = [t for t in cases.tasks(case_id) if t.task_id.startswith(prefix)]
     still_open = next((t for t in earlier if t.status is TaskStatus.OPEN), None)
     if still_open is not None:
-        cases.append_timeline(case_id, [], [still_open.model_copy(update={"token": token})])
+        cases.refresh_token(still_open, token)
         return {"task_id": still_open.task_id}
     task = Task(
         task_id=f"{prefix}{len(earlier) + 1}",
@@ -60,10 +58,6 @@ def dispatch(case_id: str, stage: int, department: dict[str, Any], token: str) -
     return {"task_id": task.task_id}
 
 
-def answer_digest(answer: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(answer, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
 def resume_again(token: str, output: dict[str, Any]) -> None:
     """A repeated callback re-sends its answer in case the first send did not reach the
     execution; an execution that already moved on answers TaskClosed, which is expected."""
@@ -80,20 +74,12 @@ def decide(task_id: str, case_id: str, partner: str, decision: DepartmentDecisio
     if decision.decision is Decision.SUSPEND:
         return suspend_review(task, partner, decision)
     answer = decision.model_dump(mode="json", exclude={"reason"})
-    digest = answer_digest(answer)
     if task.status is TaskStatus.ANSWERED:
-        if task.answer_digest != digest:
+        if not task.same_answer(answer):
             raise TaskClosed("the task was already decided")
         resume_again(task.token, {"task_id": task_id, "decision": decision.decision.value})
         return {"task_id": task_id, "status": "recorded", "decision": task.answer}
-    answered = task.model_copy(
-        update={
-            "status": TaskStatus.ANSWERED,
-            "answer": answer,
-            "answer_digest": digest,
-            "answered_at": clock.now(),
-        }
-    )
+    answered = task.answered(answer, clock.now())
     detail = f"{task.details.get('department_name', task.partner)}: {decision.decision.value}"
     if decision.comments:
         detail += f" ({decision.comments})"

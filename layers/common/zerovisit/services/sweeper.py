@@ -119,9 +119,7 @@ def _department(case: Case, task: Task) -> DepartmentReview:
 def _deem_approved(case: Case, task: Task, department: DepartmentReview, now: datetime) -> Counter[str]:
     comments = f"deemed approved: no decision within {department.limit_working_days} working days"
     answer = {"decision": "approve", "comments": comments, "items": []}
-    answered = task.model_copy(
-        update={"status": TaskStatus.ANSWERED, "answer": answer, "answered_at": now, "next_alarm_at": None}
-    )
+    answered = task.answered(answer, now)
     cases.answer_task(answered, note("review", "deemed approved", f"{department.name}: {comments}"))
     resume_again(task.token, {"task_id": task.task_id, "decision": "approve"})
     return Counter(deemed_approved=1)

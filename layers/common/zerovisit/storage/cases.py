@@ -195,3 +195,8 @@ def open_cases_due_from(day: str) -> Iterator[str]:
     with storage_errors():
         for item in CaseTableItem.open_by_deadline.query(OPEN_SHARD, CaseTableItem.deadline_at >= day):
             yield item.pk.removeprefix("CASE#")
+
+
+def refresh_token(task: Task, token: str) -> None:
+    """A retried step gets a new task token; the open task keeps its id, answers and limits."""
+    append_timeline(task.case_id, [], [task.model_copy(update={"token": token})])
