@@ -142,6 +142,13 @@ class LocalRuntime:
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._saved: list[tuple[Any, str, Any]] = []
         self._saved_env: dict[str, str] = {}
+        self._clients: dict[str, Any] = {}
+
+    def client(self, service: str) -> Any:
+        """One boto3 client per service for the runtime's own calls (creating one costs milliseconds)."""
+        if service not in self._clients:
+            self._clients[service] = boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
+        return self._clients[service]
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> "LocalRuntime":
@@ -177,7 +184,7 @@ class LocalRuntime:
         self.secrets_file.parent.mkdir(parents=True, exist_ok=True)
         self.secrets_file.write_text(json.dumps(known, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         self.secrets_file.chmod(0o600)
-        client = boto3.client("secretsmanager", region_name=REGION)
+        client = self.client("secretsmanager")
         prefix = os.environ["PARTNER_SECRET_PREFIX"]
         for partner, secret in known.items():
             client.create_secret(Name=f"{prefix}{partner}", SecretString=secret)
@@ -192,6 +199,7 @@ class LocalRuntime:
     def stop(self) -> None:
         self._unpatch_moto()
         self._mock.stop()
+        self._clients.clear()
         aws.reset_clients()
         for name, value in self._saved_env.items():
             if value is None:
@@ -269,15 +277,15 @@ class LocalRuntime:
 
     # ------------------------------------------------------------------ stack
     def _create_stack(self) -> None:
-        s3 = boto3.client("s3", region_name=REGION)
+        s3 = self.client("s3")
         s3.create_bucket(Bucket=CODE_BUCKET)
         placeholder = _empty_zip()
         for name, resource in self.template["Resources"].items():
             if resource["Type"] in ("AWS::Serverless::Function", "AWS::Serverless::LayerVersion"):
                 s3.put_object(Bucket=CODE_BUCKET, Key=f"{name}.zip", Body=placeholder)
         sam = deployable(self.template, CODE_BUCKET)
-        cfn_template = transform(sam, {}, ManagedPolicyLoader(boto3.client("iam", region_name=REGION)))
-        cfn = boto3.client("cloudformation", region_name=REGION)
+        cfn_template = transform(sam, {}, ManagedPolicyLoader(self.client("iam")))
+        cfn = self.client("cloudformation")
         with _quiet_moto_cloudformation():
             cfn.create_stack(
                 StackName=STACK_NAME, TemplateBody=json.dumps(cfn_template), Capabilities=["CAPABILITY_IAM"]
@@ -300,7 +308,7 @@ class LocalRuntime:
         stack = next(
             s for s in cloudformation_backends[ACCOUNT][REGION].stacks.values() if s.name == STACK_NAME
         )
-        sfn = boto3.client("stepfunctions", region_name=REGION)
+        sfn = self.client("stepfunctions")
         for logical, resource in cfn_template["Resources"].items():
             if resource["Type"] != "AWS::StepFunctions::StateMachine":
                 continue
@@ -315,7 +323,7 @@ class LocalRuntime:
 
     def _find_schedules(self) -> list[Schedule]:
         """Rules with a schedule expression: moto never fires them, so advance() does."""
-        events = boto3.client("events", region_name=REGION)
+        events = self.client("events")
         found = []
         for rule in events.list_rules()["Rules"]:
             expression = rule.get("ScheduleExpression")
@@ -359,7 +367,7 @@ class LocalRuntime:
 
     def _apply_function_environment(self) -> None:
         """Handlers share one process and one os.environ: every function's variables, which must agree."""
-        client = boto3.client("lambda", region_name=REGION)
+        client = self.client("lambda")
         merged: dict[str, str] = {}
         for logical in self.functions:
             config = client.get_function_configuration(FunctionName=self.resources[logical])
@@ -410,7 +418,7 @@ class LocalRuntime:
         """EventBridge to a Lambda or Step Functions target, with the rule's retries and dead-letter queue."""
         arn = target["Arn"]
         if arn.split(":")[2] == "states":
-            boto3.client("stepfunctions", region_name=REGION).start_execution(
+            self.client("stepfunctions").start_execution(
                 stateMachineArn=arn, input=json.dumps(event)
             )
             return
@@ -421,7 +429,7 @@ class LocalRuntime:
                 return
         dead_letter = target.get("DeadLetterConfig", {}).get("Arn")
         if dead_letter:
-            sqs = boto3.client("sqs", region_name=REGION)
+            sqs = self.client("sqs")
             url = sqs.get_queue_url(QueueName=dead_letter.split(":")[-1])["QueueUrl"]
             sqs.send_message(
                 QueueUrl=url,
@@ -434,7 +442,7 @@ class LocalRuntime:
 
     # ------------------------------------------------------------------ what a user of the stack does
     def put_event(self, source: str, detail_type: str, detail: dict[str, Any]) -> None:
-        boto3.client("events", region_name=REGION).put_events(
+        self.client("events").put_events(
             Entries=[
                 {
                     "Source": source,
@@ -487,14 +495,14 @@ class LocalRuntime:
         return f"{self.state_machine_arn.replace(':stateMachine:', ':execution:')}:{case_id}"
 
     def execution_status(self, case_id: str) -> str | None:
-        client = boto3.client("stepfunctions", region_name=REGION)
+        client = self.client("stepfunctions")
         try:
             return str(client.describe_execution(executionArn=self.execution_arn(case_id))["status"])
         except client.exceptions.ExecutionDoesNotExist:
             return None
 
     def history(self, case_id: str) -> list[dict[str, Any]]:
-        client = boto3.client("stepfunctions", region_name=REGION)
+        client = self.client("stepfunctions")
         events: list[dict[str, Any]] = []
         for page in client.get_paginator("get_execution_history").paginate(
             executionArn=self.execution_arn(case_id)
