@@ -418,9 +418,7 @@ class LocalRuntime:
         """EventBridge to a Lambda or Step Functions target, with the rule's retries and dead-letter queue."""
         arn = target["Arn"]
         if arn.split(":")[2] == "states":
-            self.client("stepfunctions").start_execution(
-                stateMachineArn=arn, input=json.dumps(event)
-            )
+            self.client("stepfunctions").start_execution(stateMachineArn=arn, input=json.dumps(event))
             return
         attempts = 1 + int(target.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185))
         for _ in range(attempts):
