@@ -222,3 +222,29 @@ def test_an_invalid_application_is_rejected_with_every_reason_and_opens_nothing(
     assert runtime.execution_status(detail["application_id"]) is None
     with pytest.raises(Exception, match="no such record"):
         cases.get_case(detail["application_id"])
+
+
+def test_an_application_intake_cannot_take_in_lands_in_the_dead_letter_queue(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def storage_down(data: object) -> object:
+        raise DependencyUnavailable("case storage unavailable")
+
+    monkeypatch.setattr("zerovisit.services.intake.take_in", storage_down)
+    detail = application()
+    sqs = runtime.client("sqs")
+    url = runtime.resources["IntakeDeadLetterQueue"]
+
+    submit(runtime, detail)
+
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"])[
+        "Messages"
+    ]
+    ours = [m for m in messages if detail["application_id"] in m["Body"]]
+    assert len(ours) == 1
+    assert ours[0]["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "DependencyUnavailable"
+    assert runtime.execution_status(detail["application_id"]) is None
+    attempts = [name for name, _ in runtime.invocations if name == "IntakeFunction"]
+    assert len(attempts) >= 5  # the first delivery and the rule's four retries
+    for message in messages:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])

@@ -283,3 +283,20 @@ def test_a_file_not_in_utf8_is_named(tmp_path: Path) -> None:
 
     assert problems
     assert problems[0].startswith("gbk.yaml: ")
+
+
+def test_joint_drawing_review_takes_seven_working_days_or_ten_when_complex() -> None:
+    from zerovisit.services.common import stage_plan
+
+    from infra.local.runtime import CATALOG_DIR
+
+    matter = next(
+        m for m in read_catalog(CATALOG_DIR.glob("*.yaml")) if m.code == "INDUSTRIAL-CONSTRUCTION-PERMIT"
+    )
+    drawings = next(i for i, s in enumerate(matter.stages) if s.name == "多图联审")
+
+    plain = stage_plan(matter, drawings)["departments"]
+    complex_ = stage_plan(matter, drawings, complex_project=True)["departments"]
+
+    assert [(d["code"], d["limit_working_days"]) for d in plain] == [("ZJ-DRAWINGS", 7)]
+    assert [(d["code"], d["limit_working_days"]) for d in complex_] == [("ZJ-DRAWINGS", 10)]

@@ -22,7 +22,14 @@ class DepartmentReview(Frozen):
     name: ShortText
     partner_id: ShortText
     limit_working_days: int = Field(ge=1, le=60)
+    complex_limit_working_days: int | None = Field(default=None, ge=1, le=60)
     timeout_policy: TimeoutPolicy = TimeoutPolicy.ESCALATE
+
+    def limit_for(self, complex_project: bool) -> int:
+        """The working-day limit: the longer one for a complex project where the catalog has one."""
+        if complex_project and self.complex_limit_working_days is not None:
+            return self.complex_limit_working_days
+        return self.limit_working_days
 
 
 class Stage(Frozen):

@@ -49,6 +49,7 @@ class Project(Frozen):
 
     name: ShortText
     zone_code: ShortText | None = None
+    complex: bool = False
 
 
 class Application(Frozen):

@@ -7,7 +7,7 @@ from zerovisit.clock import clock
 from zerovisit.domain.deadlines import with_clock
 from zerovisit.domain.model import CaseStatus
 from zerovisit.errors import CaseNotFound
-from zerovisit.services.common import covered, matter_of, note, stage_plan
+from zerovisit.services.common import covered, is_complex, matter_of, note, stage_plan
 from zerovisit.storage import cases
 
 
@@ -75,5 +75,8 @@ def accept(case_id: str) -> dict[str, Any]:
         "case_number": case.case_number,
         "fee_fen": matter.fee_fen,
         "delivery_required": matter.certificate.paper_original,
-        "review": {"outcome": "next_stage", "stage": stage_plan(matter, 0, skipped=covered(case, matter))},
+        "review": {
+            "outcome": "next_stage",
+            "stage": stage_plan(matter, 0, skipped=covered(case, matter), complex_project=is_complex(case)),
+        },
     }

@@ -43,6 +43,10 @@ def due_after(working_days: int) -> date:
     return add_working_days(clock.today(), working_days).due
 
 
+def is_complex(case: Case) -> bool:
+    return bool(case.application.project and case.application.project.complex)
+
+
 def covered(case: Case, matter: Matter) -> dict[str, RegionalAssessment]:
     """Departments whose evaluation a valid regional assessment of the project's zone replaces."""
     project = case.application.project
@@ -61,6 +65,7 @@ def stage_plan(
     index: int,
     only: set[str] | None = None,
     skipped: Mapping[str, object] = MappingProxyType({}),
+    complex_project: bool = False,
 ) -> dict[str, Any]:
     """What the state machine's review Map needs for one stage (or only some of its departments).
     The task timeout is a backstop well past the department's limit: the sweeper applies the
@@ -70,14 +75,15 @@ def stage_plan(
     for department in stage.departments:
         if (only is not None and department.code not in only) or department.code in skipped:
             continue
-        due = due_after(department.limit_working_days)
-        backstop = add_working_days(due, department.limit_working_days + BACKSTOP_WORKING_DAYS).due
+        limit = department.limit_for(complex_project)
+        due = due_after(limit)
+        backstop = add_working_days(due, limit + BACKSTOP_WORKING_DAYS).due
         departments.append(
             {
                 "code": department.code,
                 "name": department.name,
                 "partner_id": department.partner_id,
-                "limit_working_days": department.limit_working_days,
+                "limit_working_days": limit,
                 "due_on": due.isoformat(),
                 "timeout_seconds": seconds_until_end_of(backstop),
             }

@@ -10,7 +10,15 @@ from zerovisit.domain.deadlines import start_of
 from zerovisit.domain.model import Case, CaseStatus, Deficiency, Task, TaskKind, TaskStatus, TimelineEntry
 from zerovisit.domain.review import Decision, DepartmentDecision, consolidate
 from zerovisit.errors import NotPermitted, TaskClosed
-from zerovisit.services.common import covered, due_after, matter_of, note, seconds_until_end_of, stage_plan
+from zerovisit.services.common import (
+    covered,
+    due_after,
+    is_complex,
+    matter_of,
+    note,
+    seconds_until_end_of,
+    stage_plan,
+)
 from zerovisit.services.statutory_clock import change_case, held_by, resume, suspend
 from zerovisit.storage import cases
 
@@ -179,6 +187,8 @@ def consolidate_stage(case_id: str, stage: int) -> dict[str, Any]:
     only = set(result.silent) if result.outcome == "escalated" else None
     return {
         "outcome": result.outcome,
-        "stage": stage_plan(matter, stage_to_run, only, skipped) if stage_to_run is not None else {},
+        "stage": stage_plan(matter, stage_to_run, only, skipped, complex_project=is_complex(case))
+        if stage_to_run is not None
+        else {},
         "correction_timeout_seconds": seconds_until_end_of(due_after(matter.correction_limit_working_days)),
     }

@@ -16,7 +16,7 @@ from zerovisit.domain.deadlines import AlarmKind, Limit, alarm_key, alarms_due, 
 from zerovisit.domain.model import Case, Task, TaskStatus
 from zerovisit.domain.workdays import add_working_days
 from zerovisit.errors import CaseNotFound, Conflict
-from zerovisit.services.common import matter_of, note
+from zerovisit.services.common import is_complex, matter_of, note
 from zerovisit.services.review import resume_again
 from zerovisit.services.statutory_clock import held_by
 from zerovisit.storage import cases
@@ -117,7 +117,7 @@ def _department(case: Case, task: Task) -> DepartmentReview:
 
 
 def _deem_approved(case: Case, task: Task, department: DepartmentReview, now: datetime) -> Counter[str]:
-    comments = f"deemed approved: no decision within {department.limit_working_days} working days"
+    comments = f"deemed approved: no decision within {department.limit_for(is_complex(case))} working days"
     answer = {"decision": "approve", "comments": comments, "items": []}
     answered = task.answered(answer, now)
     cases.answer_task(answered, note("review", "deemed approved", f"{department.name}: {comments}"))
@@ -127,7 +127,7 @@ def _deem_approved(case: Case, task: Task, department: DepartmentReview, now: da
 
 def _escalate(case: Case, task: Task, department: DepartmentReview, now: datetime) -> Counter[str]:
     """Alarm, then keep waiting with a new limit of the same length."""
-    new_due = add_working_days(now.astimezone(CHINA).date(), department.limit_working_days).due
+    new_due = add_working_days(now.astimezone(CHINA).date(), department.limit_for(is_complex(case))).due
     escalated = task.model_copy(
         update={
             "escalations": task.escalations + 1,
