@@ -5,10 +5,11 @@ Every route but certificate verification is signed by a partner (see zerovisit.d
 
 import json
 import re
+from datetime import date
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
@@ -26,12 +27,23 @@ from zerovisit.errors import (
     NotPermitted,
 )
 from zerovisit.observability import cold_start, lambda_entry, logger
-from zerovisit.services import delivery, evaluation, intake, payment, prereview, queries, review, verification
+from zerovisit.services import (
+    delivery,
+    evaluation,
+    intake,
+    payment,
+    prereview,
+    queries,
+    report,
+    review,
+    verification,
+)
 
 cold_start()
 app = APIGatewayHttpResolver(enable_validation=True)
 
 SERVICE_NETWORK = "service-network"
+SUPERVISION = "supervision"
 PUBLIC_ROUTES = (("GET", re.compile(r"^/certificates/[^/]+/verify$")),)
 # Routes only one partner may call, checked before the body is read; a department's right to a
 # review task is checked against the task itself.
@@ -41,6 +53,7 @@ ROUTE_OWNERS = (
     ("POST", re.compile(r"^/callbacks/payment$"), payment.PAYMENT_PARTNER),
     ("POST", re.compile(r"^/callbacks/ems$"), delivery.EMS_PARTNER),
     ("GET", re.compile(r"^/shipments/[^/]+$"), delivery.EMS_PARTNER),
+    ("GET", re.compile(r"^/reports/3550$"), SUPERVISION),
 )
 CaseId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{5,63}$")]
 
@@ -144,6 +157,17 @@ def ems_callback(event: Annotated[delivery.TrackingEvent, Body()]) -> dict[str, 
 def shipment_recipient(order_id: str) -> dict[str, Any]:
     """EMS fetches where to deliver; the address never travels on the event bus."""
     return delivery.recipient(caller(), order_id)
+
+
+@app.get("/reports/3550")
+def report_3550(
+    region: Annotated[str, Query(pattern=r"^[0-9]{6}$")],
+    first: Annotated[date, Query(alias="from")],
+    last: Annotated[date, Query(alias="to")],
+) -> dict[str, Any]:
+    """The 3550 report for a region: per flagship matter, cases closed in [from, to], mean working
+    days against the target, documents and procedures."""
+    return report.report_3550(region, first, last)
 
 
 @app.get("/certificates/<identifier>/verify")

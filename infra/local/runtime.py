@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any, cast
+from urllib.parse import parse_qs
 from uuid import uuid4
 
 import boto3
@@ -66,7 +67,7 @@ CODE_BUCKET = "zerovisit-local-code"
 CATALOG_DIR = ROOT / "infra" / "catalog"
 SECRETS_FILE = ROOT / ".local" / "partner-secrets.json"
 # Partners that are not departments of any catalog matter.
-FIXED_PARTNERS = ("service-network", "payment-platform", "ems")
+FIXED_PARTNERS = ("service-network", "payment-platform", "ems", "supervision")
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -452,14 +453,20 @@ class LocalRuntime:
         )
 
     def http(
-        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        query: str = "",
     ) -> HttpResponse:
-        """One request to the HttpApi, as API Gateway would pass it to the route's function."""
+        """One request to the HttpApi, as API Gateway would pass it to the route's function:
+        ``path`` is the decoded path (rawPath), ``query`` the raw query string."""
         route, parameters = self._route(method.upper(), path)
         if route is None:
             return HttpResponse(404, {"message": "Not Found"}, {})
         raw_body = body if isinstance(body, str) or body is None else json.dumps(body, ensure_ascii=False)
-        event = _http_event(method.upper(), path, route, parameters, raw_body, headers or {})
+        event = _http_event(method.upper(), path, query, route, parameters, raw_body, headers or {})
         payload, failed = self.invoke(route.function, event)
         if failed:
             return HttpResponse(500, {"message": "Internal Server Error"}, {})
@@ -470,11 +477,14 @@ class LocalRuntime:
             parsed = response_body
         return HttpResponse(int(payload.get("statusCode", 200)), parsed, payload.get("headers") or {})
 
-    def signed_http(self, partner: str, method: str, path: str, body: Any = None) -> HttpResponse:
-        """A request signed with the partner's secret, as a partner system sends it."""
+    def signed_http(
+        self, partner: str, method: str, path: str, body: Any = None, query: str = ""
+    ) -> HttpResponse:
+        """A request signed with the partner's secret, as a partner system sends it (the query string
+        is not signed: API Gateway's rawPath does not hold it)."""
         raw = body if isinstance(body, str) or body is None else json.dumps(body, ensure_ascii=False)
         headers = signed_headers(partner, self.partner_secrets[partner], clock.now(), method, path, raw or "")
-        return self.http(method, path, raw, headers)
+        return self.http(method, path, raw, headers, query)
 
     def _route(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
         for route in self.routes:
@@ -575,6 +585,7 @@ def _load_module(name: str, path: Any) -> ModuleType:
 def _http_event(
     method: str,
     path: str,
+    query: str,
     route: Route,
     parameters: dict[str, str],
     body: str | None,
@@ -587,7 +598,8 @@ def _http_event(
         "version": "2.0",
         "routeKey": f"{method} {route.path}",
         "rawPath": path,
-        "rawQueryString": "",
+        "rawQueryString": query,
+        "queryStringParameters": {k: ",".join(v) for k, v in parse_qs(query).items()} or None,
         "headers": lower,
         "pathParameters": parameters or None,
         "requestContext": {

@@ -42,7 +42,10 @@ def wsgi_app(runtime: LocalRuntime) -> Callable[[dict[str, Any], StartResponse],
         }
         if environ.get("CONTENT_TYPE"):
             headers["Content-Type"] = environ["CONTENT_TYPE"]
-        response = runtime.http(environ["REQUEST_METHOD"], environ.get("PATH_INFO") or "/", body, headers)
+        path = environ.get("PATH_INFO") or "/"
+        response = runtime.http(
+            environ["REQUEST_METHOD"], path, body, headers, environ.get("QUERY_STRING", "")
+        )
         payload = json.dumps(response.body, ensure_ascii=False).encode("utf-8")
         start_response(
             f"{response.status} {REASONS.get(response.status, 'Status')}",

@@ -11,7 +11,7 @@ from zerovisit.domain.signature import signed_headers
 from zerovisit.storage import cases
 from zerovisit.storage.tables import CaseTableItem
 
-from infra.local.partners import PartnerSimulator
+from infra.local.partners import PartnerSimulator, Script
 from infra.local.runtime import HttpResponse, LocalRuntime
 from tests.support import application, next_partner_task
 
@@ -187,3 +187,39 @@ def test_only_ems_reads_a_shipments_recipient(runtime: LocalRuntime) -> None:
     assert by_department.status == 403
     dispatched = next(e for e in simulator.exchanges if e.detail_type == "ShipmentDispatched")
     assert detail["delivery"]["address"] not in str(dispatched.detail)
+
+
+def test_the_3550_report_counts_a_regions_closed_cases(runtime: LocalRuntime) -> None:
+    region = "320106"
+    closed = []
+    for rejected in (False, False, True):
+        detail = application(region_code=region)
+
+        def decide_stage(event: dict[str, Any], reject: bool = rejected) -> dict[str, Any]:
+            return {"decision": "reject" if reject else "approve"}
+
+        runtime.signed_http(NETWORK, "POST", "/applications", detail)
+        PartnerSimulator(runtime, Script(decide=decide_stage)).run_until_closed(detail["application_id"])
+        closed.append(cases.get_case(detail["application_id"]))
+
+    query = f"region={region}&from=2026-02-01&to=2026-02-28"
+    report = runtime.signed_http("supervision", "GET", "/reports/3550", query=query)
+    by_department = runtime.signed_http("dept-scjg", "GET", "/reports/3550", query=query)
+    backwards = runtime.signed_http(
+        "supervision", "GET", "/reports/3550", query=f"region={region}&from=2026-03-01&to=2026-02-01"
+    )
+
+    assert report.status == 200
+    startup = next(m for m in report.body["matters"] if m["matter_code"] == "BUSINESS-STARTUP")
+    used = [c.working_days_used for c in closed[:2]]
+    assert startup["completed"] == 2
+    assert startup["closed_without_result"] == 1
+    assert startup["target_working_days"] == 3
+    assert startup["mean_working_days"] == round(sum(u or 0 for u in used) / 2, 2)
+    assert startup["within_target"] == 2
+    assert startup["procedures"] == 2
+    assert startup["required_documents"] == 4
+    others = [m for m in report.body["matters"] if m["matter_code"] != "BUSINESS-STARTUP"]
+    assert [m["completed"] for m in others] == [0, 0]
+    assert by_department.status == 403
+    assert backwards.status == 422

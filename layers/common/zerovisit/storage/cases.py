@@ -7,12 +7,14 @@ retries it).
 
 import hashlib
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from uuid import uuid4
 
 from pynamodb.connection import Connection
 from pynamodb.transactions import TransactWrite
 
+from zerovisit.clock import CHINA
 from zerovisit.domain.certificate import Certificate
 from zerovisit.domain.model import Case, Task, TaskStatus, TimelineEntry
 from zerovisit.errors import Conflict
@@ -20,6 +22,15 @@ from zerovisit.storage.common import applicant_key, storage_errors
 from zerovisit.storage.tables import CaseTableItem, CertificateItem, certificate_item
 
 CASE_SK = "CASE"
+
+
+@dataclass(frozen=True)
+class ClosedFigures:
+    status: str
+    working_days: int | None
+    documents: int
+
+
 OPEN_SHARD = "OPEN"
 ALARM_SHARDS = 8
 
@@ -61,7 +72,30 @@ def _case_item(case: Case, version: int) -> CaseTableItem:
     if case.next_alarm_at is not None and not case.is_closed:
         item.alarm_shard = alarm_shard(case.case_id)
         item.next_alarm_at = moment_key(case.next_alarm_at)
+    if case.is_closed and case.closed_at is not None:
+        item.report_key = report_key(application.matter_code, application.region_code)
+        item.closed_on = f"{case.closed_at.astimezone(CHINA).date().isoformat()}#{case.case_id}"
+        item.report_days = case.working_days_used
+        item.report_documents = len(application.materials)
     return item
+
+
+def report_key(matter_code: str, region_code: str) -> str:
+    return f"{matter_code}#{region_code}"
+
+
+def closed_cases(matter_code: str, region_code: str, first: date, last: date) -> Iterator[ClosedFigures]:
+    """Status, working days used and documents submitted of the cases closed in [first, last]."""
+    with storage_errors():
+        for item in CaseTableItem.closed_by_matter_region.query(
+            report_key(matter_code, region_code),
+            CaseTableItem.closed_on.between(first.isoformat(), f"{last.isoformat()}#~"),
+        ):
+            yield ClosedFigures(
+                status=str(item.status),
+                working_days=None if item.report_days is None else int(item.report_days),
+                documents=int(item.report_documents or 0),
+            )
 
 
 def _timeline_item(case_id: str, entry: TimelineEntry) -> CaseTableItem:

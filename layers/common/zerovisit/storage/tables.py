@@ -1,7 +1,7 @@
 """The DynamoDB tables as pynamodb models. Table names are bound from settings at cold start."""
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from zerovisit.config import Settings
@@ -38,6 +38,17 @@ class DueAlarms(GlobalSecondaryIndex["CaseTableItem"]):
     next_alarm_at = UnicodeAttribute(range_key=True)
 
 
+class ClosedByMatterRegion(GlobalSecondaryIndex["CaseTableItem"]):
+    """Closed cases by matter and region, by closing date: what the 3550 report reads."""
+
+    class Meta:
+        index_name = "ClosedByMatterRegion"
+        projection = IncludeProjection(["status", "report_days", "report_documents"])
+
+    report_key = UnicodeAttribute(hash_key=True)
+    closed_on = UnicodeAttribute(range_key=True)
+
+
 class CaseTableItem(Model):
     """One item of a case's partition: the case itself, a timeline entry, a task, or a counter."""
 
@@ -57,9 +68,14 @@ class CaseTableItem(Model):
     submitted_at = UnicodeAttribute(null=True)
     alarm_shard = UnicodeAttribute(null=True)
     next_alarm_at = UnicodeAttribute(null=True)
+    report_key = UnicodeAttribute(null=True)
+    closed_on = UnicodeAttribute(null=True)
+    report_days = NumberAttribute(null=True)
+    report_documents = NumberAttribute(null=True)
 
     open_by_deadline = OpenByDeadline()
     due_alarms = DueAlarms()
+    closed_by_matter_region = ClosedByMatterRegion()
     by_applicant = ByApplicant()
 
 
