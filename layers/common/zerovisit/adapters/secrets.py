@@ -1,5 +1,7 @@
 """Partner secrets from Secrets Manager, one secret per partner, cached by Powertools for five minutes."""
 
+import re
+
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import ClientError
@@ -8,11 +10,12 @@ from zerovisit.config import settings
 from zerovisit.errors import DependencyUnavailable
 
 CACHE_SECONDS = 300
+PARTNER_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")  # ASCII only: a secret name Secrets Manager accepts
 
 
 def partner_secret(partner: str) -> str | None:
     """The partner's signing secret, or None for a partner with no secret."""
-    if not partner.replace("-", "").isalnum() or len(partner) > 64:
+    if not PARTNER_ID.fullmatch(partner):
         return None
     try:
         value = parameters.get_secret(f"{settings().partner_secret_prefix}{partner}", max_age=CACHE_SECONDS)
