@@ -1,16 +1,16 @@
 """Small helpers every step shares."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from types import MappingProxyType
 from typing import Any
 
 from zerovisit.clock import CHINA, clock
 from zerovisit.domain.catalog import Matter, RegionalAssessment
-from zerovisit.domain.model import Case, TimelineEntry
+from zerovisit.domain.model import Case, Task, TaskStatus, TimelineEntry
 from zerovisit.domain.workdays import add_working_days
 from zerovisit.errors import CaseNotFound
-from zerovisit.storage import catalog
+from zerovisit.storage import cases, catalog
 
 # Step Functions waits this long past a limit before its own timeout fires: the catalog's
 # timeout policy, not the backstop, should normally decide.
@@ -20,6 +20,16 @@ BACKSTOP_WORKING_DAYS = 5
 
 def note(step: str, event: str, detail: str = "", actor: str = "system") -> TimelineEntry:
     return TimelineEntry(at=clock.now(), step=step, event=event, detail=detail, actor=actor)
+
+
+def reopen(case_id: str, belongs: Callable[[Task], bool], token: str) -> tuple[Task | None, int]:
+    """A retried step that waits on a task: the open task of this kind gets the new token and is
+    returned; otherwise None and how many such tasks came before (to number the next one)."""
+    earlier = [t for t in cases.tasks(case_id) if belongs(t)]
+    still_open = next((t for t in earlier if t.status is TaskStatus.OPEN), None)
+    if still_open is not None:
+        cases.refresh_token(still_open, token)
+    return still_open, len(earlier)
 
 
 def matter_of(case: Case) -> Matter:

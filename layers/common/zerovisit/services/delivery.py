@@ -8,7 +8,7 @@ from zerovisit.clock import clock
 from zerovisit.domain.identity import s10_check_digit
 from zerovisit.domain.model import CaseStatus, Frozen, ShortText, Task, TaskKind, TaskStatus, task_case_id
 from zerovisit.errors import CaseNotFound, DeliveryFailed, InvalidInput, NotPermitted, TaskClosed
-from zerovisit.services.common import due_after, note
+from zerovisit.services.common import due_after, note, reopen
 from zerovisit.services.review import resume_again
 from zerovisit.storage import cases
 
@@ -38,17 +38,15 @@ def waybill_for(serial: int) -> str:
 def dispatch(case_id: str, token: str) -> dict[str, Any]:
     """Create the shipment. A retried call (a refused or lost parcel) sends a new one."""
     case = cases.get_case(case_id)
-    earlier = [t for t in cases.tasks(case_id) if t.kind is TaskKind.DELIVERY]
-    still_open = next((t for t in earlier if t.status is TaskStatus.OPEN), None)
+    still_open, earlier = reopen(case_id, lambda t: t.kind is TaskKind.DELIVERY, token)
     if still_open is not None:
-        cases.refresh_token(still_open, token)
         return {"order_id": still_open.task_id, "waybill": still_open.details["waybill"]}
     delivery = case.application.delivery
     if delivery is None:
         raise InvalidInput(["delivery: the case has no delivery address"])
     waybill = waybill_for(cases.next_number("EMS", clock.now()))
     task = Task(
-        task_id=f"{case_id}.EMS{len(earlier) + 1}",
+        task_id=f"{case_id}.EMS{earlier + 1}",
         case_id=case_id,
         kind=TaskKind.DELIVERY,
         partner=EMS_PARTNER,

@@ -8,7 +8,7 @@ from zerovisit.domain.deadlines import with_clock
 from zerovisit.domain.model import CaseStatus, SubmittedMaterial, SuspensionReason, Task, TaskKind, TaskStatus
 from zerovisit.domain.prereview import apply_correction, may_ask_for_correction, review_materials
 from zerovisit.errors import TaskClosed
-from zerovisit.services.common import due_after, matter_of, note, seconds_until_end_of
+from zerovisit.services.common import due_after, matter_of, note, reopen, seconds_until_end_of
 from zerovisit.services.statutory_clock import held_by, resume, suspend
 from zerovisit.storage import cases, certificates
 
@@ -58,15 +58,13 @@ def await_correction(case_id: str, source: str, token: str) -> dict[str, Any]:
     refresh the open task's token rather than opening a second one."""
     case = cases.get_case(case_id)
     matter = matter_of(case)
-    existing = [t for t in cases.tasks(case_id) if t.kind is TaskKind.CORRECTION]
-    still_open = next((t for t in existing if t.status is TaskStatus.OPEN), None)
+    still_open, earlier = reopen(case_id, lambda t: t.kind is TaskKind.CORRECTION, token)
     items = [d.problem for d in case.outstanding]
     due = due_after(matter.correction_limit_working_days)
     if still_open is not None:
-        cases.refresh_token(still_open, token)
         return {"task_id": still_open.task_id}
     task = Task(
-        task_id=f"{case_id}.COR{len(existing) + 1}",
+        task_id=f"{case_id}.COR{earlier + 1}",
         case_id=case_id,
         kind=TaskKind.CORRECTION,
         partner="applicant",

@@ -16,6 +16,7 @@ from zerovisit.services.common import (
     is_complex,
     matter_of,
     note,
+    reopen,
     seconds_until_end_of,
     stage_plan,
 )
@@ -27,13 +28,11 @@ def dispatch(case_id: str, stage: int, department: dict[str, Any], token: str) -
     """Open (or, on a retried call, refresh) the department's review task for this round."""
     code = department["code"]
     prefix = f"{case_id}.R{stage + 1}-{code}-"
-    earlier = [t for t in cases.tasks(case_id) if t.task_id.startswith(prefix)]
-    still_open = next((t for t in earlier if t.status is TaskStatus.OPEN), None)
+    still_open, earlier = reopen(case_id, lambda t: t.task_id.startswith(prefix), token)
     if still_open is not None:
-        cases.refresh_token(still_open, token)
         return {"task_id": still_open.task_id}
     task = Task(
-        task_id=f"{prefix}{len(earlier) + 1}",
+        task_id=f"{prefix}{earlier + 1}",
         case_id=case_id,
         kind=TaskKind.REVIEW,
         partner=department["partner_id"],
