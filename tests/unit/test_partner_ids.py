@@ -1,7 +1,6 @@
 """Partner ids that could never name a secret are refused before Secrets Manager is asked."""
 
 import pytest
-
 from zerovisit.adapters.secrets import partner_secret
 
 
