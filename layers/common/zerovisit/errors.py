@@ -51,6 +51,3 @@ class DeliveryFailed(ZeroVisitError):
 
 class ConfigurationError(ZeroVisitError):
     """The function's environment is missing or malformed; raised at cold start."""
-
-
-STATE_MACHINE_ERRORS = (DependencyUnavailable.__name__, DeliveryFailed.__name__)

@@ -43,7 +43,3 @@ def lambda_entry(function: Handler) -> Handler:
         return function(event, context)
 
     return cast(Handler, logger.inject_lambda_context(wrapped))
-
-
-def log_step(step: str, case_id: str, **fields: Any) -> None:
-    logger.info(step, extra={"case_id": case_id, **fields})
