@@ -97,13 +97,13 @@ def decide(task_id: str, case_id: str, partner: str, decision: DepartmentDecisio
             entries.insert(0, note("review", "clock resumed", f"suspension by {department_name(task)} ended"))
         return resume(case, task_id), entries
 
-    change_case(case_id, record, answered_task=answered)
+    case = change_case(case_id, record, answered_task=answered)
     aws.resume_task(task.token, {"task_id": task_id, "decision": decision.decision.value})
     aws.publish(
         "ReviewDecided",
         {
             "case_id": case_id,
-            "case_number": cases.get_case(case_id).case_number,
+            "case_number": case.case_number,
             "stage": (task.stage or 0) + 1,
             "task_id": task_id,
             "department": task.details.get("department"),
