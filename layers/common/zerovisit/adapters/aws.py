@@ -4,6 +4,7 @@ One client per service per execution environment, created on first use.
 """
 
 import json
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -12,6 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from zerovisit.clock import clock
 from zerovisit.config import settings
+from zerovisit.domain.outbox import OutboxMessage
 from zerovisit.errors import DependencyUnavailable, TaskClosed
 
 EVENT_SOURCE = "zerovisit.cases"
@@ -41,6 +43,35 @@ def publish(detail_type: str, detail: dict[str, Any]) -> None:
         raise DependencyUnavailable(f"could not publish {detail_type}") from e
     if response.get("FailedEntryCount"):
         raise DependencyUnavailable(f"could not publish {detail_type}")
+
+
+PUT_EVENTS_BATCH = 10
+
+
+def publish_many(messages: Sequence[tuple[str, OutboxMessage]]) -> list[str]:
+    """Put outbox events on the case bus, ten to a call; returns the keys of those not accepted."""
+    failed: list[str] = []
+    events = _client("events")
+    for start in range(0, len(messages), PUT_EVENTS_BATCH):
+        batch = messages[start : start + PUT_EVENTS_BATCH]
+        entries = [
+            {
+                "Source": EVENT_SOURCE,
+                "DetailType": message.detail_type,
+                "Detail": json.dumps(message.detail, ensure_ascii=False),
+                "EventBusName": settings().event_bus_name,
+            }
+            for _, message in batch
+        ]
+        try:
+            response = events.put_events(Entries=entries)
+        except (BotoCoreError, ClientError):
+            failed.extend(key for key, _ in batch)
+            continue
+        for (key, _), result in zip(batch, response.get("Entries", []), strict=False):
+            if result.get("ErrorCode"):
+                failed.append(key)
+    return failed
 
 
 def start_case_execution(case_id: str) -> str:
