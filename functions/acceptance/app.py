@@ -1,15 +1,18 @@
-"""Acceptance: case number, statutory clock, review plan."""
+"""Acceptance: case number, statutory clock, review plan; or where a resumed case continues."""
 
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from zerovisit.observability import cold_start, lambda_entry
 from zerovisit.services import acceptance
-from zerovisit.steps import StepInput
+from zerovisit.steps import AcceptanceInput
 
 cold_start()
 
 
 @lambda_entry
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return acceptance.accept(StepInput.model_validate(event).case_id)
+    request = AcceptanceInput.model_validate(event)
+    if request.action == "resume":
+        return acceptance.resume_plan(request.case_id)
+    return acceptance.accept(request.case_id)

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 from zerovisit.adapters.secrets import partner_secret
 from zerovisit.clock import clock
-from zerovisit.domain.model import SubmittedMaterial, task_case_id
+from zerovisit.domain.model import SubmittedMaterial
 from zerovisit.domain.review import DepartmentDecision
 from zerovisit.domain.signature import authenticate
 from zerovisit.errors import (
@@ -134,11 +134,7 @@ def evaluate(case_id: CaseId, rating: Annotated[evaluation.Evaluation, Body()]) 
 @app.post("/reviews/<task_id>/decision")
 def decide(task_id: str, decision: Annotated[DepartmentDecision, Body()]) -> dict[str, Any]:
     """A department's decision on its review task."""
-    try:
-        case_id = task_case_id(task_id)
-    except ValueError as e:
-        raise CaseNotFound("no such task") from e
-    return review.decide(task_id, case_id, caller(), decision)
+    return review.decide(task_id, caller(), decision)
 
 
 @app.post("/callbacks/payment")

@@ -3,7 +3,7 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from zerovisit.errors import InvalidInput
+from zerovisit.errors import Conflict, InvalidInput
 from zerovisit.observability import cold_start, lambda_entry, logger
 from zerovisit.services import intake
 
@@ -19,5 +19,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # Rejected for good: an ApplicationRejected event has told the network; retrying cannot help.
         logger.warning("application rejected", extra={"problems": e.problems})
         return {"status": "rejected", "problems": e.problems}
+    except Conflict as e:
+        logger.warning("application refused", extra={"problem": str(e)})
+        return {"status": "rejected", "problems": [str(e)]}
     logger.info("application taken in", extra={"case_id": result.case_id, "new_case": result.created})
     return {"status": "accepted" if result.created else "duplicate", "case_id": result.case_id}

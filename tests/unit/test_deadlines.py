@@ -5,6 +5,7 @@ from datetime import date, datetime
 import pytest
 from zerovisit.clock import CHINA
 from zerovisit.domain.application import parse_application
+from zerovisit.domain.case import Case
 from zerovisit.domain.deadlines import (
     AlarmKind,
     Limit,
@@ -15,7 +16,7 @@ from zerovisit.domain.deadlines import (
     with_clock,
     working_days_used,
 )
-from zerovisit.domain.model import Case, CaseStatus, Suspension, SuspensionReason
+from zerovisit.domain.model import CaseStatus, Suspension, SuspensionReason
 
 from tests.support import application
 

@@ -49,5 +49,17 @@ class DeliveryFailed(ZeroVisitError):
     """EMS reported the parcel refused, damaged or lost."""
 
 
+class WaitExpired(ZeroVisitError):
+    """A wait on a party ran past its limit on the domain clock (sent to the waiting step)."""
+
+
+class CaseWithdrawn(ZeroVisitError):
+    """The applicant withdrew the case while a step waited (sent to the waiting step)."""
+
+
+class ReviewExpired(ZeroVisitError):
+    """A silent department passed its final limit after escalation; the case fails until resumed."""
+
+
 class ConfigurationError(ZeroVisitError):
     """The function's environment is missing or malformed; raised at cold start."""

@@ -11,6 +11,10 @@ class StepInput(BaseModel):
     case_id: str
 
 
+class AcceptanceInput(StepInput):
+    action: Literal["accept", "resume"] = "accept"
+
+
 class PreReviewInput(StepInput):
     action: Literal["check", "await_correction"]
     source: Literal["pre_review", "review"] = "pre_review"

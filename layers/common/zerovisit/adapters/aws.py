@@ -74,18 +74,18 @@ def publish_many(messages: Sequence[tuple[str, OutboxMessage]]) -> list[str]:
     return failed
 
 
-def start_case_execution(case_id: str) -> str:
-    """Start the case's execution, named after the case: a second start cannot make a second case."""
+def start_case_execution(case_id: str, name: str, resume: bool = False) -> str:
+    """Start an execution of the case under a name derived from the case: a second start with the
+    same name cannot make a second case. A resumed case continues from the step it failed at."""
     arn = settings().state_machine_arn
     if not arn:
         raise DependencyUnavailable("STATE_MACHINE_ARN is not configured for this function")
     sfn = _client("stepfunctions")
+    payload: dict[str, Any] = {"case_id": case_id, "resume": resume}
     try:
-        response = sfn.start_execution(
-            stateMachineArn=arn, name=case_id, input=json.dumps({"case_id": case_id})
-        )
+        response = sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))
     except sfn.exceptions.ExecutionAlreadyExists:
-        return f"{arn.replace(':stateMachine:', ':execution:')}:{case_id}"
+        return f"{arn.replace(':stateMachine:', ':execution:')}:{name}"
     except (BotoCoreError, ClientError) as e:
         raise DependencyUnavailable("could not start the case execution") from e
     return str(response["executionArn"])

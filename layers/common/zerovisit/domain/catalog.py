@@ -83,6 +83,18 @@ class RegionalAssessment(Frozen):
             return self.valid_from.replace(year=self.valid_from.year + self.valid_years, day=28)
 
 
+class WaitLimits(Frozen):
+    """How long the case waits on each party before the wait ends on the domain clock."""
+
+    payment_working_days: int = Field(default=10, ge=1, le=60)
+    delivery_working_days: int = Field(default=5, ge=1, le=30)
+    max_shipments: int = Field(default=2, ge=1, le=5)
+    correction_rounds: int = Field(default=2, ge=1, le=5)
+    # A silent department is escalated this many times (each a new limit of the same length);
+    # then its task expires and the case fails, for an operator to settle and resume.
+    max_escalations: int = Field(default=2, ge=0, le=5)
+
+
 class Matter(Frozen):
     code: Code
     name: ShortText
@@ -97,6 +109,7 @@ class Matter(Frozen):
     certificate: CertificateSpec
     regions: list[RegionEntry] = Field(min_length=1)
     regional_assessments: list[RegionalAssessment] = Field(default_factory=list)
+    waits: WaitLimits = Field(default_factory=WaitLimits)
 
     def region(self, code: str) -> RegionEntry | None:
         """The region's entry: the county's own, else its city's, else its province's."""

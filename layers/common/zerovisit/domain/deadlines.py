@@ -9,10 +9,14 @@ working day moves the deadline by one working day.
 import math
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from zerovisit.clock import CHINA
-from zerovisit.domain.model import Case, Suspension
+from zerovisit.domain.model import CLOSED_STATUSES, Suspension
 from zerovisit.domain.workdays import Deadline, WorkCalendar, add_working_days, working_days_between
+
+if TYPE_CHECKING:
+    from zerovisit.domain.case import Case
 
 WARNING_SHARE = 0.8
 
@@ -27,11 +31,25 @@ class AlarmKind(StrEnum):
     OVERDUE = "overdue"
 
 
+def suspended_intervals(suspensions: list[Suspension], today: date) -> list[tuple[date, date]]:
+    """The suspensions as disjoint intervals (started_on, ended_on], an open one up to today:
+    two departments suspending the same days stop the clock once."""
+    merged: list[tuple[date, date]] = []
+    for start, end in sorted((s.started_on, s.ended_on or today) for s in suspensions):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def suspended_working_days(
     suspensions: list[Suspension], today: date, calendar: WorkCalendar | None = None
 ) -> int:
-    """Working days inside suspensions: (started_on, ended_on], an open one up to today."""
-    return sum(working_days_between(s.started_on, s.ended_on or today, calendar) for s in suspensions)
+    """Working days inside the union of the suspensions."""
+    return sum(
+        working_days_between(start, end, calendar) for start, end in suspended_intervals(suspensions, today)
+    )
 
 
 def working_days_used(
@@ -85,7 +103,7 @@ def alarm_key(limit: Limit, kind: AlarmKind) -> str:
     return f"{limit.value}:{kind.value}"
 
 
-def with_clock(case: Case, today: date, calendar: WorkCalendar | None = None) -> Case:
+def with_clock(case: "Case", today: date, calendar: WorkCalendar | None = None) -> "Case":
     """The case with its due dates and next pending alarm worked out from its limits and suspensions.
     A closed or suspended case has no pending alarm: the clock does not run."""
     if case.accepted_on is None or case.promised_limit is None or case.statutory_limit is None:
@@ -103,7 +121,7 @@ def with_clock(case: Case, today: date, calendar: WorkCalendar | None = None) ->
         ).items()
         if alarm_key(limit, kind) not in case.alarms_raised
     ]
-    running = not case.is_closed and not is_suspended(case.suspensions)
+    running = case.status not in CLOSED_STATUSES and not is_suspended(case.suspensions)
     return case.model_copy(
         update={
             "promised_due": promised.due,
@@ -116,12 +134,12 @@ def with_clock(case: Case, today: date, calendar: WorkCalendar | None = None) ->
 
 
 def alarms_due(
-    case: Case, now: datetime, calendar: WorkCalendar | None = None
+    case: "Case", now: datetime, calendar: WorkCalendar | None = None
 ) -> list[tuple[Limit, AlarmKind]]:
     """The alarms of a running case whose moment has come and that were not raised before."""
     if case.accepted_on is None or case.promised_limit is None or case.statutory_limit is None:
         return []
-    if case.is_closed or is_suspended(case.suspensions):
+    if case.status in CLOSED_STATUSES or is_suspended(case.suspensions):
         return []
     today = now.astimezone(CHINA).date()
     moments = alarm_moments(

@@ -90,6 +90,20 @@ CLOSED_STATUSES = frozenset(
 )
 
 
+class CaseStep(StrEnum):
+    """Where the case stands in its handling: the state machine's steps."""
+
+    INTAKE = "intake"
+    PRE_REVIEW = "pre_review"
+    CORRECTION = "correction"
+    ACCEPTANCE = "acceptance"
+    REVIEW = "review"
+    PAYMENT = "payment"
+    CERTIFICATE = "certificate"
+    DELIVERY = "delivery"
+    COMPLETION = "completion"
+
+
 class Deficiency(Frozen):
     material: str
     problem: str
@@ -97,6 +111,7 @@ class Deficiency(Frozen):
 
 class SuspensionReason(StrEnum):
     APPLICANT_CORRECTION = "applicant_correction"
+    APPLICANT_PAYMENT = "applicant_payment"
     ON_SITE_INSPECTION = "on_site_inspection"
     EXPERT_REVIEW = "expert_review"
     HEARING = "hearing"
@@ -104,6 +119,9 @@ class SuspensionReason(StrEnum):
     APPRAISAL = "appraisal"
     AUCTION = "auction"
     QUARANTINE = "quarantine"
+
+
+APPLICANT_REASONS = frozenset({SuspensionReason.APPLICANT_CORRECTION, SuspensionReason.APPLICANT_PAYMENT})
 
 
 class Suspension(Frozen):
@@ -118,44 +136,7 @@ class Failure(Frozen):
     step: str
     error: str
     cause: str
-
-
-class Case(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    case_id: str
-    application: Application
-    status: CaseStatus = CaseStatus.SUBMITTED
-    step: str = "intake"
-    correction_round: int = 0
-    outstanding: list[Deficiency] = Field(default_factory=list)
-    reused_certificates: dict[str, str] = Field(default_factory=dict)
-    case_number: str | None = None
-    accepted_at: datetime | None = None
-    accepted_on: date | None = None
-    promised_due: date | None = None
-    statutory_due: date | None = None
-    deadline_provisional: bool = False
-    deadline_basis: str | None = None
-    fee_fen: int = 0
-    delivery_required: bool = False
-    current_stage: int | None = None
-    certificate_id: str | None = None
-    waybill: str | None = None
-    closed_at: datetime | None = None
-    outcome_reason: str | None = None
-    failure: Failure | None = None
-    working_days_used: int | None = None
-    promised_limit: int | None = None
-    statutory_limit: int | None = None
-    suspensions: list[Suspension] = Field(default_factory=list)
-    alarms_raised: list[str] = Field(default_factory=list)
-    next_alarm_at: datetime | None = None
-    version: int = 0
-
-    @property
-    def is_closed(self) -> bool:
-        return self.status in CLOSED_STATUSES
+    at: datetime | None = None
 
 
 class TimelineEntry(Frozen):
@@ -176,10 +157,13 @@ class TaskKind(StrEnum):
 class TaskStatus(StrEnum):
     OPEN = "open"
     ANSWERED = "answered"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
 
 
 class Task(BaseModel):
-    """Work waiting on a partner's callback; its token resumes the execution."""
+    """Work waiting on a partner's callback; its token resumes the execution. ``version`` is the
+    stored version: every write of a task is conditioned on it."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -198,6 +182,11 @@ class Task(BaseModel):
     answered_at: datetime | None = None
     next_alarm_at: datetime | None = None
     escalations: int = 0
+    version: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is TaskStatus.OPEN
 
     def same_answer(self, answer: dict[str, Any]) -> bool:
         """Whether ``answer`` repeats the task's recorded answer (an idempotent retry)."""
@@ -205,14 +194,35 @@ class Task(BaseModel):
 
     def answered(self, answer: dict[str, Any], at: datetime) -> "Task":
         """The task closed with this answer."""
+        return self._closed(TaskStatus.ANSWERED, at, answer)
+
+    def cancelled(self, at: datetime, reason: str) -> "Task":
+        return self._closed(TaskStatus.CANCELLED, at, {"cancelled": reason})
+
+    def expired(self, at: datetime) -> "Task":
+        return self._closed(TaskStatus.EXPIRED, at, {"expired": True})
+
+    def _closed(self, status: TaskStatus, at: datetime, answer: dict[str, Any]) -> "Task":
         return self.model_copy(
             update={
-                "status": TaskStatus.ANSWERED,
+                "status": status,
                 "answer": answer,
                 "answer_digest": answer_digest(answer),
                 "answered_at": at,
                 "next_alarm_at": None,
             }
+        )
+
+    def with_token(self, token: str) -> "Task":
+        """A retried step waits again: the open task keeps its id, answers and limits."""
+        return self.model_copy(update={"token": token})
+
+    def next_alarm(self, moment: datetime | None) -> "Task":
+        return self.model_copy(update={"next_alarm_at": moment})
+
+    def escalated(self, due_on: date, next_alarm_at: datetime) -> "Task":
+        return self.model_copy(
+            update={"escalations": self.escalations + 1, "due_on": due_on, "next_alarm_at": next_alarm_at}
         )
 
 
@@ -221,9 +231,19 @@ def answer_digest(answer: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(answer, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+class TaskRef(Frozen):
+    """A task id parsed once at the edge: ``<case_id>.<suffix>``; a case id holds no dot."""
+
+    case_id: str
+    task_id: str
+
+    @classmethod
+    def parse(cls, task_id: str) -> "TaskRef":
+        case_id, _, suffix = task_id.partition(".")
+        if not case_id or not suffix:
+            raise ValueError("not a task id")
+        return cls(case_id=case_id, task_id=task_id)
+
+
 def task_case_id(task_id: str) -> str:
-    """Task ids are ``<case_id>.<suffix>``; a case id holds no dot."""
-    case_id, _, suffix = task_id.partition(".")
-    if not case_id or not suffix:
-        raise ValueError("not a task id")
-    return case_id
+    return TaskRef.parse(task_id).case_id

@@ -4,6 +4,7 @@ A message is written in the same transaction as the change that produced it, so 
 write cannot lose it; its id is stable, so consumers drop a message delivered twice.
 """
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -14,22 +15,26 @@ class OutboxMessage(BaseModel):
 
     message_id: str
     case_id: str
-    action: Literal["publish", "resume", "fail"]
+    action: Literal["publish", "resume", "fail", "notify"]
     detail_type: str | None = None
     detail: dict[str, Any] | None = None
     token: str | None = None
     output: dict[str, Any] | None = None
     error: str | None = None
     cause: str | None = None
+    subject: str | None = None
+    message: str | None = None
 
 
-def event(message_id: str, case_id: str, detail_type: str, detail: dict[str, Any]) -> OutboxMessage:
+def event(
+    message_id: str, case_id: str, detail_type: str, detail: dict[str, Any], occurred_at: datetime
+) -> OutboxMessage:
     return OutboxMessage(
         message_id=message_id,
         case_id=case_id,
         action="publish",
         detail_type=detail_type,
-        detail={**detail, "event_id": message_id},
+        detail={**detail, "occurred_at": occurred_at.isoformat(), "event_id": message_id},
     )
 
 
@@ -40,4 +45,10 @@ def resumption(message_id: str, case_id: str, token: str, output: dict[str, Any]
 def failure(message_id: str, case_id: str, token: str, error: str, cause: str) -> OutboxMessage:
     return OutboxMessage(
         message_id=message_id, case_id=case_id, action="fail", token=token, error=error, cause=cause
+    )
+
+
+def notice(message_id: str, case_id: str, subject: str, message: str) -> OutboxMessage:
+    return OutboxMessage(
+        message_id=message_id, case_id=case_id, action="notify", subject=subject, message=message
     )

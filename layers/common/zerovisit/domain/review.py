@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from zerovisit.domain.catalog import Matter, TimeoutPolicy
-from zerovisit.domain.model import Frozen, ShortText, SuspensionReason
+from zerovisit.domain.model import APPLICANT_REASONS, Frozen, ShortText, SuspensionReason
 
 
 class Decision(StrEnum):
@@ -29,8 +29,8 @@ class DepartmentDecision(Frozen):
     def _reason_goes_with_suspend(self) -> "DepartmentDecision":
         if (self.decision is Decision.SUSPEND) != (self.reason is not None):
             raise ValueError("reason is required with decision 'suspend' and only then")
-        if self.reason is SuspensionReason.APPLICANT_CORRECTION:
-            raise ValueError("reason: a department asks for corrections with decision 'needs_correction'")
+        if self.reason in APPLICANT_REASONS:
+            raise ValueError("reason: the applicant's own time is not a department's suspension")
         return self
 
 

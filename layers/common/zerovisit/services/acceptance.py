@@ -1,18 +1,18 @@
-"""Acceptance (受理): case number, the statutory clock, the review plan."""
+"""Acceptance (受理): case number, the statutory clock, the review plan; and resuming a failed case."""
 
 from typing import Any
 
-from zerovisit.adapters import aws
 from zerovisit.clock import clock
-from zerovisit.domain.deadlines import with_clock
-from zerovisit.domain.model import CaseStatus
+from zerovisit.domain.case import Case, Change
+from zerovisit.domain.model import CaseStep, TaskKind, TaskStatus
 from zerovisit.errors import CaseNotFound
-from zerovisit.services.common import covered, is_complex, matter_of, note, stage_plan
-from zerovisit.storage import cases
+from zerovisit.services.common import apply, covered, is_complex, matter_of, note, stage_plan
+from zerovisit.services.ports import ports
 
 
 def accept(case_id: str) -> dict[str, Any]:
-    case = cases.get_case(case_id)
+    case = ports().cases.get(case_id)
+    case.require_open()
     matter = matter_of(case)
     if case.case_number is None:
         region = matter.region(case.application.region_code)
@@ -20,63 +20,68 @@ def accept(case_id: str) -> dict[str, Any]:
             raise CaseNotFound(
                 f"matter {matter.code} is no longer offered in region {case.application.region_code}"
             )
-        now = clock.now()
         today = clock.today()
-        serial = cases.next_number(f"CASE#{case.application.region_code}#{today.year}", now)
-        accepted = with_clock(
-            case.model_copy(
-                update={
-                    "case_number": f"{case.application.region_code}{today:%Y}{serial:07d}",
-                    "status": CaseStatus.IN_REVIEW,
-                    "step": "review",
-                    "accepted_at": now,
-                    "accepted_on": today,
-                    "promised_limit": region.promised_working_days,
-                    "statutory_limit": region.statutory_working_days,
-                    "current_stage": 0,
-                    "outstanding": [],
-                }
-            ),
-            today,
-        )
-        provisional = f"; provisional ({accepted.deadline_basis})" if accepted.deadline_provisional else ""
-        skipped = [
-            note(
-                "acceptance",
-                "evaluation skipped",
-                f"{code}: covered by {a.name}, valid until {a.valid_until}",
-            )
-            for code, a in sorted(covered(case, matter).items())
-        ]
-        case = cases.save_case(
-            accepted,
-            [
+        serial = ports().cases.next_number(f"CASE#{case.application.region_code}#{today.year}")
+        number = f"{case.application.region_code}{today:%Y}{serial:07d}"
+
+        def decide(current: Case) -> Change:
+            if current.case_number is not None:
+                return Change(current.case_id, current.version, None)
+            skipped = [
                 note(
                     "acceptance",
-                    "accepted",
-                    f"case {accepted.case_number}: due {accepted.promised_due} (promised "
-                    f"{region.promised_working_days} working days), "
-                    f"statutory {accepted.statutory_due}{provisional}",
-                ),
-                *skipped,
-            ],
-        )
-        aws.publish(
-            "CaseAccepted",
-            {
-                "case_id": case_id,
-                "case_number": case.case_number,
-                "matter_code": matter.code,
-                "promised_due": str(case.promised_due),
-                "statutory_due": str(case.statutory_due),
-            },
-        )
+                    "evaluation skipped",
+                    f"{code}: covered by {a.name}, valid until {a.valid_until}",
+                )
+                for code, a in sorted(covered(current, matter).items())
+            ]
+            return current.accept(
+                clock.now(),
+                number,
+                region.promised_working_days,
+                region.statutory_working_days,
+                skipped,
+                matter.code,
+            )
+
+        case, _ = apply(case_id, decide)
     return {
         "case_number": case.case_number,
-        "fee_fen": matter.fee_fen,
-        "delivery_required": matter.certificate.paper_original,
+        "fee_fen": case.fee_fen,
+        "delivery_required": case.delivery_required,
         "review": {
             "outcome": "next_stage",
             "stage": stage_plan(matter, 0, skipped=covered(case, matter), complex_project=is_complex(case)),
         },
     }
+
+
+def resume_plan(case_id: str) -> dict[str, Any]:
+    """Where a resumed execution continues: the step the case failed at. A review resumes with
+    only the departments of the current stage that have not approved: none is asked again."""
+    case = ports().cases.get(case_id)
+    case.require_open()
+    matter = matter_of(case)
+    plan: dict[str, Any] = {
+        "step": case.step.value,
+        "case_number": case.case_number,
+        "fee_fen": case.fee_fen,
+        "delivery_required": case.delivery_required,
+        "review": {"outcome": "none", "stage": {}},
+    }
+    if case.step is CaseStep.REVIEW:
+        stage = case.current_stage or 0
+        approved = {
+            str(t.details.get("department"))
+            for t in ports().cases.tasks(case_id)
+            if t.kind is TaskKind.REVIEW
+            and t.stage == stage
+            and t.status is TaskStatus.ANSWERED
+            and (t.answer or {}).get("decision") == "approve"
+        }
+        skipped = {**covered(case, matter), **dict.fromkeys(approved, True)}
+        plan["review"] = {
+            "outcome": "next_stage",
+            "stage": stage_plan(matter, stage, skipped=skipped, complex_project=is_complex(case)),
+        }
+    return plan

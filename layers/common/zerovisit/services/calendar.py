@@ -4,8 +4,9 @@ from datetime import date
 from typing import Any
 
 from zerovisit.clock import clock
+from zerovisit.domain.case import Case
 from zerovisit.domain.deadlines import with_clock
-from zerovisit.domain.model import Case, TimelineEntry
+from zerovisit.domain.model import TimelineEntry
 from zerovisit.domain.workdays import default_calendar
 from zerovisit.services.common import note
 from zerovisit.services.statutory_clock import change_case

@@ -3,22 +3,22 @@
 import base64
 from typing import Any
 
-from zerovisit.adapters import aws
 from zerovisit.clock import clock
+from zerovisit.domain.case import Case, Change
 from zerovisit.domain.certificate import Certificate, new_content
-from zerovisit.domain.model import CaseStatus
-from zerovisit.services.common import matter_of, note
-from zerovisit.storage import cases
+from zerovisit.services.common import apply, matter_of
+from zerovisit.services.ports import ports
 
 
 def issue(case_id: str) -> dict[str, Any]:
-    case = cases.get_case(case_id)
+    """Issue once: a retried or resumed step finds the certificate on the case and issues nothing."""
+    case = ports().cases.get(case_id)
+    case.require_open()
     if case.certificate_id is not None:
         return {"identifier": case.certificate_id}
-    matter = matter_of(case)
-    spec = matter.certificate
+    spec = matter_of(case).certificate
     applicant = case.application.applicant
-    serial = cases.next_number(f"CERT#{spec.type_code}#{spec.issuer_code}", clock.now())
+    serial = ports().cases.next_number(f"CERT#{spec.type_code}#{spec.issuer_code}")
     content = new_content(
         spec,
         serial,
@@ -28,34 +28,15 @@ def issue(case_id: str) -> dict[str, Any]:
         case_number=case.case_number or "",
         issued_at=clock.now(),
     )
-    key_id, signature = aws.sign(content.signed_bytes())
+    key_id, signature = ports().gateway.sign(content.signed_bytes())
     certificate = Certificate(
         **content.model_dump(), signing_key_id=key_id, signature=base64.b64encode(signature).decode()
     )
-    next_step = "delivery" if case.delivery_required else "completion"
-    cases.save_case(
-        case.model_copy(
-            update={
-                "certificate_id": certificate.identifier,
-                "step": next_step,
-                "status": CaseStatus.AWAITING_DELIVERY if case.delivery_required else CaseStatus.ISSUING,
-            }
-        ),
-        [
-            note(
-                "certificate", "certificate issued", f"{spec.name} {certificate.identifier}", spec.issuer_name
-            )
-        ],
-        certificate=certificate,
-    )
-    aws.publish(
-        "CertificateIssued",
-        {
-            "case_id": case_id,
-            "case_number": case.case_number,
-            "identifier": certificate.identifier,
-            "kind": spec.kind,
-            "name": spec.name,
-        },
-    )
-    return {"identifier": certificate.identifier}
+
+    def decide(current: Case) -> Change:
+        if current.certificate_id is not None:
+            return Change(current.case_id, current.version, None)
+        return current.issue(clock.now(), certificate, spec.issuer_name, spec.kind, spec.name)
+
+    issued, _ = apply(case_id, decide)
+    return {"identifier": issued.certificate_id}

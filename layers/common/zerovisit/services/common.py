@@ -1,4 +1,4 @@
-"""Small helpers every step shares."""
+"""What every step shares: the read-decide-write loop, the callback preamble, the review plan."""
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
@@ -6,11 +6,12 @@ from types import MappingProxyType
 from typing import Any
 
 from zerovisit.clock import CHINA, clock
+from zerovisit.domain.case import Case, Change
 from zerovisit.domain.catalog import Matter, RegionalAssessment
-from zerovisit.domain.model import Case, Task, TaskStatus, TimelineEntry
+from zerovisit.domain.model import Task, TaskKind, TaskRef, TimelineEntry
 from zerovisit.domain.workdays import add_working_days
-from zerovisit.errors import CaseNotFound
-from zerovisit.storage import cases, catalog
+from zerovisit.errors import CaseNotFound, Conflict, NotPermitted, TaskClosed
+from zerovisit.services.ports import ports
 
 # Step Functions waits this long past a limit before its own timeout fires: the catalog's
 # timeout policy, not the backstop, should normally decide.
@@ -22,18 +23,75 @@ def note(step: str, event: str, detail: str = "", actor: str = "system") -> Time
     return TimelineEntry(at=clock.now(), step=step, event=event, detail=detail, actor=actor)
 
 
-def reopen(case_id: str, belongs: Callable[[Task], bool], token: str) -> tuple[Task | None, int]:
-    """A retried step that waits on a task: the open task of this kind gets the new token and is
-    returned; otherwise None and how many such tasks came before (to number the next one)."""
-    earlier = [t for t in cases.tasks(case_id) if belongs(t)]
-    still_open = next((t for t in earlier if t.status is TaskStatus.OPEN), None)
-    if still_open is not None:
-        cases.refresh_token(still_open, token)
+# A lost race is decided again on a fresh read: departments of one stage answer at once.
+ATTEMPTS = 8
+
+
+def apply(case_id: str, decide: Callable[[Case], Change]) -> tuple[Case, Change]:
+    """Read the case, decide the change, write it; on a lost race read again and decide again.
+    Returns the case as written (or as read, if the change left the case item alone)."""
+    repository = ports().cases
+    for attempt in range(ATTEMPTS):
+        case = repository.get(case_id)
+        change = decide(case)
+        try:
+            saved = repository.save(change)
+        except Conflict:
+            if attempt == ATTEMPTS - 1:
+                raise
+            continue
+        return saved or case, change
+    raise AssertionError("unreachable")
+
+
+def reopen(case: Case, belongs: Callable[[Task], bool], token: str) -> tuple[Task | None, int]:
+    """A retried step that waits on a task: the open task of this kind takes the new token (its
+    request already went out with the write that opened it) and is returned; otherwise None and
+    how many such tasks came before (to number the next one)."""
+    earlier = [t for t in ports().cases.tasks(case.case_id) if belongs(t)]
+    still_open = next((t for t in earlier if t.is_open), None)
+    if still_open is not None and still_open.token != token:
+        ports().cases.save(case.rewait(still_open, token))
     return still_open, len(earlier)
 
 
+def answer_task(
+    task_id: str,
+    partner: str,
+    kind: TaskKind,
+    answer: dict[str, Any],
+    decide: Callable[[Case, Task], Change],
+) -> Task:
+    """The one callback path, for reviews, payment and EMS: the task reference, the task, the
+    owner check, then the answer written with the case change and the task's resumption. The
+    same answer again (a retry, or a twin sent at the same moment) returns the task as first
+    answered; a different answer on a closed task is refused."""
+    try:
+        ref = TaskRef.parse(task_id)
+    except ValueError as e:
+        raise CaseNotFound("no such task") from e
+    repository = ports().cases
+    for attempt in range(ATTEMPTS):
+        task = repository.task(ref)
+        if task.kind is not kind or task.partner != partner:
+            raise NotPermitted("this task is not assigned to the calling partner")
+        if not task.is_open:
+            if task.same_answer(answer):
+                return task
+            raise TaskClosed(f"the task is already {task.status.value}")
+        case = repository.get(ref.case_id)
+        try:
+            repository.save(decide(case, task))
+        except Conflict:
+            if attempt == ATTEMPTS - 1:
+                raise
+            continue
+        return task.answered(answer, clock.now())
+    raise AssertionError("unreachable")
+
+
 def matter_of(case: Case) -> Matter:
-    matter = catalog.get_matter(case.application.matter_code)
+    matter = ports().catalog.matter(case.application.matter_code)
     if matter is None:
         raise CaseNotFound(f"matter {case.application.matter_code} is no longer in the catalog")
     return matter

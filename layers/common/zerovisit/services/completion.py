@@ -3,12 +3,10 @@
 import json
 from typing import Any, Literal
 
-from zerovisit.adapters import aws
 from zerovisit.clock import clock
-from zerovisit.domain.deadlines import with_clock, working_days_used
+from zerovisit.domain.case import Case, Change
 from zerovisit.domain.model import CaseStatus, Failure
-from zerovisit.services.common import note
-from zerovisit.storage import cases
+from zerovisit.services.common import apply
 
 Outcome = Literal["completed", "rejected", "not_accepted", "withdrawn", "failed"]
 
@@ -33,44 +31,15 @@ def failure_message(cause: str) -> str:
 
 
 def close(case_id: str, outcome: Outcome, reason: str, error: str | None = None) -> dict[str, Any]:
-    case = cases.get_case(case_id)
-    if case.is_closed:
-        return {"status": case.status.value}
-    today = clock.today()
-    case = case.model_copy(
-        update={
-            "suspensions": [
-                s if s.ended_on else s.model_copy(update={"ended_on": today}) for s in case.suspensions
-            ]
-        }
-    )
-    used = working_days_used(case.accepted_on, case.suspensions, today) if case.accepted_on else None
-    update: dict[str, Any] = {
-        "status": STATUS_OF[outcome],
-        "closed_at": clock.now(),
-        "working_days_used": used,
-        "outcome_reason": case.outcome_reason or reason,
-    }
-    detail = reason
-    if outcome == "failed":
-        message = failure_message(reason)
-        update["failure"] = Failure(step=case.step, error=error or "Unknown", cause=message)
-        update["outcome_reason"] = f"{case.step} failed: {error}"
-        detail = f"{case.step}: {error}: {message}"
-    elif used is not None:
-        detail = f"{reason}; {used} working days used"
-    closed = cases.save_case(
-        with_clock(case.model_copy(update=update), today), [note("completion", outcome, detail)]
-    )
-    aws.publish(
-        "CaseCompleted" if outcome == "completed" else "CaseClosed",
-        {
-            "case_id": case_id,
-            "case_number": closed.case_number,
-            "outcome": outcome,
-            "working_days_used": used,
-            "promised_due": closed.promised_due.isoformat() if closed.promised_due else None,
-            "reason": closed.outcome_reason,
-        },
-    )
+    """Close once: a case already closed (withdrawn meanwhile, or a retried call) stays as it is."""
+
+    def decide(case: Case) -> Change:
+        failure = None
+        if outcome == "failed":
+            failure = Failure(
+                step=case.step.value, error=error or "Unknown", cause=failure_message(reason), at=clock.now()
+            )
+        return case.close(clock.now(), STATUS_OF[outcome], reason, failure)
+
+    closed, _ = apply(case_id, decide)
     return {"status": closed.status.value}

@@ -4,13 +4,17 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from zerovisit.adapters import aws
 from zerovisit.clock import clock
 from zerovisit.domain.application import validated_application
-from zerovisit.domain.model import Case
-from zerovisit.errors import InvalidInput
+from zerovisit.domain.case import Case, DomainEvent, EventType
+from zerovisit.domain.model import answer_digest
+from zerovisit.errors import Conflict, InvalidInput
 from zerovisit.services.common import note
-from zerovisit.storage import cases, catalog
+from zerovisit.services.ports import ports
+
+# A refusal names every problem, within what one event can carry (EventBridge: 256 KB).
+MAX_PROBLEMS = 50
+MAX_PROBLEM_LENGTH = 300
 
 
 class IntakeResult(BaseModel):
@@ -19,33 +23,54 @@ class IntakeResult(BaseModel):
     execution_arn: str
 
 
+def bounded(problems: list[str]) -> list[str]:
+    """At most MAX_PROBLEMS problems, each cut to a readable length, and a count of the rest."""
+    shown = [p if len(p) <= MAX_PROBLEM_LENGTH else p[: MAX_PROBLEM_LENGTH - 1] + "…" for p in problems]
+    if len(shown) > MAX_PROBLEMS:
+        rest = len(shown) - (MAX_PROBLEMS - 1)
+        shown = [*shown[: MAX_PROBLEMS - 1], f"and {rest} more problems"]
+    return shown
+
+
 def take_in(data: Any) -> IntakeResult:
     """Validate and open the case; InvalidInput names every problem, after an
     ``ApplicationRejected`` event has told the service network."""
     try:
-        application, matter = validated_application(data, catalog.get_matter, clock.today())
+        application, matter = validated_application(data, ports().catalog.matter, clock.today())
     except InvalidInput as e:
+        problems = bounded(e.problems)
         application_id = data.get("application_id") if isinstance(data, dict) else None
-        aws.publish(
-            "ApplicationRejected",
-            {
-                "application_id": application_id if isinstance(application_id, str) else None,
-                "problems": e.problems,
-            },
+        if not isinstance(application_id, str) or len(application_id) > 64:
+            application_id = None
+        ports().gateway.publish(
+            DomainEvent(
+                EventType.APPLICATION_REJECTED,
+                {"application_id": application_id, "problems": problems},
+            )
         )
-        raise
+        raise InvalidInput(problems) from e
+    digest = answer_digest(application.model_dump(mode="json"))
     case = Case(
         case_id=application.application_id,
         application=application,
+        application_digest=digest,
         fee_fen=matter.fee_fen,
         delivery_required=matter.certificate.paper_original,
     )
     filed_by = f"; filed by agent {application.agent.name}" if application.agent else ""
-    created = cases.create_case(
+    created = ports().cases.create(
         case,
         note(
             "intake", "submitted", f"{matter.name}, region {application.region_code}{filed_by}", "applicant"
         ),
     )
-    execution_arn = aws.start_case_execution(case.case_id)
+    if not created and ports().cases.get(case.case_id).application_digest != digest:
+        problem = f"application_id: {case.case_id} was submitted before with different content"
+        ports().gateway.publish(
+            DomainEvent(
+                EventType.APPLICATION_REJECTED, {"application_id": case.case_id, "problems": [problem]}
+            )
+        )
+        raise Conflict(problem)
+    execution_arn = ports().gateway.start_execution(case.case_id, case.execution_name, resume=False)
     return IntakeResult(case_id=case.case_id, created=created, execution_arn=execution_arn)

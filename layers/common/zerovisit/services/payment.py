@@ -1,19 +1,19 @@
 """Payment (统一公共支付): an order in integer fen, confirmed by the payment platform's callback."""
 
+from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import Field
 
-from zerovisit.adapters import aws
 from zerovisit.clock import clock
-from zerovisit.domain.model import CaseStatus, Frozen, ShortText, Task, TaskKind, TaskStatus, task_case_id
-from zerovisit.errors import InvalidInput, NotPermitted, TaskClosed
-from zerovisit.services.common import due_after, note
-from zerovisit.services.review import resume_again
-from zerovisit.storage import cases
+from zerovisit.domain.case import Case, Change
+from zerovisit.domain.deadlines import start_of
+from zerovisit.domain.model import Frozen, ShortText, Task, TaskKind, TaskRef
+from zerovisit.errors import CaseNotFound, InvalidInput
+from zerovisit.services.common import answer_task, apply, due_after, matter_of, reopen
+from zerovisit.services.ports import ports
 
 PAYMENT_PARTNER = "payment-platform"
-PAYMENT_LIMIT_WORKING_DAYS = 10
 
 
 class PaymentConfirmation(Frozen):
@@ -24,13 +24,14 @@ class PaymentConfirmation(Frozen):
 
 
 def request_payment(case_id: str, token: str) -> dict[str, Any]:
-    case = cases.get_case(case_id)
+    """One payment order per case: a retried or resumed step waits on the same order."""
+    case = ports().cases.get(case_id)
+    case.require_open()
     order_id = f"{case_id}.PAY"
-    existing = next((t for t in cases.tasks(case_id) if t.task_id == order_id), None)
-    if existing is not None:
-        cases.refresh_token(existing, token)
+    still_open, earlier = reopen(case, lambda t: t.task_id == order_id, token)
+    if still_open is not None or earlier:
         return {"order_id": order_id}
-    due = due_after(PAYMENT_LIMIT_WORKING_DAYS)
+    due = due_after(matter_of(case).waits.payment_working_days)
     task = Task(
         task_id=order_id,
         case_id=case_id,
@@ -38,50 +39,31 @@ def request_payment(case_id: str, token: str) -> dict[str, Any]:
         partner=PAYMENT_PARTNER,
         created_at=clock.now(),
         due_on=due,
+        next_alarm_at=start_of(due + timedelta(days=1)),
         token=token,
         details={"amount_fen": case.fee_fen},
     )
-    cases.save_case(
-        case.model_copy(update={"status": CaseStatus.AWAITING_PAYMENT, "step": "payment"}),
-        [note("payment", "payment requested", f"order {order_id}: {case.fee_fen / 100:.2f} yuan, due {due}")],
-        new_tasks=[task],
-    )
-    aws.publish(
-        "PaymentRequested",
-        {
-            "case_id": case_id,
-            "case_number": case.case_number,
-            "order_id": order_id,
-            "amount_fen": case.fee_fen,
-            "due_on": due.isoformat(),
-        },
-    )
+    apply(case_id, lambda current: current.request_payment(clock.now(), task))
     return {"order_id": order_id}
 
 
 def confirm_payment(partner: str, confirmation: PaymentConfirmation) -> dict[str, Any]:
     try:
-        case_id = task_case_id(confirmation.order_id)
+        ref = TaskRef.parse(confirmation.order_id)
     except ValueError as e:
         raise InvalidInput(["order_id: not a payment order of this system"]) from e
-    task = cases.get_task(case_id, confirmation.order_id)
-    if task.kind is not TaskKind.PAYMENT or task.partner != partner:
-        raise NotPermitted("this order is not assigned to the calling partner")
-    expected = int(task.details["amount_fen"])
-    if confirmation.amount_fen != expected:
-        raise InvalidInput([f"amount_fen: {confirmation.amount_fen} does not match the order's {expected}"])
     answer = confirmation.model_dump(mode="json")
-    output = {"order_id": task.task_id, "transaction_id": confirmation.transaction_id}
-    if task.status is TaskStatus.ANSWERED:
-        if not task.same_answer(answer):
-            raise TaskClosed("the order was already confirmed")
-        resume_again(task.token, output)
-        return {"order_id": task.task_id, "status": "paid"}
-    case = cases.get_case(case_id)
-    cases.save_case(
-        case.model_copy(update={"status": CaseStatus.ISSUING, "step": "certificate"}),
-        [note("payment", "paid", f"transaction {confirmation.transaction_id}", partner)],
-        answered_task=task.answered(answer, clock.now()),
-    )
-    aws.resume_task(task.token, output)
+
+    def record(case: Case, task: Task) -> Change:
+        expected = int(task.details["amount_fen"])
+        if confirmation.amount_fen != expected:
+            raise InvalidInput(
+                [f"amount_fen: {confirmation.amount_fen} does not match the order's {expected}"]
+            )
+        return case.pay(clock.now(), task, answer, confirmation.transaction_id)
+
+    try:
+        task = answer_task(ref.task_id, partner, TaskKind.PAYMENT, answer, record)
+    except CaseNotFound as e:
+        raise CaseNotFound("no such payment order") from e
     return {"order_id": task.task_id, "status": "paid"}

@@ -8,7 +8,7 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from zerovisit.adapters import aws
+from zerovisit.adapters import aws, supervision
 from zerovisit.domain.outbox import OutboxMessage
 from zerovisit.errors import DependencyUnavailable, TaskClosed
 
@@ -31,8 +31,11 @@ def relay(deliveries: Sequence[Delivery]) -> list[str]:
         message = delivery.message
         if message.action == "publish":
             continue
-        assert message.token is not None
         try:
+            if message.action == "notify":
+                supervision.notify(message.subject or "", message.message or "")
+                continue
+            assert message.token is not None
             # A task that no longer waits (answered by a retry, timed out, cancelled) needs nothing.
             with contextlib.suppress(TaskClosed):
                 if message.action == "resume":

@@ -1,163 +1,114 @@
-"""The scheduled sweep: deadline alarms for cases, and department limits for review tasks.
+"""The scheduled sweep: deadline alarms for cases, and the limit of every task a party holds.
 
 Work is proportional to what is due: the DueAlarms index yields only the cases and tasks whose
-next alarm moment has come. Each alarm is raised once per case and limit: it is marked on the
-case under a version condition before anyone is told, and a lost race means another sweep did it.
+next alarm moment has come. Every write is conditioned on the version read, so two sweeps at once,
+or a sweep racing a department's decision, change each thing once: the loser skips it.
 """
 
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import Any
 
-from zerovisit.adapters import aws, supervision
 from zerovisit.clock import CHINA
+from zerovisit.domain.case import Case, Change
 from zerovisit.domain.catalog import DepartmentReview, TimeoutPolicy
-from zerovisit.domain.deadlines import AlarmKind, Limit, alarm_key, alarms_due, start_of, with_clock
-from zerovisit.domain.model import Case, Task, TaskStatus
+from zerovisit.domain.deadlines import AlarmKind, alarms_due, start_of
+from zerovisit.domain.model import Task, TaskKind, TaskRef
 from zerovisit.domain.workdays import add_working_days
-from zerovisit.errors import CaseNotFound, Conflict
-from zerovisit.services.common import is_complex, matter_of, note
-from zerovisit.services.review import resume_again
-from zerovisit.services.statutory_clock import held_by
-from zerovisit.storage import cases
+from zerovisit.errors import CaseNotFound, Conflict, TaskClosed
+from zerovisit.services.common import is_complex, matter_of
+from zerovisit.services.ports import ports
 
 METRIC_OF = {AlarmKind.WARNING: "CasesNearDeadline", AlarmKind.OVERDUE: "OverdueCases"}
 
 
 def sweep(now: datetime) -> dict[str, int]:
-    """Raise every alarm that has come due; apply department timeout policies. Returns counts."""
+    """Raise every alarm that has come due; end or escalate every overdue wait. Returns counts."""
     counts: Counter[str] = Counter()
-    for pk, sk in list(cases.due_alarm_keys(now)):
+    for item in list(ports().cases.due(now)):
         counts["items_read"] += 1
-        case_id = pk.removeprefix("CASE#")
         try:
-            if sk == cases.CASE_SK:
-                counts.update(_case_alarms(case_id, now))
-            elif sk.startswith("TASK#"):
-                counts.update(_department_limit(case_id, sk.removeprefix("TASK#"), now))
-        except (Conflict, CaseNotFound):
+            if item.task is None:
+                counts.update(_case_alarms(item.case_id, now))
+            else:
+                counts.update(_task_limit(item.task, now))
+        except (Conflict, CaseNotFound, TaskClosed):
             counts["skipped"] += 1  # changed meanwhile; the next sweep sees its new state
     return dict(counts)
 
 
 def _case_alarms(case_id: str, now: datetime) -> Counter[str]:
-    case = cases.get_case(case_id)
-    today = now.astimezone(CHINA).date()
+    case = ports().cases.get(case_id)
     due = alarms_due(case, now)
     if not due:
-        cases.save_case(with_clock(case, today))  # moves the index entry to the next pending alarm
+        ports().cases.save(case.rescheduled(now))  # moves the index entry to the next pending alarm
         return Counter(rescheduled=1)
-    raised = [alarm_key(limit, kind) for limit, kind in due]
-    entries = [
-        note("supervision", f"{limit.value} limit {kind.value}", _describe(case, limit, kind))
-        for limit, kind in due
-    ]
-    marked = cases.save_case(
-        with_clock(case.model_copy(update={"alarms_raised": [*case.alarms_raised, *raised]}), today), entries
-    )
+    ports().cases.save(case.alarms(now, due))
     for limit, kind in due:
-        _tell(marked, limit, kind)
+        ports().gateway.count(
+            METRIC_OF[kind],
+            {
+                "matter": case.application.matter_code,
+                "region": case.application.region_code,
+                "limit": limit.value,
+            },
+        )
     return Counter({f"{kind.value}_alarms": 1 for _, kind in due})
 
 
-def _describe(case: Case, limit: Limit, kind: AlarmKind) -> str:
-    due = case.promised_due if limit is Limit.PROMISED else case.statutory_due
-    days = case.promised_limit if limit is Limit.PROMISED else case.statutory_limit
-    state = "80% of the limit used" if kind is AlarmKind.WARNING else "limit passed"
-    return f"{state}: {days} working days, due {due}"
-
-
-def _tell(case: Case, limit: Limit, kind: AlarmKind) -> None:
-    detail: dict[str, Any] = {
-        "case_id": case.case_id,
-        "case_number": case.case_number,
-        "matter_code": case.application.matter_code,
-        "region_code": case.application.region_code,
-        "limit": limit.value,
-        "limit_working_days": case.promised_limit if limit is Limit.PROMISED else case.statutory_limit,
-        "due_on": str(case.promised_due if limit is Limit.PROMISED else case.statutory_due),
-        "step": case.step,
-    }
-    aws.publish("DeadlineWarning" if kind is AlarmKind.WARNING else "CaseOverdue", detail)
-    supervision.notify(
-        f"ZeroVisit {kind.value}: case {case.case_number} ({limit.value} limit)",
-        f"Case {case.case_number} ({case.application.matter_code}, region {case.application.region_code}): "
-        f"{_describe(case, limit, kind)}; now at step {case.step}.",
-    )
-    supervision.count(
-        METRIC_OF[kind],
-        {
-            "matter": case.application.matter_code,
-            "region": case.application.region_code,
-            "limit": limit.value,
-        },
-    )
-
-
-def _department_limit(case_id: str, task_id: str, now: datetime) -> Counter[str]:
-    task = cases.get_task(case_id, task_id)
-    if task.status is not TaskStatus.OPEN or task.next_alarm_at is None or task.next_alarm_at > now:
+def _task_limit(ref: TaskRef, now: datetime) -> Counter[str]:
+    task = ports().cases.task(ref)
+    if not task.is_open or task.next_alarm_at is None or task.next_alarm_at > now:
         return Counter(skipped=1)
-    case = cases.get_case(case_id)
-    if held_by(case, task.task_id) is not None:
+    case = ports().cases.get(ref.case_id)
+    if task.kind is TaskKind.REVIEW:
+        return _department_limit(case, task, now)
+    if task.kind is TaskKind.DELIVERY:
+        detail = f"EMS shipment {task.details.get('waybill')} not signed for by {task.due_on}"
+        ports().cases.save(case.wait_expired(now, task, detail, error="DeliveryFailed"))
+        return Counter(shipments_overdue=1)
+    waited = "corrections" if task.kind is TaskKind.CORRECTION else "payment"
+    ports().cases.save(case.wait_expired(now, task, f"no {waited} by {task.due_on}"))
+    return Counter({f"{task.kind.value}_expired": 1})
+
+
+def _department_limit(case: Case, task: Task, now: datetime) -> Counter[str]:
+    if case.held_by(task.task_id) is not None:
         # The department itself stopped the clock (inspection, expert review...): its limit waits too.
-        later = task.model_copy(update={"next_alarm_at": now + timedelta(days=1)})
-        cases.append_timeline(case_id, [], [later])
+        ports().cases.save(
+            Change(case.case_id, case.version, None, tasks=(task.next_alarm(now + timedelta(days=1)),))
+        )
         return Counter(rescheduled=1)
-    department = _department(case, task)
-    if department.timeout_policy is TimeoutPolicy.DEEM_APPROVED:
-        return _deem_approved(case, task, department, now)
-    return _escalate(case, task, department, now)
-
-
-def _department(case: Case, task: Task) -> DepartmentReview:
     matter = matter_of(case)
-    code = task.details.get("department")
-    return next(d for s in matter.stages for d in s.departments if d.code == code)
-
-
-def _deem_approved(case: Case, task: Task, department: DepartmentReview, now: datetime) -> Counter[str]:
-    comments = f"deemed approved: no decision within {department.limit_for(is_complex(case))} working days"
-    answer = {"decision": "approve", "comments": comments, "items": []}
-    answered = task.answered(answer, now)
-    cases.answer_task(answered, note("review", "deemed approved", f"{department.name}: {comments}"))
-    resume_again(task.token, {"task_id": task.task_id, "decision": "approve"})
-    return Counter(deemed_approved=1)
-
-
-def _escalate(case: Case, task: Task, department: DepartmentReview, now: datetime) -> Counter[str]:
-    """Alarm, then keep waiting with a new limit of the same length."""
-    new_due = add_working_days(now.astimezone(CHINA).date(), department.limit_for(is_complex(case))).due
-    escalated = task.model_copy(
-        update={
-            "escalations": task.escalations + 1,
-            "due_on": new_due,
-            "next_alarm_at": start_of(new_due + timedelta(days=1)),
-        }
+    department = next(
+        d for s in matter.stages for d in s.departments if d.code == task.details.get("department")
     )
+    limit = department.limit_for(is_complex(case))
+    if department.timeout_policy is TimeoutPolicy.DEEM_APPROVED:
+        comments = f"deemed approved: no decision within {limit} working days"
+        answer = {"decision": "approve", "comments": comments, "items": []}
+        ports().cases.save(
+            case.record_decision(now, task, answer, "approve", f"{department.name}: {comments}")
+        )
+        return Counter(deemed_approved=1)
+    if task.escalations >= matter.waits.max_escalations:
+        detail = f"{department.name}: no decision by {task.due_on} after {task.escalations} escalations"
+        ports().cases.save(case.wait_expired(now, task, detail))
+        return Counter(reviews_expired=1)
+    return _escalate(case, task, department, limit, now)
+
+
+def _escalate(
+    case: Case, task: Task, department: DepartmentReview, limit: int, now: datetime
+) -> Counter[str]:
+    """Alarm to the department and supervision, then keep waiting with a new limit of the same length."""
+    new_due = add_working_days(now.astimezone(CHINA).date(), limit).due
+    escalated = task.escalated(new_due, start_of(new_due + timedelta(days=1)))
     detail = (
         f"{department.name}: no decision by {task.due_on}; "
         f"escalation {escalated.escalations}, new limit {new_due}"
     )
-    cases.append_timeline(case.case_id, [note("review", "escalated", detail)], [escalated])
-    aws.publish(
-        "ReviewOverdue",
-        {
-            "case_id": case.case_id,
-            "case_number": case.case_number,
-            "task_id": task.task_id,
-            "department": department.code,
-            "partner_id": department.partner_id,
-            "escalations": escalated.escalations,
-            "new_due_on": str(new_due),
-        },
-    )
-    supervision.notify(
-        f"ZeroVisit escalation: {department.name}, case {case.case_number}",
-        f"{detail}. Case {case.case_number} "
-        f"({case.application.matter_code}, region {case.application.region_code}).",
-    )
-    supervision.count(
+    ports().cases.save(case.task_overdue(now, task, escalated, "escalated", detail, department.code))
+    ports().gateway.count(
         "OverdueReviews", {"matter": case.application.matter_code, "department": department.code}
     )
     return Counter(escalated=1)

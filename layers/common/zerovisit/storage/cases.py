@@ -6,22 +6,25 @@ retries it).
 """
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 
 from pynamodb.connection import Connection
 from pynamodb.transactions import TransactWrite
 
 from zerovisit.clock import CHINA
-from zerovisit.domain.certificate import Certificate
-from zerovisit.domain.model import Case, Task, TaskStatus, TimelineEntry
+from zerovisit.domain.case import Case, Change
+from zerovisit.domain.model import Task, TaskRef, TaskStatus, TimelineEntry
+from zerovisit.domain.outbox import OutboxMessage, event, failure, notice, resumption
 from zerovisit.errors import Conflict
 from zerovisit.storage.common import applicant_key, storage_errors
 from zerovisit.storage.tables import CaseTableItem, CertificateItem, certificate_item
 
 CASE_SK = "CASE"
+# Outbox items stay a week after the relay has seen them, then expire (the table's TTL).
+OUTBOX_RETENTION = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,7 @@ def _task_item(task: Task) -> CaseTableItem:
         kind="task",
         body=task.model_dump_json(),
         status=task.status.value,
+        version=task.version,
     )
     if task.next_alarm_at is not None and task.status is TaskStatus.OPEN:
         item.alarm_shard = alarm_shard(task.case_id)
@@ -135,37 +139,71 @@ def get_case(case_id: str) -> Case:
     return Case.model_validate_json(item.body)
 
 
-def save_case(
-    case: Case,
-    entries: Sequence[TimelineEntry] = (),
-    new_tasks: Sequence[Task] = (),
-    certificate: Certificate | None = None,
-    answered_task: Task | None = None,
-) -> Case:
-    """Write the case if nobody changed it since it was read, with its new timeline entries,
-    new tasks, a task's answer (only if it is still open) and a new certificate, all or nothing.
-    Returns the case with its new version."""
-    version = case.version + 1
-    with storage_errors(), TransactWrite(connection=_connection()) as tx:
-        tx.save(_case_item(case, version), condition=CaseTableItem.version == case.version)
-        for entry in entries:
-            tx.save(_timeline_item(case.case_id, entry))
-        for task in new_tasks:
-            tx.save(_task_item(task))
-        if answered_task is not None:
-            tx.save(_task_item(answered_task), condition=CaseTableItem.status == TaskStatus.OPEN.value)
-        if certificate is not None:
-            tx.save(certificate_item(certificate), condition=CertificateItem.identifier.does_not_exist())
-    return case.model_copy(update={"version": version})
+def outbox_messages(change: Change, anchor: str, now: datetime) -> list[OutboxMessage]:
+    """What the change must send, each with an id stable across redeliveries: ``anchor`` names
+    the write (the case's or the first task's new version), so a repeated write cannot happen."""
+    messages: list[OutboxMessage] = []
+    for n, domain_event in enumerate(change.events):
+        detail = dict(domain_event.detail)
+        messages.append(event(f"{anchor}.e{n}", change.case_id, domain_event.type.value, detail, now))
+    for n, resumed in enumerate(change.resumptions):
+        message_id = f"{anchor}.r{n}"
+        if resumed.error is not None:
+            messages.append(failure(message_id, change.case_id, resumed.token, resumed.error, resumed.cause))
+        else:
+            messages.append(resumption(message_id, change.case_id, resumed.token, dict(resumed.output or {})))
+    for n, told in enumerate(change.notices):
+        messages.append(notice(f"{anchor}.n{n}", change.case_id, told.subject, told.message))
+    return messages
 
 
-def append_timeline(case_id: str, entries: Sequence[TimelineEntry], tasks: Sequence[Task] = ()) -> None:
-    """Timeline entries and tasks that do not change the case item (parallel branches write these)."""
+def _outbox_item(message: OutboxMessage, now: datetime) -> CaseTableItem:
+    return CaseTableItem(
+        case_pk(message.case_id),
+        f"OUTBOX#{message.message_id}",
+        kind="outbox",
+        body=message.model_dump_json(),
+        expires_at=int((now + OUTBOX_RETENTION).timestamp()),
+    )
+
+
+def save(change: Change, now: datetime) -> Case | None:
+    """Write the change all or nothing: the case only if nobody changed it since it was read, each
+    task only if it is new or unchanged since read, a certificate only if new, and the outbox
+    messages with them. Returns the case with its new version (None for a task-only change)."""
+    if change.is_empty and not change.notices:
+        return None
+    version = change.base_version + 1
+    if change.case is not None:
+        anchor = f"{change.case_id}.v{version}"
+    elif change.tasks:
+        anchor = f"{change.tasks[0].task_id}.v{change.tasks[0].version + 1}"
+    else:
+        anchor = f"{change.case_id}.{uuid4().hex[:12]}"
+    saved = None if change.case is None else change.case.model_copy(update={"version": version})
     with storage_errors(), TransactWrite(connection=_connection()) as tx:
-        for entry in entries:
-            tx.save(_timeline_item(case_id, entry))
-        for task in tasks:
-            tx.save(_task_item(task))
+        if saved is not None:
+            tx.save(_case_item(saved, version), condition=CaseTableItem.version == change.base_version)
+        for entry in change.entries:
+            tx.save(_timeline_item(change.case_id, entry))
+        for task in change.tasks:
+            if task.version == 0:
+                tx.save(
+                    _task_item(task.model_copy(update={"version": 1})),
+                    condition=CaseTableItem.sk.does_not_exist(),
+                )
+            else:
+                tx.save(
+                    _task_item(task.model_copy(update={"version": task.version + 1})),
+                    condition=CaseTableItem.version == task.version,
+                )
+        for message in outbox_messages(change, anchor, now):
+            tx.save(_outbox_item(message, now))
+        if change.certificate is not None:
+            tx.save(
+                certificate_item(change.certificate), condition=CertificateItem.identifier.does_not_exist()
+            )
+    return saved
 
 
 def timeline(case_id: str) -> list[TimelineEntry]:
@@ -176,10 +214,15 @@ def timeline(case_id: str) -> list[TimelineEntry]:
         return [TimelineEntry.model_validate_json(i.body or "") for i in items]
 
 
-def get_task(case_id: str, task_id: str) -> Task:
+def get_task(ref: TaskRef) -> Task:
     with storage_errors():
-        item = CaseTableItem.get(case_pk(case_id), f"TASK#{task_id}", consistent_read=True)
-    return Task.model_validate_json(item.body or "")
+        item = CaseTableItem.get(case_pk(ref.case_id), f"TASK#{ref.task_id}", consistent_read=True)
+    return _task(item)
+
+
+def _task(item: CaseTableItem) -> Task:
+    task = Task.model_validate_json(item.body or "")
+    return task.model_copy(update={"version": int(item.version or 0)})
 
 
 def tasks(case_id: str) -> list[Task]:
@@ -187,14 +230,7 @@ def tasks(case_id: str) -> list[Task]:
         items = CaseTableItem.query(
             case_pk(case_id), CaseTableItem.sk.startswith("TASK#"), consistent_read=True
         )
-        return [Task.model_validate_json(i.body or "") for i in items]
-
-
-def answer_task(task: Task, entry: TimelineEntry) -> None:
-    """Record the answer if the task is still open; Conflict if another answer won the race."""
-    with storage_errors(), TransactWrite(connection=_connection()) as tx:
-        tx.save(_task_item(task), condition=CaseTableItem.status == TaskStatus.OPEN.value)
-        tx.save(_timeline_item(task.case_id, entry))
+        return [_task(i) for i in items]
 
 
 def next_number(counter: str, at: datetime) -> int:
@@ -213,15 +249,17 @@ def put_evaluation(case_id: str, body: str, entry: TimelineEntry) -> None:
         tx.save(_timeline_item(case_id, entry))
 
 
-def due_alarm_keys(now: datetime) -> Iterator[tuple[str, str]]:
-    """(pk, sk) of every open case and review task whose next alarm moment has come, shard by
-    shard from the DueAlarms index: reads grow with the due items, not with all open cases."""
+def due_items(now: datetime) -> Iterator[tuple[str, TaskRef | None]]:
+    """Every open case and task whose next alarm moment has come, shard by shard from the
+    DueAlarms index: reads grow with the due items, not with all open cases."""
     with storage_errors():
         for shard in range(ALARM_SHARDS):
             for item in CaseTableItem.due_alarms.query(
                 f"ALARM#{shard}", CaseTableItem.next_alarm_at <= moment_key(now)
             ):
-                yield item.pk, item.sk
+                case_id = item.pk.removeprefix("CASE#")
+                task_id = item.sk.removeprefix("TASK#") if item.sk.startswith("TASK#") else None
+                yield case_id, TaskRef(case_id=case_id, task_id=task_id) if task_id else None
 
 
 def open_cases_due_from(day: str) -> Iterator[str]:
@@ -229,8 +267,3 @@ def open_cases_due_from(day: str) -> Iterator[str]:
     with storage_errors():
         for item in CaseTableItem.open_by_deadline.query(OPEN_SHARD, CaseTableItem.deadline_at >= day):
             yield item.pk.removeprefix("CASE#")
-
-
-def refresh_token(task: Task, token: str) -> None:
-    """A retried step gets a new task token; the open task keeps its id, answers and limits."""
-    append_timeline(task.case_id, [], [task.model_copy(update={"token": token})])

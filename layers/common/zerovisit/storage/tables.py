@@ -72,6 +72,7 @@ class CaseTableItem(Model):
     closed_on = UnicodeAttribute(null=True)
     report_days = NumberAttribute(null=True)
     report_documents = NumberAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
 
     open_by_deadline = OpenByDeadline()
     due_alarms = DueAlarms()

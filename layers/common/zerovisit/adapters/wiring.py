@@ -1,0 +1,65 @@
+"""The AWS adapters behind the services' ports: pynamodb storage, EventBridge, Step Functions, KMS."""
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+
+from zerovisit.adapters import aws, supervision
+from zerovisit.clock import clock
+from zerovisit.domain.case import Case, Change, DomainEvent
+from zerovisit.domain.catalog import Matter
+from zerovisit.domain.model import Task, TaskRef, TimelineEntry
+from zerovisit.services.ports import DueItem, Ports
+from zerovisit.storage import cases, catalog, certificates
+
+
+class DynamoCaseRepository:
+    def get(self, case_id: str) -> Case:
+        return cases.get_case(case_id)
+
+    def tasks(self, case_id: str) -> list[Task]:
+        return cases.tasks(case_id)
+
+    def task(self, ref: TaskRef) -> Task:
+        return cases.get_task(ref)
+
+    def create(self, case: Case, entry: TimelineEntry) -> bool:
+        return cases.create_case(case, entry)
+
+    def save(self, change: Change) -> Case | None:
+        return cases.save(change, clock.now())
+
+    def next_number(self, counter: str) -> int:
+        return cases.next_number(counter, clock.now())
+
+    def due(self, now: datetime) -> Iterable[DueItem]:
+        for case_id, task in cases.due_items(now):
+            yield DueItem(case_id, task)
+
+
+class DynamoCatalog:
+    def matter(self, code: str) -> Matter | None:
+        return catalog.get_matter(code)
+
+
+class DynamoCertificateLibrary:
+    def held(self, holder_id: str) -> dict[str, str]:
+        return certificates.held_certificates(holder_id)
+
+
+class AwsGateway:
+    def start_execution(self, case_id: str, name: str, resume: bool) -> str:
+        return aws.start_case_execution(case_id, name, resume)
+
+    def publish(self, event: DomainEvent) -> None:
+        aws.publish(event.type.value, json.loads(json.dumps(dict(event.detail), default=str)))
+
+    def sign(self, message: bytes) -> tuple[str, bytes]:
+        return aws.sign(message)
+
+    def count(self, metric: str, dimensions: dict[str, str]) -> None:
+        supervision.count(metric, dimensions)
+
+
+def aws_ports() -> Ports:
+    return Ports(DynamoCaseRepository(), DynamoCatalog(), DynamoCertificateLibrary(), AwsGateway())

@@ -1,0 +1,842 @@
+"""The case aggregate: its state, the transitions it allows, and what each change produces.
+
+The case changes only through its methods. Each returns a ``Change``: the new case, its timeline
+entries, the tasks it opens or closes, and what must leave the system because of it (outbound
+events, task resumptions, supervision notices). A repository writes a change all or nothing.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from zerovisit.clock import CHINA
+from zerovisit.domain.certificate import Certificate
+from zerovisit.domain.deadlines import AlarmKind, Limit, alarm_key, with_clock, working_days_used
+from zerovisit.domain.model import (
+    APPLICANT_REASONS,
+    CLOSED_STATUSES,
+    Application,
+    CaseStatus,
+    CaseStep,
+    Deficiency,
+    Failure,
+    Suspension,
+    SuspensionReason,
+    Task,
+    TaskKind,
+    TimelineEntry,
+)
+from zerovisit.errors import Conflict, TaskClosed
+
+
+class EventType(StrEnum):
+    """The outbound events: each has a JSON schema under events/schemas/."""
+
+    APPLICATION_REJECTED = "ApplicationRejected"
+    CASE_ACCEPTED = "CaseAccepted"
+    CASE_CLOSED = "CaseClosed"
+    CASE_COMPLETED = "CaseCompleted"
+    CASE_OVERDUE = "CaseOverdue"
+    CASE_RESUMED = "CaseResumed"
+    CASE_SUSPENDED = "CaseSuspended"
+    CERTIFICATE_ISSUED = "CertificateIssued"
+    CORRECTION_REQUESTED = "CorrectionRequested"
+    DEADLINE_WARNING = "DeadlineWarning"
+    PAYMENT_REQUESTED = "PaymentRequested"
+    REVIEW_DECIDED = "ReviewDecided"
+    REVIEW_OVERDUE = "ReviewOverdue"
+    REVIEW_REQUESTED = "ReviewRequested"
+    SERVICE_EVALUATED = "ServiceEvaluated"
+    SHIPMENT_DELIVERED = "ShipmentDelivered"
+    SHIPMENT_DISPATCHED = "ShipmentDispatched"
+    TASK_CANCELLED = "TaskCancelled"
+    TASK_OVERDUE = "TaskOverdue"
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    type: EventType
+    detail: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Resumption:
+    """A waiting step to resume: with an output, or failed with an error name the ASL catches."""
+
+    token: str
+    output: Mapping[str, Any] | None = None
+    error: str | None = None
+    cause: str = ""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message to supervision (the SNS topic)."""
+
+    subject: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """One all-or-nothing write. ``case`` None leaves the case item as it is (a task-only change);
+    ``base_version`` is the case version the change was decided on."""
+
+    case_id: str
+    base_version: int
+    case: "Case | None"
+    entries: tuple[TimelineEntry, ...] = ()
+    tasks: tuple[Task, ...] = ()
+    events: tuple[DomainEvent, ...] = ()
+    resumptions: tuple[Resumption, ...] = ()
+    notices: tuple[Notice, ...] = ()
+    certificate: Certificate | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.case or self.entries or self.tasks or self.events or self.resumptions)
+
+
+# The allowed status changes; a failed case goes back to where it failed when resumed.
+TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
+    CaseStatus.SUBMITTED: frozenset(
+        {CaseStatus.AWAITING_CORRECTION, CaseStatus.IN_REVIEW, CaseStatus.NOT_ACCEPTED}
+    ),
+    CaseStatus.AWAITING_CORRECTION: frozenset(
+        {CaseStatus.SUBMITTED, CaseStatus.IN_REVIEW, CaseStatus.NOT_ACCEPTED}
+    ),
+    CaseStatus.ACCEPTED: frozenset({CaseStatus.IN_REVIEW}),
+    CaseStatus.IN_REVIEW: frozenset(
+        {
+            CaseStatus.AWAITING_CORRECTION,
+            CaseStatus.AWAITING_PAYMENT,
+            CaseStatus.ISSUING,
+            CaseStatus.REJECTED,
+        }
+    ),
+    CaseStatus.AWAITING_PAYMENT: frozenset({CaseStatus.ISSUING}),
+    CaseStatus.ISSUING: frozenset({CaseStatus.AWAITING_DELIVERY, CaseStatus.COMPLETED}),
+    CaseStatus.AWAITING_DELIVERY: frozenset({CaseStatus.COMPLETED}),
+    CaseStatus.FAILED: frozenset(set(CaseStatus) - CLOSED_STATUSES),
+}
+# Any open case may be withdrawn, fail, or be closed by its own wait running out.
+ALWAYS_ALLOWED = frozenset({CaseStatus.WITHDRAWN, CaseStatus.FAILED})
+# Where a resumed case stands again, by the step it failed at.
+RESUMED_STATUS = {
+    CaseStep.INTAKE: CaseStatus.SUBMITTED,
+    CaseStep.PRE_REVIEW: CaseStatus.SUBMITTED,
+    CaseStep.CORRECTION: CaseStatus.SUBMITTED,
+    CaseStep.ACCEPTANCE: CaseStatus.SUBMITTED,
+    CaseStep.REVIEW: CaseStatus.IN_REVIEW,
+    CaseStep.PAYMENT: CaseStatus.AWAITING_PAYMENT,
+    CaseStep.CERTIFICATE: CaseStatus.ISSUING,
+    CaseStep.DELIVERY: CaseStatus.AWAITING_DELIVERY,
+    CaseStep.COMPLETION: CaseStatus.ISSUING,
+}
+CLOCK_FIELDS = {"promised_due", "statutory_due", "deadline_provisional", "deadline_basis", "next_alarm_at"}
+CLOSING_EVENT = {
+    CaseStatus.COMPLETED: "completed",
+    CaseStatus.REJECTED: "rejected",
+    CaseStatus.NOT_ACCEPTED: "not_accepted",
+    CaseStatus.WITHDRAWN: "withdrawn",
+    CaseStatus.FAILED: "failed",
+}
+
+
+class Case(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: str
+    application: Application
+    application_digest: str | None = None
+    status: CaseStatus = CaseStatus.SUBMITTED
+    step: CaseStep = CaseStep.INTAKE
+    correction_round: int = 0
+    outstanding: list[Deficiency] = Field(default_factory=list)
+    reused_certificates: dict[str, str] = Field(default_factory=dict)
+    case_number: str | None = None
+    accepted_at: datetime | None = None
+    accepted_on: date | None = None
+    promised_due: date | None = None
+    statutory_due: date | None = None
+    deadline_provisional: bool = False
+    deadline_basis: str | None = None
+    fee_fen: int = 0
+    delivery_required: bool = False
+    current_stage: int | None = None
+    certificate_id: str | None = None
+    waybill: str | None = None
+    closed_at: datetime | None = None
+    outcome_reason: str | None = None
+    failure: Failure | None = None
+    failures: list[Failure] = Field(default_factory=list)
+    executions: int = 1
+    working_days_used: int | None = None
+    promised_limit: int | None = None
+    statutory_limit: int | None = None
+    suspensions: list[Suspension] = Field(default_factory=list)
+    alarms_raised: list[str] = Field(default_factory=list)
+    next_alarm_at: datetime | None = None
+    version: int = 0
+
+    # ------------------------------------------------------------------ reading
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_STATUSES
+
+    @property
+    def execution_name(self) -> str:
+        """The first execution is named after the case; each resumption starts the next."""
+        return self.case_id if self.executions == 1 else f"{self.case_id}.run{self.executions}"
+
+    def held_by(self, by: str) -> Suspension | None:
+        return next((s for s in self.suspensions if s.ended_on is None and s.by == by), None)
+
+    def require_open(self) -> None:
+        """A step about to act on a case that was withdrawn or closed meanwhile stops here."""
+        if self.is_closed:
+            raise TaskClosed(f"the case is {self.status.value}")
+
+    # ------------------------------------------------------------------ the lifecycle
+    def check_materials(
+        self,
+        at: datetime,
+        deficiencies: list[Deficiency],
+        reused: dict[str, str],
+        entries: list[TimelineEntry],
+    ) -> Change:
+        self.require_open()
+        checked = self._moved(
+            self.status, CaseStep.PRE_REVIEW, outstanding=deficiencies, reused_certificates=reused
+        )
+        return self._change(checked, at, entries)
+
+    def request_correction(self, at: datetime, task: Task, source: str) -> Change:
+        self.require_open()
+        items = list(task.details.get("items", []))
+        rounds = self.correction_round + (1 if source == "pre_review" else 0)
+        waiting = self._moved(CaseStatus.AWAITING_CORRECTION, CaseStep.CORRECTION, correction_round=rounds)
+        entries = [self._note(at, CaseStep.CORRECTION, "correction requested", "; ".join(items))]
+        if self.accepted_on is not None:
+            # After acceptance, time waiting for the applicant is not counted (law art. 45).
+            waiting = waiting._suspended(at, SuspensionReason.APPLICANT_CORRECTION, task.partner)
+            entries.append(
+                self._note(
+                    at, CaseStep.CORRECTION, "clock suspended", "waiting for the applicant's corrections"
+                )
+            )
+        event = DomainEvent(
+            EventType.CORRECTION_REQUESTED,
+            {
+                "case_id": self.case_id,
+                "case_number": self.case_number,
+                "task_id": task.task_id,
+                "source": source,
+                "items": items,
+                "due_on": str(task.due_on),
+            },
+        )
+        return self._change(waiting, at, entries, tasks=[task], events=[event])
+
+    def correct(self, at: datetime, task: Task, corrected: Application, codes: list[str]) -> Change:
+        """The applicant's corrected materials answer the correction task and resume the case."""
+        self.require_open()
+        if not task.is_open:
+            raise TaskClosed("the case is not waiting for a correction")
+        status = CaseStatus.SUBMITTED if task.details.get("source") == "pre_review" else CaseStatus.IN_REVIEW
+        step = CaseStep.PRE_REVIEW if status is CaseStatus.SUBMITTED else CaseStep.REVIEW
+        entries = [
+            self._note(at, CaseStep.CORRECTION, "correction submitted", ", ".join(codes), task.partner)
+        ]
+        resumed = self._moved(status, step, application=corrected)
+        if self.held_by(task.partner) is not None:
+            entries.append(self._note(at, CaseStep.CORRECTION, "clock resumed", "corrections received"))
+            resumed = resumed._resumed(at, task.partner)
+        return self._change(
+            resumed,
+            at,
+            entries,
+            tasks=[task.answered({"materials": codes}, at)],
+            resumptions=[Resumption(task.token, {"corrected": codes})],
+        )
+
+    def accept(
+        self,
+        at: datetime,
+        case_number: str,
+        promised_limit: int,
+        statutory_limit: int,
+        skipped: list[TimelineEntry],
+        matter_code: str,
+    ) -> Change:
+        self.require_open()
+        today = at.astimezone(CHINA).date()
+        accepted = with_clock(
+            self._moved(
+                CaseStatus.IN_REVIEW,
+                CaseStep.REVIEW,
+                case_number=case_number,
+                accepted_at=at,
+                accepted_on=today,
+                promised_limit=promised_limit,
+                statutory_limit=statutory_limit,
+                current_stage=0,
+                outstanding=[],
+            ),
+            today,
+        )
+        provisional = f"; provisional ({accepted.deadline_basis})" if accepted.deadline_provisional else ""
+        detail = (
+            f"case {case_number}: due {accepted.promised_due} (promised {_days(promised_limit)}), "
+            f"statutory {accepted.statutory_due}{provisional}"
+        )
+        event = DomainEvent(
+            EventType.CASE_ACCEPTED,
+            {
+                "case_id": self.case_id,
+                "case_number": case_number,
+                "matter_code": matter_code,
+                "promised_due": str(accepted.promised_due),
+                "statutory_due": str(accepted.statutory_due),
+            },
+        )
+        return self._change(
+            accepted, at, [self._note(at, CaseStep.ACCEPTANCE, "accepted", detail), *skipped], events=[event]
+        )
+
+    def open_review(self, at: datetime, task: Task, department_name: str) -> Change:
+        """A department's review task (written without touching the case item: the stage's
+        departments are dispatched at once)."""
+        self.require_open()
+        stage = (task.stage or 0) + 1
+        event = DomainEvent(
+            EventType.REVIEW_REQUESTED,
+            {
+                "case_id": self.case_id,
+                "case_number": self.case_number,
+                "matter_code": self.application.matter_code,
+                "task_id": task.task_id,
+                "department": task.details.get("department"),
+                "partner_id": task.partner,
+                "stage": stage,
+                "due_on": str(task.due_on),
+            },
+        )
+        entry = self._note(
+            at, CaseStep.REVIEW, "review requested", f"stage {stage}: {department_name}, due {task.due_on}"
+        )
+        return Change(self.case_id, self.version, None, (entry,), (task,), (event,))
+
+    def rewait(self, task: Task, token: str) -> Change:
+        """A retried waiting step: the open task takes the new token; everything else stays."""
+        return Change(self.case_id, self.version, None, tasks=(task.with_token(token),))
+
+    def record_decision(
+        self,
+        at: datetime,
+        task: Task,
+        answer: dict[str, Any],
+        decision: str,
+        detail: str,
+        stage_tasks: Iterable[Task] = (),
+        rejection_reason: str | None = None,
+    ) -> Change:
+        """A department's decision closes its task and resumes its branch. A rejection ends the
+        stage at once: every other open task of the stage is cancelled and its branch resumed."""
+        self.require_open()
+        if not task.is_open:
+            raise TaskClosed("the task was already decided")
+        case = self
+        entries = []
+        if self.held_by(task.task_id) is not None:
+            entries.append(self._note(at, CaseStep.REVIEW, "clock resumed", f"suspension by {detail} ended"))
+            case = case._resumed(at, task.task_id)
+        entries.append(self._note(at, CaseStep.REVIEW, "decided", detail, task.partner))
+        tasks = [task.answered(answer, at)]
+        resumptions = [Resumption(task.token, {"task_id": task.task_id, "decision": decision})]
+        events = [
+            DomainEvent(
+                EventType.REVIEW_DECIDED,
+                {
+                    "case_id": self.case_id,
+                    "case_number": self.case_number,
+                    "stage": (task.stage or 0) + 1,
+                    "task_id": task.task_id,
+                    "department": task.details.get("department"),
+                    "decision": decision,
+                },
+            )
+        ]
+        if rejection_reason is not None:
+            case = case.model_copy(update={"outcome_reason": rejection_reason})
+            for other in stage_tasks:
+                if other.task_id == task.task_id or not other.is_open:
+                    continue
+                cancelled = self._cancel(at, other, "another department of the stage rejected")
+                tasks.append(cancelled.tasks[0])
+                entries.extend(cancelled.entries)
+                events.extend(cancelled.events)
+                resumptions.append(
+                    Resumption(other.token, {"task_id": other.task_id, "decision": "cancelled"})
+                )
+                if case.held_by(other.task_id) is not None:
+                    case = case._resumed(at, other.task_id)
+        return self._change(case, at, entries, tasks=tasks, events=events, resumptions=resumptions)
+
+    def suspend_for(self, at: datetime, task: Task, reason: SuspensionReason, detail: str) -> Change:
+        """A department stops the clock (law art. 45) while its task stays open; once only."""
+        self.require_open()
+        if not task.is_open:
+            raise TaskClosed("the task was already decided")
+        if self.held_by(task.task_id) is not None:
+            return Change(self.case_id, self.version, None)
+        event = DomainEvent(
+            EventType.CASE_SUSPENDED,
+            {
+                "case_id": self.case_id,
+                "case_number": self.case_number,
+                "task_id": task.task_id,
+                "reason": reason.value,
+            },
+        )
+        return self._change(
+            self._suspended(at, reason, task.task_id, detail),
+            at,
+            [self._note(at, CaseStep.REVIEW, "clock suspended", detail, task.partner)],
+            events=[event],
+        )
+
+    def stage_consolidated(
+        self,
+        at: datetime,
+        stage: int,
+        outcome: str,
+        detail: str,
+        next_stage: int | None = None,
+        correction_items: list[str] | None = None,
+        reason: str | None = None,
+    ) -> Change:
+        self.require_open()
+        case = self
+        if outcome == "approved":
+            case = self._moved(
+                CaseStatus.AWAITING_PAYMENT if self.fee_fen else CaseStatus.ISSUING,
+                CaseStep.PAYMENT if self.fee_fen else CaseStep.CERTIFICATE,
+            )
+        elif outcome == "next_stage":
+            case = self.model_copy(update={"current_stage": next_stage})
+        elif outcome == "correction":
+            case = self.model_copy(
+                update={
+                    "outstanding": [Deficiency(material="review", problem=i) for i in correction_items or []]
+                }
+            )
+        elif outcome in ("rejected", "expired") and reason:
+            case = self.model_copy(update={"outcome_reason": reason})
+        return self._change(
+            case, at, [self._note(at, CaseStep.REVIEW, f"stage {stage + 1} {outcome}", detail)]
+        )
+
+    def request_payment(self, at: datetime, task: Task) -> Change:
+        """The payment order; the applicant's time to pay is not counted against the office."""
+        self.require_open()
+        amount = int(task.details["amount_fen"])
+        waiting = self._moved(CaseStatus.AWAITING_PAYMENT, CaseStep.PAYMENT)._suspended(
+            at, SuspensionReason.APPLICANT_PAYMENT, task.task_id
+        )
+        entry = self._note(
+            at,
+            CaseStep.PAYMENT,
+            "payment requested",
+            f"order {task.task_id}: {amount / 100:.2f} yuan, due {task.due_on}",
+        )
+        event = DomainEvent(
+            EventType.PAYMENT_REQUESTED,
+            {
+                "case_id": self.case_id,
+                "case_number": self.case_number,
+                "order_id": task.task_id,
+                "amount_fen": amount,
+                "due_on": str(task.due_on),
+            },
+        )
+        return self._change(waiting, at, [entry], tasks=[task], events=[event])
+
+    def pay(self, at: datetime, task: Task, answer: dict[str, Any], transaction_id: str) -> Change:
+        self.require_open()
+        if not task.is_open:
+            raise TaskClosed("the order was already confirmed")
+        paid = self._moved(CaseStatus.ISSUING, CaseStep.CERTIFICATE)._resumed(at, task.task_id)
+        return self._change(
+            paid,
+            at,
+            [self._note(at, CaseStep.PAYMENT, "paid", f"transaction {transaction_id}", task.partner)],
+            tasks=[task.answered(answer, at)],
+            resumptions=[
+                Resumption(task.token, {"order_id": task.task_id, "transaction_id": transaction_id})
+            ],
+        )
+
+    def issue(self, at: datetime, certificate: Certificate, issuer_name: str, kind: str, name: str) -> Change:
+        self.require_open()
+        next_status = CaseStatus.AWAITING_DELIVERY if self.delivery_required else CaseStatus.ISSUING
+        next_step = CaseStep.DELIVERY if self.delivery_required else CaseStep.COMPLETION
+        issued = self._moved(next_status, next_step, certificate_id=certificate.identifier)
+        event = DomainEvent(
+            EventType.CERTIFICATE_ISSUED,
+            {
+                "case_id": self.case_id,
+                "case_number": self.case_number,
+                "identifier": certificate.identifier,
+                "kind": kind,
+                "name": name,
+            },
+        )
+        entry = self._note(
+            at, CaseStep.CERTIFICATE, "certificate issued", f"{name} {certificate.identifier}", issuer_name
+        )
+        return self._change(issued, at, [entry], events=[event], certificate=certificate)
+
+    def dispatch(self, at: datetime, task: Task) -> Change:
+        self.require_open()
+        waybill = str(task.details["waybill"])
+        shipping = self._moved(CaseStatus.AWAITING_DELIVERY, CaseStep.DELIVERY, waybill=waybill)
+        event = DomainEvent(
+            EventType.SHIPMENT_DISPATCHED,
+            {
+                "case_id": self.case_id,
+                "case_number": self.case_number,
+                "order_id": task.task_id,
+                "waybill": waybill,
+                "certificate_id": self.certificate_id,
+            },
+        )
+        entry = self._note(at, CaseStep.DELIVERY, "shipment dispatched", f"EMS {waybill} (due {task.due_on})")
+        return self._change(shipping, at, [entry], tasks=[task], events=[event])
+
+    def shipment_ended(
+        self, at: datetime, task: Task, answer: dict[str, Any], status: str, detail: str
+    ) -> Change:
+        """Signed for (the delivery step goes on) or a final problem (the step fails with
+        DeliveryFailed, and the state machine decides whether to send again)."""
+        if not task.is_open:
+            raise TaskClosed("the shipment is already closed")
+        signed = status == "signed_for"
+        entry = self._note(
+            at, CaseStep.DELIVERY, "signed for" if signed else "delivery problem", detail, task.partner
+        )
+        if signed:
+            event = DomainEvent(
+                EventType.SHIPMENT_DELIVERED,
+                {"case_id": self.case_id, "order_id": task.task_id, "waybill": task.details.get("waybill")},
+            )
+            resumption = Resumption(task.token, {"waybill": task.details.get("waybill"), "status": status})
+            events: list[DomainEvent] = [event]
+        else:
+            resumption = Resumption(task.token, error="DeliveryFailed", cause=detail)
+            events = []
+        return Change(
+            self.case_id,
+            self.version,
+            None,
+            (entry,),
+            (task.answered(answer, at),),
+            tuple(events),
+            (resumption,),
+        )
+
+    def close(self, at: datetime, status: CaseStatus, reason: str, failure: Failure | None = None) -> Change:
+        """The clock stops and the outcome and figures are recorded. Closing twice changes nothing."""
+        if self.is_closed:
+            return Change(self.case_id, self.version, None)
+        today = at.astimezone(CHINA).date()
+        ended = [s if s.ended_on else s.model_copy(update={"ended_on": today}) for s in self.suspensions]
+        used = working_days_used(self.accepted_on, ended, today) if self.accepted_on else None
+        update: dict[str, Any] = {
+            "suspensions": ended,
+            "closed_at": at,
+            "working_days_used": used,
+            "outcome_reason": self.outcome_reason or reason,
+            "failure": failure,
+        }
+        detail = reason
+        if failure is not None:
+            update["outcome_reason"] = f"{failure.step} failed: {failure.error}"
+            update["failures"] = [*self.failures, failure]
+            detail = f"{failure.step}: {failure.error}: {failure.cause}"
+        elif used is not None:
+            detail = f"{reason}; {_days(used)} used"
+        closed = with_clock(self._moved(status, self.step, **update), today)
+        outcome = CLOSING_EVENT[status]
+        event = DomainEvent(
+            EventType.CASE_COMPLETED if status is CaseStatus.COMPLETED else EventType.CASE_CLOSED,
+            {
+                "case_id": self.case_id,
+                "case_number": self.case_number,
+                "outcome": outcome,
+                "working_days_used": used,
+                "promised_due": self.promised_due.isoformat() if self.promised_due else None,
+                "reason": closed.outcome_reason,
+            },
+        )
+        return self._change(
+            closed, at, [self._note(at, CaseStep.COMPLETION, outcome, detail)], events=[event]
+        )
+
+    def withdraw(self, at: datetime, open_tasks: Iterable[Task], reason: str, by: str) -> Change:
+        """Closed as withdrawn at once; every open task is cancelled and its waiting step resumed
+        with ``CaseWithdrawn``, which the state machine takes to its closing step."""
+        self.require_open()
+        closing = self.close(at, CaseStatus.WITHDRAWN, reason)
+        tasks: list[Task] = []
+        resumptions: list[Resumption] = []
+        entries, events = list(closing.entries), list(closing.events)
+        for task in open_tasks:
+            if not task.is_open:
+                continue
+            cancelled = self._cancel(at, task, reason)
+            tasks.extend(cancelled.tasks)
+            entries.extend(cancelled.entries)
+            events.extend(cancelled.events)
+            resumptions.append(Resumption(task.token, error="CaseWithdrawn", cause=reason))
+        entries.insert(0, self._note(at, self.step, "withdrawn", reason, by))
+        return Change(
+            self.case_id,
+            self.version,
+            closing.case,
+            tuple(entries),
+            tuple(tasks),
+            tuple(events),
+            tuple(resumptions),
+        )
+
+    def wait_expired(self, at: datetime, task: Task, detail: str, error: str = "WaitExpired") -> Change:
+        """A wait ran past its limit: the task expires, the party holding it and supervision are
+        told, and its waiting step fails with ``error`` (``WaitExpired``: the applicant did not
+        correct or pay in time and the case closes as withdrawn; ``DeliveryFailed``: the parcel is
+        treated as lost and the state machine decides whether to send again)."""
+        if not task.is_open:
+            raise TaskClosed("the task no longer waits")
+        action = "expired" if error == "WaitExpired" else "redispatch"
+        overdue = self.task_overdue(at, task, task.expired(at), action, detail)
+        return Change(
+            self.case_id,
+            self.version,
+            None,
+            overdue.entries,
+            overdue.tasks,
+            overdue.events,
+            (Resumption(task.token, error=error, cause=detail),),
+            overdue.notices,
+        )
+
+    def resume_after_failure(self, at: datetime, by: str) -> Change:
+        """A failed case continues from the step it failed at, in a new execution; its failure
+        stays in the history and the case itself is clean again."""
+        if self.status is not CaseStatus.FAILED or self.failure is None:
+            raise Conflict(f"only a failed case can be resumed; this one is {self.status.value}")
+        step = CaseStep(self.failure.step)
+        resumed = self._moved(
+            RESUMED_STATUS[step],
+            step,
+            failure=None,
+            closed_at=None,
+            outcome_reason=None,
+            working_days_used=None,
+            executions=self.executions + 1,
+        )
+        # The time the case stood failed was the office's: the clock ran, and runs on.
+        detail = f"from {step.value} after {self.failure.error}"
+        event = DomainEvent(
+            EventType.CASE_RESUMED,
+            {"case_id": self.case_id, "case_number": self.case_number, "step": step.value, "by": by},
+        )
+        return self._change(resumed, at, [self._note(at, step, "resumed", detail, by)], events=[event])
+
+    def alarms(self, at: datetime, due: list[tuple[Limit, AlarmKind]]) -> Change:
+        """Raise each due deadline alarm, once: marked on the case, told to supervision."""
+        raised = [alarm_key(limit, kind) for limit, kind in due]
+        marked = self.model_copy(update={"alarms_raised": [*self.alarms_raised, *raised]})
+        entries, events, notices = [], [], []
+        for limit, kind in due:
+            described = self._describe(limit, kind)
+            entries.append(self._note(at, "supervision", f"{limit.value} limit {kind.value}", described))
+            events.append(
+                DomainEvent(
+                    EventType.DEADLINE_WARNING if kind is AlarmKind.WARNING else EventType.CASE_OVERDUE,
+                    {
+                        "case_id": self.case_id,
+                        "case_number": self.case_number,
+                        "matter_code": self.application.matter_code,
+                        "region_code": self.application.region_code,
+                        "limit": limit.value,
+                        "limit_working_days": self._limit_days(limit),
+                        "due_on": str(self._due(limit)),
+                        "step": self.step.value,
+                    },
+                )
+            )
+            notices.append(
+                Notice(
+                    f"ZeroVisit {kind.value}: case {self.case_number} ({limit.value} limit)",
+                    f"Case {self.case_number} ({self.application.matter_code}, region "
+                    f"{self.application.region_code}): {described}; now at step {self.step.value}.",
+                )
+            )
+        return self._change(marked, at, entries, events=events, notices=notices)
+
+    def recalculated(self, at: datetime, recomputed: "Case", entries: list[TimelineEntry]) -> Change:
+        """The same case with its deadlines worked out again (a new year's schedule): nothing but
+        the clock may differ."""
+        if recomputed.model_dump(exclude=CLOCK_FIELDS) != self.model_dump(exclude=CLOCK_FIELDS):
+            raise Conflict("a recalculation may change the deadlines only")
+        return self._change(recomputed, at, entries)
+
+    def rescheduled(self, at: datetime) -> Change:
+        """Nothing due: the case's index entry moves to its next pending alarm."""
+        return self._change(self, at, [])
+
+    def task_overdue(
+        self,
+        at: datetime,
+        task: Task,
+        updated: Task,
+        action: str,
+        detail: str,
+        department: str | None = None,
+    ) -> Change:
+        """A task passed its limit: the party that holds it and supervision are told."""
+        step = CaseStep.REVIEW if task.kind is TaskKind.REVIEW else self.step
+        if task.kind is TaskKind.REVIEW:
+            event = DomainEvent(
+                EventType.REVIEW_OVERDUE,
+                {
+                    "case_id": self.case_id,
+                    "case_number": self.case_number,
+                    "task_id": task.task_id,
+                    "department": department,
+                    "partner_id": task.partner,
+                    "escalations": updated.escalations,
+                    "new_due_on": str(updated.due_on),
+                },
+            )
+        else:
+            event = DomainEvent(
+                EventType.TASK_OVERDUE,
+                {
+                    "case_id": self.case_id,
+                    "case_number": self.case_number,
+                    "task_id": task.task_id,
+                    "kind": task.kind.value,
+                    "partner_id": task.partner,
+                    "due_on": str(task.due_on),
+                    "action": action,
+                },
+            )
+        notice = Notice(
+            f"ZeroVisit {task.kind.value} overdue: case {self.case_number}",
+            f"{detail}. Case {self.case_number} ({self.application.matter_code}, "
+            f"region {self.application.region_code}).",
+        )
+        return Change(
+            self.case_id,
+            self.version,
+            None,
+            (self._note(at, step, action, detail),),
+            (updated,),
+            (event,),
+            (),
+            (notice,),
+        )
+
+    # ------------------------------------------------------------------ inside the aggregate
+    def _moved(self, status: CaseStatus, step: CaseStep, **fields: Any) -> "Case":
+        if status is not self.status and status not in TRANSITIONS.get(self.status, frozenset()) | (
+            ALWAYS_ALLOWED if not self.is_closed else frozenset()
+        ):
+            raise Conflict(f"a case {self.status.value} cannot become {status.value}")
+        return self.model_copy(update={"status": status, "step": step, **fields})
+
+    def _suspended(self, at: datetime, reason: SuspensionReason, by: str, note: str = "") -> "Case":
+        if self.held_by(by) is not None:
+            return self
+        started = at.astimezone(CHINA).date()
+        suspension = Suspension(reason=reason, note=note, started_on=started, by=by)
+        return self.model_copy(update={"suspensions": [*self.suspensions, suspension]})
+
+    def _resumed(self, at: datetime, by: str) -> "Case":
+        today = at.astimezone(CHINA).date()
+        return self.model_copy(
+            update={
+                "suspensions": [
+                    s.model_copy(update={"ended_on": today}) if s.ended_on is None and s.by == by else s
+                    for s in self.suspensions
+                ]
+            }
+        )
+
+    def _cancel(self, at: datetime, task: Task, reason: str) -> Change:
+        event = DomainEvent(
+            EventType.TASK_CANCELLED,
+            {
+                "case_id": self.case_id,
+                "case_number": self.case_number,
+                "task_id": task.task_id,
+                "partner_id": task.partner,
+                "reason": reason,
+            },
+        )
+        entry = self._note(at, self.step, "task cancelled", f"{task.task_id}: {reason}")
+        return Change(self.case_id, self.version, None, (entry,), (task.cancelled(at, reason),), (event,))
+
+    def _change(
+        self,
+        case: "Case",
+        at: datetime,
+        entries: Iterable[TimelineEntry],
+        tasks: Iterable[Task] = (),
+        events: Iterable[DomainEvent] = (),
+        resumptions: Iterable[Resumption] = (),
+        notices: Iterable[Notice] = (),
+        certificate: Certificate | None = None,
+    ) -> Change:
+        return Change(
+            self.case_id,
+            self.version,
+            with_clock(case, at.astimezone(CHINA).date()),
+            tuple(entries),
+            tuple(tasks),
+            tuple(events),
+            tuple(resumptions),
+            tuple(notices),
+            certificate,
+        )
+
+    def _note(
+        self, at: datetime, step: str, event: str, detail: str = "", actor: str = "system"
+    ) -> TimelineEntry:
+        return TimelineEntry(at=at, step=str(step), event=event, detail=detail, actor=actor)
+
+    def _limit_days(self, limit: Limit) -> int | None:
+        return self.promised_limit if limit is Limit.PROMISED else self.statutory_limit
+
+    def _due(self, limit: Limit) -> date | None:
+        return self.promised_due if limit is Limit.PROMISED else self.statutory_due
+
+    def _describe(self, limit: Limit, kind: AlarmKind) -> str:
+        state = "80% of the limit used" if kind is AlarmKind.WARNING else "limit passed"
+        days = self._limit_days(limit)
+        return f"{state}: {_days(days or 0)}, due {self._due(limit)}"
+
+
+def is_applicant_reason(reason: SuspensionReason) -> bool:
+    return reason in APPLICANT_REASONS
+
+
+def _days(count: int) -> str:
+    return f"{count} working day{'' if count == 1 else 's'}"

@@ -1,0 +1,87 @@
+"""What the services need from outside the domain, as ports; the adapters are wired at cold start.
+
+Services never talk to DynamoDB, EventBridge, Step Functions or KMS themselves: they read and save
+cases through ``CaseRepository`` and reach the rest through ``Gateway``. Unit tests install
+in-memory fakes with ``install``.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from zerovisit.domain.case import Case, Change, DomainEvent
+from zerovisit.domain.catalog import Matter
+from zerovisit.domain.model import Task, TaskRef, TimelineEntry
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """An open case, or one of its tasks, whose next alarm moment has come."""
+
+    case_id: str
+    task: TaskRef | None
+
+
+class CaseRepository(Protocol):
+    def get(self, case_id: str) -> Case: ...
+
+    def tasks(self, case_id: str) -> list[Task]: ...
+
+    def task(self, ref: TaskRef) -> Task: ...
+
+    def create(self, case: Case, entry: TimelineEntry) -> bool: ...
+
+    def save(self, change: Change) -> Case | None:
+        """All or nothing; ``Conflict`` when the case or a task changed since it was read."""
+        ...
+
+    def next_number(self, counter: str) -> int: ...
+
+    def due(self, now: datetime) -> Iterable[DueItem]: ...
+
+
+class Catalog(Protocol):
+    def matter(self, code: str) -> Matter | None: ...
+
+
+class CertificateLibrary(Protocol):
+    def held(self, holder_id: str) -> dict[str, str]: ...
+
+
+class Gateway(Protocol):
+    def start_execution(self, case_id: str, name: str, resume: bool) -> str: ...
+
+    def publish(self, event: DomainEvent) -> None:
+        """An event that belongs to no stored case (an application refused at intake)."""
+        ...
+
+    def sign(self, message: bytes) -> tuple[str, bytes]: ...
+
+    def count(self, metric: str, dimensions: dict[str, str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Ports:
+    cases: CaseRepository
+    catalog: Catalog
+    certificates: CertificateLibrary
+    gateway: Gateway
+
+
+_installed: list[Ports] = []
+
+
+def install(ports: Ports | None) -> None:
+    """Wire the services to these ports (None: back to the AWS adapters)."""
+    _installed.clear()
+    if ports is not None:
+        _installed.append(ports)
+
+
+def ports() -> Ports:
+    if not _installed:
+        from zerovisit.adapters.wiring import aws_ports
+
+        _installed.append(aws_ports())
+    return _installed[0]
