@@ -2,54 +2,40 @@
 
 The runtime translates template.yaml with aws-sam-translator, creates the stack
 with moto's CloudFormation, runs the real ASL with moto's interpreter, and runs
-each function's real handler in-process. moto 5.2.5 leaves four things to it,
-each a patch listed in ``MOTO_SEAMS`` and guarded by tests/integration/test_moto_seams.py:
+each function's real handler in-process. What moto 5.2.5 leaves to it, each a patch
+listed in ``MOTO_SEAMS`` (infra/local/seams.py) and guarded by tests/integration/test_moto_seams.py:
 
-- Lambda invocation (``LambdaFunction.invoke``): the real handler, not Docker;
+- Lambda invocation (``LambdaFunction.invoke``): the real handler, not Docker, with injected
+  faults (infra/local/faults.py);
 - EventBridge rules with Lambda or Step Functions targets, which moto does not deliver;
+- DynamoDB streams to Lambda, with the mapping's filter, batches, retries and on-failure
+  destination (infra/local/streams.py);
+- DynamoDB that holds a load run and concurrent callers (infra/local/dynamodb.py);
 - KMS keys from CloudFormation, which moto creates symmetric whatever KeySpec says;
 - the retrier's wait between attempts, which advances the domain clock instead of sleeping.
 
 HttpApi routes are served by ``http()``, since moto does not create ApiGatewayV2 resources.
 """
 
-import copy
-import importlib.util
-import inspect
-import io
 import json
-import logging
 import os
 import re
 import secrets
-import sys
 import threading
-import time
 import traceback
-import warnings
-import zipfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any, cast
 from urllib.parse import parse_qs
 from uuid import uuid4
 
 import boto3
 from moto import mock_aws
-from moto.awslambda.models import LambdaFunction
-from moto.cloudformation.models import cloudformation_backends
-from moto.cloudformation.parsing import clean_json
 from moto.core.models import DEFAULT_ACCOUNT_ID as ACCOUNT
 from moto.events.models import Rule
-from moto.kms.models import Key, kms_backends
-from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
-from samtranslator.translator.transform import transform
 from zerovisit.adapters import aws
 from zerovisit.catalog_files import read_catalog
 from zerovisit.clock import clock
@@ -58,12 +44,24 @@ from zerovisit.domain.signature import signed_headers
 from zerovisit.storage.catalog import put_matters
 from zerovisit.storage.tables import bind_tables
 
+import infra.local.dynamodb as local_dynamodb
 from infra.local.context import FakeLambdaContext
-from infra.local.template import ROOT, FunctionSpec, Route, deployable, functions, http_routes, load_template
+from infra.local.faults import Faults
+from infra.local.seams import (
+    MOTO_ORIGINALS,
+    MOTO_READS,
+    MOTO_SEAMS,
+    ClockTime,
+    Patches,
+    cached_client_factory,
+    copy_rule,
+    key_from_cloudformation,
+    method,
+)
+from infra.local.stack import REGION, Schedule, create_stack, find_schedules, load_module
+from infra.local.streams import StreamDelivery
+from infra.local.template import ROOT, FunctionSpec, Route, functions, http_routes, load_template
 
-REGION = "us-east-1"
-STACK_NAME = "zerovisit-local"
-CODE_BUCKET = "zerovisit-local-code"
 CATALOG_DIR = ROOT / "infra" / "catalog"
 SECRETS_FILE = ROOT / ".local" / "partner-secrets.json"
 # Partners that are not departments of any catalog matter.
@@ -72,56 +70,12 @@ TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
-# The moto internals this runtime replaces; a moto upgrade that moves one fails the seam test.
-MOTO_SEAMS = {
-    "lambda invoke": (LambdaFunction, "invoke"),
-    "eventbridge delivery": (Rule, "send_to_targets"),
-    "kms key from cloudformation": (Key, "create_from_cloudformation_json"),
-    "retry wait": (retrier_decl, "time"),
-    "interpreter lambda client": (lambda_eval_utils, "boto_client_for"),
-}
-# As moto ships them, captured before any runtime patches them (the seam test reads these).
-MOTO_ORIGINALS = {seam: inspect.getattr_static(owner, name) for seam, (owner, name) in MOTO_SEAMS.items()}
-# Read, not replaced: the stack's resources, to fill the state machine's substitutions.
-MOTO_READS = {
-    "cloudformation stacks": (cloudformation_backends, "__getitem__"),
-    "cloudformation intrinsics": (clean_json, "__call__"),
-}
-
-
-@dataclass
-class Schedule:
-    rule_arn: str
-    period: timedelta
-    targets: list[dict[str, Any]]
-    last_fired: datetime
-
-
-def _rate(expression: str) -> timedelta:
-    """``rate(15 minutes)`` as a timedelta; cron expressions are not used by the template."""
-    match = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", expression)
-    if match is None:
-        raise ValueError(f"the local runtime fires rate() schedules only, not {expression}")
-    unit = match.group(2).rstrip("s") + "s"
-    return timedelta(**{unit: int(match.group(1))})
-
 
 @dataclass
 class HttpResponse:
     status: int
     body: Any
     headers: dict[str, str]
-
-
-class _ClockTime:
-    """Stands in for the ``time`` module in moto's retrier: waits advance the domain clock."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(time, name)
-
-    @staticmethod
-    def sleep(seconds: float) -> None:
-        clock.advance(timedelta(seconds=seconds))
 
 
 class LocalRuntime:
@@ -135,13 +89,18 @@ class LocalRuntime:
         self.outputs: dict[str, str] = {}
         self.invocations: list[tuple[str, str]] = []
         self._handlers: dict[str, Handler] = {}
-        # moto's backends are not thread-safe and the interpreter runs branches on threads:
-        # functions run one at a time, as if each had a reserved concurrency of one.
+        # Functions run one at a time, as if each had a reserved concurrency of one, unless a caller
+        # asks for concurrency (``concurrently()``); DynamoDB requests are atomic either way.
         self._one_at_a_time = threading.RLock()
+        self.concurrent = False
+        self._depth = threading.local()
+        self.faults = Faults(set(self.functions))
+        self.streams = StreamDelivery(self.invoke, self._send_to_destination)
         self.schedules: list[Schedule] = []
         self._physical_to_logical: dict[str, str] = {}
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
-        self._saved: list[tuple[Any, str, Any]] = []
+        self._patches = Patches()
+        self._dynamodb_requests: local_dynamodb.RequestLock | None = None
         self._saved_env: dict[str, str] = {}
         self._clients: dict[str, Any] = {}
 
@@ -164,7 +123,10 @@ class LocalRuntime:
         self._mock.start()
         self._patch_moto()
         aws.reset_clients()
-        self._create_stack()
+        self.resources, self.outputs = create_stack(self.template, self.client)
+        for logical in self.functions:
+            self._physical_to_logical[self.resources[logical]] = logical
+        self.schedules = find_schedules(self.client("events"))
         self._apply_function_environment()
         self._load_handlers()
         matters = self.load_catalog()
@@ -220,19 +182,17 @@ class LocalRuntime:
         os.environ[name] = value
 
     # ------------------------------------------------------------------ moto seams
-    def _patch(self, owner: Any, name: str, replacement: Any) -> None:
-        self._saved.append((owner, name, inspect.getattr_static(owner, name)))
-        setattr(owner, name, replacement)
+    def _replace(self, seam: str, replacement: Any) -> None:
+        owner, name = MOTO_SEAMS[seam]
+        self._patches.patch(owner, name, replacement)
 
     def _unpatch_moto(self) -> None:
-        for owner, name, original in reversed(self._saved):
-            setattr(owner, name, original)
-        self._saved.clear()
+        self._patches.undo()
 
     def _patch_moto(self) -> None:
         runtime = self
 
-        def invoke(function: LambdaFunction, body: Any, request_headers: Any, response_headers: Any) -> Any:
+        def invoke(function: Any, body: Any, request_headers: Any, response_headers: Any) -> Any:
             event = json.loads(body) if body else {}
             payload, error = runtime.invoke(function.function_name, event)
             if error:
@@ -246,94 +206,39 @@ class LocalRuntime:
                 return
             own = [t for t in rule.targets if t["Arn"].split(":")[2] in ("lambda", "states")]
             if len(own) < len(rule.targets):
-                others = _copy_rule(rule, [t for t in rule.targets if t not in own])
+                others = copy_rule(rule, [t for t in rule.targets if t not in own])
                 original_delivery(others, event, transform_input)
             for target in own:
                 runtime._deliver(target, event)
 
-        def key_from_cloudformation(
-            cls: type,
-            /,
-            resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-            **kw: Any,
-        ) -> Key:
-            properties = cloudformation_json["Properties"]
-            return kms_backends[account_id][region_name].create_key(
-                policy=json.dumps(properties.get("KeyPolicy")) if properties.get("KeyPolicy") else None,
-                key_usage=properties.get("KeyUsage", "ENCRYPT_DECRYPT"),
-                key_spec=properties.get("KeySpec", "SYMMETRIC_DEFAULT"),
-                description=properties.get("Description", ""),
-                tags=properties.get("Tags", []),
-            )
-
-        self._patch(LambdaFunction, "invoke", invoke)
-        self._patch(Rule, "send_to_targets", send_to_targets)
-        self._patch(Key, "create_from_cloudformation_json", classmethod(key_from_cloudformation))
-        self._patch(retrier_decl, "time", _ClockTime())
+        self._replace("lambda invoke", invoke)
+        self._replace("eventbridge delivery", send_to_targets)
+        self._replace("kms key from cloudformation", classmethod(key_from_cloudformation))
+        self._replace("retry wait", ClockTime())
         create_client = MOTO_ORIGINALS["interpreter lambda client"]
-        self._patch(lambda_eval_utils, "boto_client_for", _cached_client_factory(create_client))
+        self._replace("interpreter lambda client", cached_client_factory(create_client))
+        self._patch_dynamodb()
+
+    def _patch_dynamodb(self) -> None:
+        transactions = local_dynamodb.Transactions(
+            MOTO_ORIGINALS["dynamodb transactions"], self.streams.enqueue
+        )
+        self.streams.transaction_buffer = transactions.buffer
+        query = local_dynamodb.PartitionQuery(
+            MOTO_ORIGINALS["dynamodb query"], MOTO_ORIGINALS["dynamodb all items"]
+        )
+        requests = local_dynamodb.RequestLock(MOTO_ORIGINALS["dynamodb request"])
+        self._dynamodb_requests = requests
+        self._replace("dynamodb stream records", method(self.streams.record))
+        self._replace("dynamodb transactions", method(transactions.transact_write_items))
+        self._replace("dynamodb transaction backup", local_dynamodb.TableKeepingCopy())
+        self._replace("dynamodb query", method(query.query))
+        self._replace("dynamodb all items", method(query.all_items))
+        self._replace("dynamodb request", method(requests.call_action))
+        for seam in ("tracked items", "tracked stream records", "tracked stream shards"):
+            self._replace(seam, local_dynamodb.UntrackedInstances())
 
     # ------------------------------------------------------------------ stack
-    def _create_stack(self) -> None:
-        s3 = self.client("s3")
-        s3.create_bucket(Bucket=CODE_BUCKET)
-        placeholder = _empty_zip()
-        for name, resource in self.template["Resources"].items():
-            if resource["Type"] in ("AWS::Serverless::Function", "AWS::Serverless::LayerVersion"):
-                s3.put_object(Bucket=CODE_BUCKET, Key=f"{name}.zip", Body=placeholder)
-        sam = deployable(self.template, CODE_BUCKET)
-        cfn_template = transform(sam, {}, ManagedPolicyLoader(self.client("iam")))
-        cfn = self.client("cloudformation")
-        with _quiet_moto_cloudformation():
-            cfn.create_stack(
-                StackName=STACK_NAME, TemplateBody=json.dumps(cfn_template), Capabilities=["CAPABILITY_IAM"]
-            )
-        with _quiet_moto_cloudformation():
-            paginator = cfn.get_paginator("list_stack_resources")
-            for page in paginator.paginate(StackName=STACK_NAME):
-                for summary in page["StackResourceSummaries"]:
-                    self.resources[summary["LogicalResourceId"]] = summary["PhysicalResourceId"]
-            stack = cfn.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
-        self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-        for logical in self.functions:
-            self._physical_to_logical[self.resources[logical]] = logical
-        self._create_executable_state_machines(cfn_template)
-        self.schedules = self._find_schedules()
-
-    def _create_executable_state_machines(self, cfn_template: dict[str, Any]) -> None:
-        """moto's CloudFormation puts state machines where its interpreter does not look, and ignores
-        DefinitionSubstitutions: create each one again, substitutions filled, under the same ARN."""
-        stack = next(
-            s for s in cloudformation_backends[ACCOUNT][REGION].stacks.values() if s.name == STACK_NAME
-        )
-        sfn = self.client("stepfunctions")
-        for logical, resource in cfn_template["Resources"].items():
-            if resource["Type"] != "AWS::StepFunctions::StateMachine":
-                continue
-            properties = clean_json(resource["Properties"], stack.resource_map)
-            definition = properties["DefinitionString"]
-            for name, value in properties.get("DefinitionSubstitutions", {}).items():
-                definition = definition.replace("${" + name + "}", str(value))
-            arn = self.resources[logical]
-            sfn.create_state_machine(
-                name=arn.split(":")[-1], definition=definition, roleArn=properties["RoleArn"], type="STANDARD"
-            )
-
-    def _find_schedules(self) -> list[Schedule]:
-        """Rules with a schedule expression: moto never fires them, so advance() does."""
-        events = self.client("events")
-        found = []
-        for rule in events.list_rules()["Rules"]:
-            expression = rule.get("ScheduleExpression")
-            if not expression:
-                continue
-            targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
-            found.append(Schedule(rule["Arn"], _rate(expression), targets, clock.now()))
-        return found
-
     def advance(self, delta: timedelta) -> int:
         """Move the domain clock forward and fire every schedule whose period has passed, once for
         the whole step (the sweeps it stands for catch up on everything due). Returns the firings."""
@@ -385,7 +290,7 @@ class LocalRuntime:
         settings.cache_clear()
         for logical, spec in self.functions.items():
             module_file, attribute = spec.handler.rsplit(".", 1)
-            module = _load_module(
+            module = load_module(
                 f"zerovisit_function_{spec.code_dir.name}", spec.code_dir / f"{module_file}.py"
             )
             self._handlers[logical] = getattr(module, attribute)
@@ -394,19 +299,53 @@ class LocalRuntime:
     # ------------------------------------------------------------------ invocation
     def invoke(self, function_name: str, event: Any) -> tuple[Any, bool]:
         """Run the function's handler as Lambda would: an uncaught exception becomes an error payload
-        whose errorType is the exception's class name, so Retry/Catch match on it."""
+        whose errorType is the exception's class name, so Retry/Catch match on it. An injected fault
+        (``faults``) fails the invocation before or after the handler runs. When the outermost
+        invocation on a thread returns, the stream records its writes queued are delivered."""
         logical = self._physical_to_logical.get(function_name.split(":")[-1], function_name)
         handler = self._handlers[logical]
         self.invocations.append((logical, clock.now().isoformat()))
+        depth = getattr(self._depth, "value", 0)
+        self._depth.value = depth + 1
         try:
-            with self._one_at_a_time:
-                return handler(event, FakeLambdaContext(function_name=logical)), False
-        except Exception as e:  # noqa: BLE001 - the Lambda service boundary: every error becomes a payload
-            return {
-                "errorType": type(e).__name__,
-                "errorMessage": str(e),
-                "stackTrace": traceback.format_exception(e)[-3:],
-            }, True
+            fault = self.faults.take(logical)
+            if fault is not None and fault.when == "before":
+                return fault.payload(), True
+            with self._handler_slot():
+                try:
+                    result = handler(event, FakeLambdaContext(function_name=logical))
+                except Exception as e:  # noqa: BLE001 - the Lambda service boundary: every error becomes a payload
+                    return {
+                        "errorType": type(e).__name__,
+                        "errorMessage": str(e),
+                        "stackTrace": traceback.format_exception(e)[-3:],
+                    }, True
+            if fault is not None:
+                return fault.payload(), True
+            return result, False
+        finally:
+            self._depth.value = depth
+            if depth == 0:
+                self.streams.drain()
+
+    def drain(self) -> int:
+        """Deliver the stream records queued by writes made outside any function (a test, an
+        operator command); returns the invocations it made."""
+        return self.streams.drain()
+
+    def _handler_slot(self) -> Any:
+        return nullcontext() if self.concurrent else self._one_at_a_time
+
+    @contextmanager
+    def concurrently(self) -> Iterator[None]:
+        """Let handlers run at the same time, as Lambda runs them; each DynamoDB request stays atomic,
+        as in DynamoDB, so conditional writes are what keeps concurrent handlers consistent."""
+        previous = self.concurrent
+        self.concurrent = True
+        try:
+            yield
+        finally:
+            self.concurrent = previous
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
@@ -438,6 +377,17 @@ class LocalRuntime:
                     "RULE_TARGET": {"DataType": "String", "StringValue": arn},
                 },
             )
+
+    def _send_to_destination(self, arn: str, record: dict[str, Any]) -> None:
+        """An invocation record to an on-failure destination: an SQS queue or an SNS topic."""
+        body = json.dumps(record)
+        if arn.split(":")[2] == "sns":
+            self.client("sns").publish(TopicArn=arn, Message=body)
+            return
+        sqs = self.client("sqs")
+        sqs.send_message(
+            QueueUrl=sqs.get_queue_url(QueueName=arn.split(":")[-1])["QueueUrl"], MessageBody=body
+        )
 
     # ------------------------------------------------------------------ what a user of the stack does
     def put_event(self, source: str, detail_type: str, detail: dict[str, Any]) -> None:
@@ -522,66 +472,6 @@ class LocalRuntime:
         return self.resources[logical_id]
 
 
-def _cached_client_factory(create: Callable[..., Any]) -> Callable[..., Any]:
-    """moto's interpreter builds a boto3 client for every Lambda task (milliseconds each); one per
-    region and service serves them all, as clients are thread-safe. moto ignores the state's
-    credentials, so they are not part of the key."""
-    clients: dict[tuple[str, str], Any] = {}
-    lock = threading.Lock()
-
-    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-        with lock:
-            if (region, service) not in clients:
-                clients[(region, service)] = create(
-                    region=region, service=service, state_credentials=state_credentials
-                )
-            return clients[(region, service)]
-
-    return client_for
-
-
-@contextmanager
-def _quiet_moto_cloudformation() -> Iterator[None]:
-    """Alarms, queue policies and the HttpApi are not built by moto (the runtime serves the API):
-    moto's warning for each, on every parse, says nothing the runtime does not already know."""
-    moto_log = logging.getLogger("moto")
-    level = moto_log.level
-    moto_log.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Tried to parse", category=UserWarning)
-            yield
-    finally:
-        moto_log.setLevel(level)
-
-
-def _copy_rule(rule: Rule, targets: list[dict[str, Any]]) -> Rule:
-    clone = copy.copy(rule)
-    clone.targets = targets
-    return clone
-
-
-def _empty_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("README", "code runs in-process from the working tree")
-    return buffer.getvalue()
-
-
-def _load_module(name: str, path: Any) -> ModuleType:
-    """Each function's app.py under its own module name: a plain ``import app`` would give every
-    function the first one's code."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def _http_event(
     method: str,
     path: str,
@@ -634,4 +524,4 @@ def running() -> Iterator[LocalRuntime]:
         runtime.stop()
 
 
-__all__ = ["ROOT", "HttpResponse", "LocalRuntime", "running"]
+__all__ = ["MOTO_READS", "MOTO_SEAMS", "REGION", "ROOT", "HttpResponse", "LocalRuntime", "running"]

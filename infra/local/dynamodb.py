@@ -1,0 +1,158 @@
+"""moto's DynamoDB made to hold a load run and concurrent callers, with its semantics kept.
+
+- A transaction's rollback backup holds the items it touches, not a deep copy of every table
+  it names (moto 5.2.5 copies whole tables on every TransactWriteItems: time and memory grow
+  with the data).
+- moto's instance tracker (kept for its server's dashboard) does not keep every item version
+  ever written.
+- A base-table query reads its partition, not every item of the table.
+- Each DynamoDB request runs whole under one lock, as one request is atomic in DynamoDB: a
+  condition and the write it guards are never split by another thread's request.
+"""
+
+import copy
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import Table
+
+Key = tuple[str, DynamoType, DynamoType | None]
+
+
+class TableKeepingCopy:
+    """Stands in for the ``copy`` module in moto's DynamoDB backend: a "copy" of a table is the
+    table itself, so moto's whole-table backup and restore cost nothing; the transaction seam
+    below keeps the real backup, of the touched items only."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+class UntrackedInstances(list[Any]):
+    """An ``instances_tracked`` list that keeps nothing."""
+
+    def append(self, instance: Any) -> None:
+        pass
+
+
+def touched_keys(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> list[Key]:
+    keys: list[Key] = []
+    for entry in transact_items:
+        for operation in entry.values():
+            table = backend.tables.get(operation.get("TableName", ""))
+            if table is None:
+                continue
+            attributes = operation["Item"] if "Item" in operation else operation.get("Key", {})
+            if table.hash_key_attr not in attributes:
+                continue
+            range_value = None
+            if table.range_key_attr is not None:
+                if table.range_key_attr not in attributes:
+                    continue
+                range_value = DynamoType(attributes[table.range_key_attr])
+            keys.append((table.name, DynamoType(attributes[table.hash_key_attr]), range_value))
+    return keys
+
+
+def _restore(backend: DynamoDBBackend, key: Key, before: Item | None) -> None:
+    table_name, hash_value, range_value = key
+    table = backend.tables[table_name]
+    if range_value is None:
+        if before is None:
+            table.items.pop(hash_value, None)
+        else:
+            table.items[hash_value] = before  # type: ignore[assignment]
+        return
+    partition = table.items[hash_value]
+    if before is None:
+        partition.pop(range_value, None)
+        if not partition:
+            del table.items[hash_value]
+    else:
+        partition[range_value] = before
+
+
+class Transactions:
+    """TransactWriteItems with a backup of the touched items; stream records that a cancelled
+    transaction wrote are dropped, those of a committed one released together."""
+
+    def __init__(self, original: Callable[..., None], on_commit: Callable[[list[Any]], None]) -> None:
+        self._original = original
+        self._on_commit = on_commit
+        self._local = threading.local()
+
+    def buffer(self) -> list[Any] | None:
+        """The stream records of the transaction running on this thread, if one is."""
+        return getattr(self._local, "records", None)
+
+    def transact_write_items(self, backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        backup = []
+        for key in touched_keys(backend, transact_items):
+            table = backend.tables[key[0]]
+            backup.append((key, copy.deepcopy(table.get_item(key[1], key[2]))))
+        self._local.records = []
+        try:
+            self._original(backend, transact_items)
+        except BaseException:
+            for key, before in reversed(backup):
+                _restore(backend, key, before)
+            raise
+        else:
+            self._on_commit(self._local.records)
+        finally:
+            self._local.records = None
+
+
+class PartitionQuery:
+    """A base-table query reads its partition: moto walks ``all_items()`` and keeps those with the
+    hash key, so this narrows ``all_items`` for the duration of the query, on this thread."""
+
+    def __init__(self, query: Callable[..., Any], all_items: Callable[[Table], list[Item]]) -> None:
+        self._query = query
+        self._all_items = all_items
+        self._local = threading.local()
+
+    def query(self, table: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("index_name") or hash_key is None:
+            return self._query(table, hash_key, *args, **kwargs)
+        self._local.partition = (table, hash_key)
+        try:
+            return self._query(table, hash_key, *args, **kwargs)
+        finally:
+            self._local.partition = None
+
+    def all_items(self, table: Table) -> list[Item]:
+        partition = getattr(self._local, "partition", None)
+        if partition is None or partition[0] is not table:
+            return self._all_items(table)
+        stored = table.items.get(partition[1])
+        if stored is None:
+            return []
+        if table.range_key_attr is None:
+            return [stored]
+        return sorted(stored.values(), key=lambda item: item.range_key)
+
+
+class RequestLock:
+    """Each DynamoDB request holds the lock for its whole run."""
+
+    def __init__(self, call_action: Callable[[Any], Any]) -> None:
+        self._call_action = call_action
+        self.lock = threading.RLock()
+
+    def call_action(self, handler: Any) -> Any:
+        with self.lock:
+            return self._call_action(handler)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self.lock:
+            yield

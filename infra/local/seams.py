@@ -1,0 +1,136 @@
+"""The moto internals the local runtime replaces or reads, listed in one place.
+
+moto 5.2.5 leaves these to the runtime; a moto upgrade that moves one fails
+tests/integration/test_moto_seams.py, loudly, instead of the runtime failing in a stranger way.
+"""
+
+import copy
+import inspect
+import json
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import moto.dynamodb.models as dynamodb_models
+from moto.awslambda.models import LambdaFunction
+from moto.cloudformation.models import cloudformation_backends
+from moto.cloudformation.parsing import clean_json
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import Item
+from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
+from moto.dynamodb.responses import DynamoHandler
+from moto.events.models import EventPattern, Rule
+from moto.kms.models import Key, kms_backends
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from zerovisit.clock import clock
+
+# The moto internals this runtime replaces.
+MOTO_SEAMS: dict[str, tuple[Any, str]] = {
+    "lambda invoke": (LambdaFunction, "invoke"),
+    "eventbridge delivery": (Rule, "send_to_targets"),
+    "kms key from cloudformation": (Key, "create_from_cloudformation_json"),
+    "retry wait": (retrier_decl, "time"),
+    "interpreter lambda client": (lambda_eval_utils, "boto_client_for"),
+    "dynamodb stream records": (StreamShard, "add"),
+    "dynamodb transactions": (DynamoDBBackend, "transact_write_items"),
+    "dynamodb transaction backup": (dynamodb_models, "copy"),
+    "dynamodb query": (Table, "query"),
+    "dynamodb all items": (Table, "all_items"),
+    "dynamodb request": (DynamoHandler, "call_action"),
+    "tracked items": (Item, "instances_tracked"),
+    "tracked stream records": (StreamRecord, "instances_tracked"),
+    "tracked stream shards": (StreamShard, "instances_tracked"),
+}
+# As moto ships them, captured before any runtime patches them (the seam test reads these).
+MOTO_ORIGINALS = {seam: inspect.getattr_static(owner, name) for seam, (owner, name) in MOTO_SEAMS.items()}
+# Read, not replaced: the stack's resources, to fill the state machine's substitutions, and
+# EventBridge's pattern matcher, for the stream mappings' filters.
+MOTO_READS = {
+    "cloudformation stacks": (cloudformation_backends, "__getitem__"),
+    "cloudformation intrinsics": (clean_json, "__call__"),
+    "event patterns": (EventPattern, "load"),
+}
+
+
+class ClockTime:
+    """Stands in for the ``time`` module in moto's retrier: waits advance the domain clock."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        clock.advance(timedelta(seconds=seconds))
+
+
+def cached_client_factory(create: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's interpreter builds a boto3 client for every Lambda task (milliseconds each); one per
+    region and service serves them all, as clients are thread-safe. moto ignores the state's
+    credentials, so they are not part of the key."""
+    clients: dict[tuple[str, str], Any] = {}
+    lock = threading.Lock()
+
+    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        with lock:
+            if (region, service) not in clients:
+                clients[(region, service)] = create(
+                    region=region, service=service, state_credentials=state_credentials
+                )
+            return clients[(region, service)]
+
+    return client_for
+
+
+def key_from_cloudformation(
+    cls: type,
+    /,
+    resource_name: str,
+    cloudformation_json: Any,
+    account_id: str,
+    region_name: str,
+    **kw: Any,
+) -> Key:
+    """A KMS key with the KeySpec and KeyUsage the template asks for (moto makes every one symmetric)."""
+    properties = cloudformation_json["Properties"]
+    return kms_backends[account_id][region_name].create_key(
+        policy=json.dumps(properties.get("KeyPolicy")) if properties.get("KeyPolicy") else None,
+        key_usage=properties.get("KeyUsage", "ENCRYPT_DECRYPT"),
+        key_spec=properties.get("KeySpec", "SYMMETRIC_DEFAULT"),
+        description=properties.get("Description", ""),
+        tags=properties.get("Tags", []),
+    )
+
+
+def copy_rule(rule: Rule, targets: list[dict[str, Any]]) -> Rule:
+    clone = copy.copy(rule)
+    clone.targets = targets
+    return clone
+
+
+def method(bound: Callable[..., Any]) -> Callable[..., Any]:
+    """A bound method of a runtime object, made to stand as a method of a moto class: the moto
+    instance comes first."""
+
+    def replacement(instance: Any, *args: Any, **kwargs: Any) -> Any:
+        return bound(instance, *args, **kwargs)
+
+    return replacement
+
+
+class Patches:
+    """Replaced moto members, put back in reverse order."""
+
+    def __init__(self) -> None:
+        self._saved: list[tuple[Any, str, Any]] = []
+
+    def patch(self, owner: Any, name: str, replacement: Any) -> None:
+        self._saved.append((owner, name, inspect.getattr_static(owner, name)))
+        setattr(owner, name, replacement)
+
+    def undo(self) -> None:
+        for owner, name, original in reversed(self._saved):
+            setattr(owner, name, original)
+        self._saved.clear()
