@@ -121,7 +121,9 @@ class PartitionQuery:
         self._local = threading.local()
 
     def query(self, table: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("index_name") or hash_key is None:
+        # moto passes index_name as the eighth positional argument (after hash_key, seven more).
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        if index_name or hash_key is None:
             return self._query(table, hash_key, *args, **kwargs)
         self._local.partition = (table, hash_key)
         try:

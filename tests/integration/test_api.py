@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from zerovisit.clock import clock
-from zerovisit.domain.model import TaskStatus
+from zerovisit.domain.model import TaskRef, TaskStatus
 from zerovisit.domain.signature import signed_headers
 from zerovisit.storage import cases
 from zerovisit.storage.tables import CaseTableItem
@@ -30,7 +30,7 @@ def waiting_review(runtime: LocalRuntime) -> Iterator[dict[str, Any]]:
     runtime.put_event("gov.service-network", "ApplicationSubmitted", detail)
     task = next_partner_task(runtime, "ReviewRequested", detail["application_id"])
     yield task
-    if cases.get_task(task["case_id"], task["task_id"]).status is TaskStatus.OPEN:
+    if cases.get_task(TaskRef.parse(task["task_id"])).status is TaskStatus.OPEN:
         decide(runtime, task["task_id"], {"decision": "approve"})
     PartnerSimulator(runtime).run_until_closed(detail["application_id"])
 
@@ -151,7 +151,7 @@ def test_refused_callbacks_change_nothing(runtime: LocalRuntime, waiting_review:
     assert malformed.status == 422
     assert wrong_route.status == 403
     assert partition(case_id) == before
-    assert cases.get_task(case_id, task_id).status is TaskStatus.OPEN
+    assert cases.get_task(TaskRef.parse(task_id)).status is TaskStatus.OPEN
 
 
 def test_decisions_are_idempotent_and_final(runtime: LocalRuntime, waiting_review: dict[str, Any]) -> None:
@@ -165,7 +165,7 @@ def test_decisions_are_idempotent_and_final(runtime: LocalRuntime, waiting_revie
     assert replay.status == 200
     assert replay.body == first.body
     assert changed.status == 409
-    stored = cases.get_task(case_id, task_id)
+    stored = cases.get_task(TaskRef.parse(task_id))
     assert stored.status is TaskStatus.ANSWERED
     assert stored.answer == {"decision": "approve", "comments": "同意", "items": []}
     assert [e.event for e in cases.timeline(case_id)].count("decided") == 1

@@ -7,6 +7,7 @@ from uuid import uuid4
 
 import boto3
 import pytest
+from zerovisit.clock import clock
 from zerovisit.domain.outbox import event
 
 from infra.local.runtime import REGION, LocalRuntime
@@ -29,7 +30,7 @@ def no_faults_left(runtime: LocalRuntime) -> Iterator[None]:
 
 def outbox_item(case_id: str, sequence: int = 1) -> tuple[dict[str, Any], str]:
     message_id = f"{case_id}-{sequence}"
-    message = event(message_id, case_id, PROBE, {"case_id": case_id, "sequence": sequence})
+    message = event(message_id, case_id, PROBE, {"case_id": case_id, "sequence": sequence}, clock.now())
     item = {
         "pk": {"S": f"CASE#{case_id}"},
         "sk": {"S": f"OUTBOX#{case_id}#{sequence}#0"},
