@@ -41,6 +41,8 @@ from zerovisit.catalog_files import read_catalog
 from zerovisit.clock import clock
 from zerovisit.domain.catalog import Matter
 from zerovisit.domain.signature import signed_headers
+from zerovisit.errors import CaseNotFound
+from zerovisit.storage.cases import get_case
 from zerovisit.storage.catalog import put_matters
 from zerovisit.storage.tables import bind_tables
 
@@ -450,7 +452,13 @@ class LocalRuntime:
         return self.outputs["CaseStateMachineArn"]
 
     def execution_arn(self, case_id: str) -> str:
-        return f"{self.state_machine_arn.replace(':stateMachine:', ':execution:')}:{case_id}"
+        """The case's current execution: the first is named after the case, a resumed case runs a
+        new one whose name the case record holds."""
+        try:
+            name = get_case(case_id).execution_name
+        except CaseNotFound:
+            name = case_id
+        return f"{self.state_machine_arn.replace(':stateMachine:', ':execution:')}:{name}"
 
     def execution_status(self, case_id: str) -> str | None:
         client = self.client("stepfunctions")

@@ -1,0 +1,224 @@
+"""The case still ends right when a step crashes after its write, a relay fails, a step keeps
+failing until an operator resumes it, a party never answers, or a department rejects."""
+
+import threading
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from zerovisit.clock import clock
+from zerovisit.domain.model import CaseStatus, SuspensionReason, TaskKind, TaskStatus
+from zerovisit.services import recovery, sweeper
+from zerovisit.storage import cases, certificates
+
+from infra.local.partners import PartnerSimulator, Script
+from infra.local.runtime import LocalRuntime
+from tests.conftest import OutboundEvents
+from tests.support import application, next_partner_task
+
+pytestmark = pytest.mark.pipeline
+
+SOURCE = "gov.service-network"
+REAL_ESTATE = "application_submitted.real_estate_transfer"
+
+
+def submit(runtime: LocalRuntime, detail: dict[str, Any]) -> str:
+    runtime.put_event(SOURCE, "ApplicationSubmitted", detail)
+    return str(detail["application_id"])
+
+
+def run(runtime: LocalRuntime, case_id: str, script: Script | None = None, **kwargs: Any) -> str:
+    return PartnerSimulator(runtime, script).run_until_closed(case_id, **kwargs)
+
+
+def delivered_once(outbound: OutboundEvents, detail_type: str, case_id: str) -> list[dict[str, Any]]:
+    events = outbound.of(detail_type, case_id=case_id)
+    ids = Counter(e["event_id"] for e in events)
+    assert all(count == 1 for count in ids.values()), f"{detail_type} delivered twice: {ids}"
+    return events
+
+
+@pytest.fixture(autouse=True)
+def no_faults_left(runtime: LocalRuntime) -> Any:
+    yield
+    runtime.faults.clear()
+
+
+def test_a_dispatch_that_crashes_after_its_write_still_tells_the_department_once(
+    runtime: LocalRuntime, outbound: OutboundEvents
+) -> None:
+    before = len(runtime.faults.faulted)
+    runtime.faults.inject("ReviewDispatchFunction", error="Sandbox.Timedout", times=1, when="after")
+    case_id = submit(runtime, application())
+
+    assert run(runtime, case_id) == "SUCCEEDED"
+
+    assert [f.function for f in runtime.faults.faulted[before:]] == ["ReviewDispatchFunction"]
+    requested = delivered_once(outbound, "ReviewRequested", case_id)
+    assert len(requested) == 4  # stage 1: one department; stage 2: three
+    assert len({e["task_id"] for e in requested}) == 4
+    assert cases.get_case(case_id).status is CaseStatus.COMPLETED
+
+
+def test_a_relay_that_fails_twice_still_delivers_each_event_once_and_the_case_completes(
+    runtime: LocalRuntime, outbound: OutboundEvents
+) -> None:
+    case_id = submit(runtime, application())
+    before = len(runtime.faults.faulted)
+    runtime.faults.inject("RelayFunction", error="Lambda.Unknown", times=2)
+
+    assert run(runtime, case_id) == "SUCCEEDED"
+
+    assert [f.function for f in runtime.faults.faulted[before:]] == ["RelayFunction", "RelayFunction"]
+    assert len(delivered_once(outbound, "CaseAccepted", case_id)) == 1
+    assert len(delivered_once(outbound, "CertificateIssued", case_id)) == 1
+    assert len(delivered_once(outbound, "CaseCompleted", case_id)) == 1
+
+
+def test_a_decision_whose_write_commits_before_a_crash_resumes_the_case(runtime: LocalRuntime) -> None:
+    """The decision and its resumption are one write: a crash right after it loses nothing, and the
+    department's retry is answered as the first time."""
+    detail = application()
+    case_id = str(detail["application_id"])
+    crashed: list[int] = []
+
+    def crash_then_retry(event: dict[str, Any]) -> dict[str, Any]:
+        runtime.faults.inject("ApiFunction", error="Sandbox.Timedout", times=1, when="after")
+        decision = {"decision": "approve", "comments": "符合要求"}
+        path = f"/reviews/{event['task_id']}/decision"
+        crashed.append(runtime.signed_http(event["partner_id"], "POST", path, decision).status)
+        return decision  # the department retries with the same decision
+
+    runtime.put_event(SOURCE, "ApplicationSubmitted", detail)
+    simulator = PartnerSimulator(runtime, Script(decide=crash_then_retry))
+    assert simulator.run_until_closed(case_id) == "SUCCEEDED"
+    assert crashed == [500, 500, 500, 500]
+    retries = [
+        r.status for e in simulator.exchanges if e.detail_type == "ReviewRequested" for r in e.responses
+    ]
+    assert retries == [200, 200, 200, 200]
+    assert cases.get_case(case_id).status is CaseStatus.COMPLETED
+
+
+def test_a_failed_case_resumes_from_the_failed_step_without_repeating_what_was_done(
+    runtime: LocalRuntime, outbound: OutboundEvents
+) -> None:
+    runtime.faults.inject("CertificateFunction", error="DependencyUnavailable", times=None)
+    case_id = submit(runtime, application(REAL_ESTATE))
+    assert run(runtime, case_id) == "FAILED"
+    failed = cases.get_case(case_id)
+    assert failed.status is CaseStatus.FAILED
+    assert failed.failure is not None
+    assert failed.failure.step == "certificate"
+    reviews_before = [t.task_id for t in cases.tasks(case_id) if t.kind is TaskKind.REVIEW]
+
+    runtime.faults.clear("CertificateFunction")
+    with runtime.exclusive():
+        resumed = recovery.resume(case_id, "operations")
+    runtime.drain()
+    assert resumed["step"] == "certificate"
+    assert runtime.execution_arn(case_id).endswith(f":{case_id}.run2")
+    assert run(runtime, case_id) == "SUCCEEDED"
+
+    case = cases.get_case(case_id)
+    assert case.status is CaseStatus.COMPLETED
+    assert case.failure is None
+    assert [f.step for f in case.failures] == ["certificate"]
+    tasks = cases.tasks(case_id)
+    assert [t.task_id for t in tasks if t.kind is TaskKind.REVIEW] == reviews_before
+    assert len([t for t in tasks if t.kind is TaskKind.PAYMENT]) == 1
+    assert len([t for t in tasks if t.kind is TaskKind.DELIVERY]) == 1
+    assert case.certificate_id is not None
+    holder = case.application.applicant.id_number or ""
+    assert list(certificates.held_certificates(holder).values()).count(case.certificate_id) == 1
+    assert len(delivered_once(outbound, "CertificateIssued", case_id)) == 1
+    assert len(delivered_once(outbound, "CaseResumed", case_id)) == 1
+    closings = delivered_once(outbound, "CaseClosed", case_id)
+    assert [c["outcome"] for c in closings] == ["failed"]
+    assert len(delivered_once(outbound, "CaseCompleted", case_id)) == 1
+
+
+def test_a_never_paid_case_closes_as_withdrawn_and_the_applicants_time_is_not_the_offices(
+    runtime: LocalRuntime,
+) -> None:
+    case_id = submit(runtime, application(REAL_ESTATE))
+    simulator = PartnerSimulator(runtime, Script(pay=_silent_payment))
+    status = simulator.run_until_closed(case_id, clock_step=timedelta(hours=12), timeout_seconds=120)
+
+    assert status == "SUCCEEDED"
+    case = cases.get_case(case_id)
+    assert case.status is CaseStatus.WITHDRAWN
+    assert case.outcome_reason == "the fee was not paid within the payment limit"
+    order = next(t for t in cases.tasks(case_id) if t.kind is TaskKind.PAYMENT)
+    assert order.status is TaskStatus.EXPIRED
+    paying = [s for s in case.suspensions if s.reason is SuspensionReason.APPLICANT_PAYMENT]
+    assert len(paying) == 1
+    assert paying[0].ended_on is not None
+    # ten working days waited for the fee; the office's own review took at most three
+    assert case.working_days_used is not None
+    assert case.working_days_used <= 3
+    assert not [e for e in cases.timeline(case_id) if e.event.endswith("limit overdue")]
+
+
+def _silent_payment(event: dict[str, Any]) -> dict[str, Any]:
+    """The applicant never pays: the platform is asked, nobody answers."""
+    return {}
+
+
+def test_a_rejection_closes_the_case_at_once_and_a_late_approval_gets_409(runtime: LocalRuntime) -> None:
+    case_id = submit(runtime, application())
+    late: list[dict[str, Any]] = []
+
+    def tax_rejects_others_wait(event: dict[str, Any]) -> dict[str, Any] | None:
+        if event["department"] == "SW-INVOICE":
+            return {"decision": "reject", "comments": "经营范围不符"}
+        if event["stage"] == 2:
+            late.append(event)
+            return None  # the others have not answered yet
+        return {"decision": "approve", "comments": "符合要求"}
+
+    status = run(runtime, case_id, Script(decide=tax_rejects_others_wait))
+
+    assert status == "SUCCEEDED"
+    case = cases.get_case(case_id)
+    assert case.status is CaseStatus.REJECTED
+    assert case.outcome_reason == "税务局（发票申领）: 经营范围不符"
+    stage_two = {t.details["department"]: t.status for t in cases.tasks(case_id) if t.stage == 1}
+    assert stage_two["SW-INVOICE"] is TaskStatus.ANSWERED
+    assert {stage_two["GA-SEAL"], stage_two["BANK-ACCOUNT"]} == {TaskStatus.CANCELLED}
+    answer = runtime.signed_http(
+        late[0]["partner_id"], "POST", f"/reviews/{late[0]['task_id']}/decision", {"decision": "approve"}
+    )
+    assert answer.status == 409
+
+
+def test_two_sweeps_at_once_raise_each_alarm_once(runtime: LocalRuntime) -> None:
+    case_id = submit(runtime, application())
+    next_partner_task(runtime, "ReviewRequested", case_id)  # the department stays silent
+    clock.advance(timedelta(days=30))
+    results: list[dict[str, int]] = []
+
+    def sweep() -> None:
+        results.append(sweeper.sweep(clock.now()))
+
+    with runtime.concurrently():
+        threads = [threading.Thread(target=sweep) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    runtime.drain()
+    case = cases.get_case(case_id)
+    assert case.alarms_raised
+    assert sorted(case.alarms_raised) == sorted(set(case.alarms_raised))
+    alarms = [e for e in cases.timeline(case_id) if e.step == "supervision"]
+    assert len(alarms) == len(case.alarms_raised)
+    escalated = [e for e in cases.timeline(case_id) if e.event == "escalated"]
+    assert len(escalated) == 1
+    review = next(t for t in cases.tasks(case_id) if t.kind is TaskKind.REVIEW)
+    assert review.escalations == 1
+    assert sum(r.get("escalated", 0) for r in results) == 1
+    with runtime.exclusive():
+        recovery.withdraw(case_id, "test over", "applicant")
+    runtime.drain()
