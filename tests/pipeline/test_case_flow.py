@@ -140,16 +140,16 @@ def test_a_rejection_by_one_department_closes_the_case_without_a_certificate(run
 
 
 def test_a_step_that_keeps_failing_is_retried_then_recorded_and_the_execution_fails(
-    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+    runtime: LocalRuntime,
 ) -> None:
-    def signing_unavailable(message: bytes) -> tuple[str, bytes]:
-        raise DependencyUnavailable("certificate signing key unavailable")
-
-    monkeypatch.setattr("zerovisit.services.certificate.aws.sign", signing_unavailable)
+    runtime.faults.inject("CertificateFunction", error=DependencyUnavailable.__name__, times=None)
     case_id = submit(runtime, application())
     calls_before = sum(1 for name, _ in runtime.invocations if name == "CertificateFunction")
 
-    assert run(runtime, case_id) == "FAILED"
+    try:
+        assert run(runtime, case_id) == "FAILED"
+    finally:
+        runtime.faults.clear()
 
     calls = sum(1 for name, _ in runtime.invocations if name == "CertificateFunction") - calls_before
     assert calls == 4  # the first attempt and three retries
@@ -160,7 +160,7 @@ def test_a_step_that_keeps_failing_is_retried_then_recorded_and_the_execution_fa
     assert case.status is CaseStatus.FAILED
     assert case.failure is not None
     assert (case.failure.step, case.failure.error) == ("certificate", "DependencyUnavailable")
-    assert case.failure.cause == "certificate signing key unavailable"
+    assert case.failure.cause == "DependencyUnavailable (injected fault)"
     assert events_of(case_id)[-1] == ("completion", "failed")
 
 

@@ -345,6 +345,7 @@ class Case(BaseModel):
         detail: str,
         stage_tasks: Iterable[Task] = (),
         rejection_reason: str | None = None,
+        recorded_as: str = "decided",
     ) -> Change:
         """A department's decision closes its task and resumes its branch. A rejection ends the
         stage at once: every other open task of the stage is cancelled and its branch resumed."""
@@ -356,7 +357,8 @@ class Case(BaseModel):
         if self.held_by(task.task_id) is not None:
             entries.append(self._note(at, CaseStep.REVIEW, "clock resumed", f"suspension by {detail} ended"))
             case = case._resumed(at, task.task_id)
-        entries.append(self._note(at, CaseStep.REVIEW, "decided", detail, task.partner))
+        actor = task.partner if recorded_as == "decided" else "system"
+        entries.append(self._note(at, CaseStep.REVIEW, recorded_as, detail, actor))
         tasks = [task.answered(answer, at)]
         resumptions = [Resumption(task.token, {"task_id": task.task_id, "decision": decision})]
         events = [
@@ -738,8 +740,14 @@ class Case(BaseModel):
                     "action": action,
                 },
             )
+        holder = task.details.get("department_name", task.partner)
+        subject = (
+            f"ZeroVisit escalation: {holder}, case {self.case_number}"
+            if task.kind is TaskKind.REVIEW
+            else f"ZeroVisit {task.kind.value} overdue: case {self.case_number}"
+        )
         notice = Notice(
-            f"ZeroVisit {task.kind.value} overdue: case {self.case_number}",
+            subject,
             f"{detail}. Case {self.case_number} ({self.application.matter_code}, "
             f"region {self.application.region_code}).",
         )

@@ -87,7 +87,9 @@ def _department_limit(case: Case, task: Task, now: datetime) -> Counter[str]:
         comments = f"deemed approved: no decision within {limit} working days"
         answer = {"decision": "approve", "comments": comments, "items": []}
         ports().cases.save(
-            case.record_decision(now, task, answer, "approve", f"{department.name}: {comments}")
+            case.record_decision(
+                now, task, answer, "approve", f"{department.name}: {comments}", recorded_as="deemed approved"
+            )
         )
         return Counter(deemed_approved=1)
     if task.escalations >= matter.waits.max_escalations:
