@@ -21,6 +21,7 @@ pytestmark = pytest.mark.pipeline
 
 SOURCE = "gov.service-network"
 REAL_ESTATE = "application_submitted.real_estate_transfer"
+ON_THE_CLOCK = {"submitted_at": "2026-02-13T09:30:00+08:00"}
 
 
 def submit(runtime: LocalRuntime, detail: dict[str, Any]) -> str:
@@ -56,7 +57,12 @@ def test_a_dispatch_that_crashes_after_its_write_still_tells_the_department_once
 
     assert [f.function for f in runtime.faults.faulted[before:]] == ["ReviewDispatchFunction"]
     requested = delivered_once(outbound, "ReviewRequested", case_id)
-    assert len(requested) == 4  # stage 1: one department; stage 2: three
+    assert sorted(e["task_id"].split(".")[1] for e in requested) == [
+        "R1-SCJG-1",
+        "R2-BANK-ACCOUNT-1",
+        "R2-GA-SEAL-1",
+        "R2-SW-INVOICE-1",
+    ]
     assert len({e["task_id"] for e in requested}) == 4
     assert cases.get_case(case_id).status is CaseStatus.COMPLETED
 
@@ -105,7 +111,7 @@ def test_a_failed_case_resumes_from_the_failed_step_without_repeating_what_was_d
     runtime: LocalRuntime, outbound: OutboundEvents
 ) -> None:
     runtime.faults.inject("CertificateFunction", error="DependencyUnavailable", times=None)
-    case_id = submit(runtime, application(REAL_ESTATE))
+    case_id = submit(runtime, application(REAL_ESTATE, **ON_THE_CLOCK))
     assert run(runtime, case_id) == "FAILED"
     failed = cases.get_case(case_id)
     assert failed.status is CaseStatus.FAILED
@@ -142,7 +148,7 @@ def test_a_failed_case_resumes_from_the_failed_step_without_repeating_what_was_d
 def test_a_never_paid_case_closes_as_withdrawn_and_the_applicants_time_is_not_the_offices(
     runtime: LocalRuntime,
 ) -> None:
-    case_id = submit(runtime, application(REAL_ESTATE))
+    case_id = submit(runtime, application(REAL_ESTATE, **ON_THE_CLOCK))
     simulator = PartnerSimulator(runtime, Script(pay=_silent_payment))
     status = simulator.run_until_closed(case_id, clock_step=timedelta(hours=12), timeout_seconds=120)
 

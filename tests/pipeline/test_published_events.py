@@ -5,6 +5,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from zerovisit.clock import clock
 
 from infra.local.partners import PartnerSimulator, Script
 from infra.local.runtime import LocalRuntime
@@ -18,7 +19,9 @@ pytestmark = pytest.mark.pipeline
 
 def test_events_of_real_cases_match_their_schemas(runtime: LocalRuntime, outbound: OutboundEvents) -> None:
     business = without_material(application(), "PREMISES_PROOF")
-    real_estate = application("application_submitted.real_estate_transfer")
+    real_estate = application(
+        "application_submitted.real_estate_transfer", submitted_at=clock.now().isoformat()
+    )
     supplied = [{"code": "PREMISES_PROOF", "document_ref": document("premises.pdf")}]
     for detail in (business, real_estate):
         runtime.put_event("gov.service-network", "ApplicationSubmitted", detail)

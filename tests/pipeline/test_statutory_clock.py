@@ -117,7 +117,9 @@ def test_a_silent_department_with_deem_approved_policy_is_deemed_to_approve(runt
 
     runtime.put_event("gov.service-network", "ApplicationSubmitted", detail)
     simulator = PartnerSimulator(runtime, Script(decide=seal_office_silent))
-    assert simulator.run_until_closed(case_id, clock_step=timedelta(hours=4)) == "SUCCEEDED"
+    assert (
+        simulator.run_until_closed(case_id, clock_step=timedelta(hours=4), timeout_seconds=180) == "SUCCEEDED"
+    )
 
     case = cases.get_case(case_id)
     assert case.status is CaseStatus.COMPLETED

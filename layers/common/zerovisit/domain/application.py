@@ -1,7 +1,7 @@
 """Intake rules: is an application well-formed enough to open a case?"""
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -12,6 +12,7 @@ from zerovisit.domain.model import Application
 from zerovisit.errors import InvalidInput
 
 MOBILE = re.compile(r"1[3-9][0-9]{9}")
+SUBMISSION_SKEW = timedelta(minutes=5)
 
 
 def parse_application(data: Any) -> Application:
@@ -70,11 +71,25 @@ def application_problems(application: Application, matter: Matter | None, today:
     return problems
 
 
-def validated_application(data: Any, matter_lookup: Any, today: date) -> tuple[Application, Matter]:
+def submission_time_problems(submitted_at: datetime, now: datetime) -> list[str]:
+    """A submission moment is unambiguous (it carries its offset) and has happened (a few minutes of
+    clock skew between the service network and this system allowed)."""
+    if submitted_at.tzinfo is None or submitted_at.utcoffset() is None:
+        return ["submitted_at: must carry a time zone offset, e.g. 2026-02-13T09:30:00+08:00"]
+    if submitted_at > now + SUBMISSION_SKEW:
+        return ["submitted_at: is in the future"]
+    return []
+
+
+def validated_application(
+    data: Any, matter_lookup: Any, today: date, now: datetime | None = None
+) -> tuple[Application, Matter]:
     """Parse and check; raise InvalidInput naming every problem."""
     application = parse_application(data)
     matter = matter_lookup(application.matter_code)
     problems = application_problems(application, matter, today)
+    if now is not None:
+        problems += submission_time_problems(application.submitted_at, now)
     if problems:
         raise InvalidInput(problems)
     assert matter is not None

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from zerovisit.clock import CHINA
+from zerovisit.domain import outbox
 from zerovisit.domain.certificate import Certificate
 from zerovisit.domain.deadlines import AlarmKind, Limit, alarm_key, with_clock, working_days_used
 from zerovisit.domain.model import (
@@ -30,6 +31,7 @@ from zerovisit.domain.model import (
     TaskKind,
     TimelineEntry,
 )
+from zerovisit.domain.outbox import OutboxMessage
 from zerovisit.errors import Conflict, TaskClosed
 
 
@@ -100,6 +102,28 @@ class Change:
     @property
     def is_empty(self) -> bool:
         return not (self.case or self.entries or self.tasks or self.events or self.resumptions)
+
+    def messages(self, anchor: str, now: datetime) -> list[OutboxMessage]:
+        """What the change must send, each with an id stable across redeliveries: ``anchor`` names
+        the write (the case's or the first task's new version), which can happen only once."""
+        messages: list[OutboxMessage] = []
+        for n, domain_event in enumerate(self.events):
+            detail = dict(domain_event.detail)
+            messages.append(
+                outbox.event(f"{anchor}.e{n}", self.case_id, domain_event.type.value, detail, now)
+            )
+        for n, resumed in enumerate(self.resumptions):
+            message_id = f"{anchor}.r{n}"
+            if resumed.error is not None:
+                messages.append(
+                    outbox.failure(message_id, self.case_id, resumed.token, resumed.error, resumed.cause)
+                )
+            else:
+                output = dict(resumed.output or {})
+                messages.append(outbox.resumption(message_id, self.case_id, resumed.token, output))
+        for n, told in enumerate(self.notices):
+            messages.append(outbox.notice(f"{anchor}.n{n}", self.case_id, told.subject, told.message))
+        return messages
 
 
 # The allowed status changes; a failed case goes back to where it failed when resumed.

@@ -36,7 +36,7 @@ def take_in(data: Any) -> IntakeResult:
     """Validate and open the case; InvalidInput names every problem, after an
     ``ApplicationRejected`` event has told the service network."""
     try:
-        application, matter = validated_application(data, ports().catalog.matter, clock.today())
+        application, matter = validated_application(data, ports().catalog.matter, clock.today(), clock.now())
     except InvalidInput as e:
         problems = bounded(e.problems)
         application_id = data.get("application_id") if isinstance(data, dict) else None

@@ -17,7 +17,7 @@ from pynamodb.transactions import TransactWrite
 from zerovisit.clock import CHINA
 from zerovisit.domain.case import Case, Change
 from zerovisit.domain.model import Task, TaskRef, TaskStatus, TimelineEntry
-from zerovisit.domain.outbox import OutboxMessage, event, failure, notice, resumption
+from zerovisit.domain.outbox import OutboxMessage
 from zerovisit.errors import Conflict
 from zerovisit.storage.common import applicant_key, storage_errors
 from zerovisit.storage.tables import CaseTableItem, CertificateItem, certificate_item
@@ -139,24 +139,6 @@ def get_case(case_id: str) -> Case:
     return Case.model_validate_json(item.body)
 
 
-def outbox_messages(change: Change, anchor: str, now: datetime) -> list[OutboxMessage]:
-    """What the change must send, each with an id stable across redeliveries: ``anchor`` names
-    the write (the case's or the first task's new version), so a repeated write cannot happen."""
-    messages: list[OutboxMessage] = []
-    for n, domain_event in enumerate(change.events):
-        detail = dict(domain_event.detail)
-        messages.append(event(f"{anchor}.e{n}", change.case_id, domain_event.type.value, detail, now))
-    for n, resumed in enumerate(change.resumptions):
-        message_id = f"{anchor}.r{n}"
-        if resumed.error is not None:
-            messages.append(failure(message_id, change.case_id, resumed.token, resumed.error, resumed.cause))
-        else:
-            messages.append(resumption(message_id, change.case_id, resumed.token, dict(resumed.output or {})))
-    for n, told in enumerate(change.notices):
-        messages.append(notice(f"{anchor}.n{n}", change.case_id, told.subject, told.message))
-    return messages
-
-
 def _outbox_item(message: OutboxMessage, now: datetime) -> CaseTableItem:
     return CaseTableItem(
         case_pk(message.case_id),
@@ -197,7 +179,7 @@ def save(change: Change, now: datetime) -> Case | None:
                     _task_item(task.model_copy(update={"version": task.version + 1})),
                     condition=CaseTableItem.version == task.version,
                 )
-        for message in outbox_messages(change, anchor, now):
+        for message in change.messages(anchor, now):
             tx.save(_outbox_item(message, now))
         if change.certificate is not None:
             tx.save(
