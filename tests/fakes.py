@@ -29,7 +29,7 @@ class FakeCases:
     outbox: list[OutboxMessage] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
     certificates: list[str] = field(default_factory=list)
-    before_save: Callable[[Change], None] | None = None  # a race: another writer runs here
+    before_save: Callable[[Change], object] | None = None  # a race: another writer runs here
 
     def get(self, case_id: str) -> Case:
         if case_id not in self.cases:

@@ -1,7 +1,7 @@
 """How much the sweep reads to find due work: the DueAlarms index against a table scan.
 
 Loads N open case index items into moto's DynamoDB (K of them due), runs
-``cases.due_alarm_keys(now)`` and counts what its index queries read, from DynamoDB's own
+``cases.due_items(now)`` and counts what its index queries read, from DynamoDB's own
 responses (``Count``, ``ScannedCount``). Prints figures only; it asserts nothing. From the
 project root:
 
@@ -165,13 +165,13 @@ def recorded_index_queries() -> Iterator[QueryLog]:
 
 
 def bench_sweep(open_items: int, due: int, now: datetime) -> None:
-    print(f"== finding due work: cases.due_alarm_keys({now.isoformat()})")
+    print(f"== finding due work: cases.due_items({now.isoformat()})")
     with recorded_index_queries() as log:
         started = time.perf_counter()
-        found = list(cases.due_alarm_keys(now))
+        found = list(cases.due_items(now))
         elapsed = time.perf_counter() - started
     print("  counted from DynamoDB's Query responses (Count, ScannedCount) of every DueAlarms page,")
-    print("  recorded around pynamodb's Connection.query while the real due_alarm_keys ran")
+    print("  recorded around pynamodb's Connection.query while the real due_items ran")
     print(f"  open items:     {open_items}")
     print(f"  due items:      {due}")
     print(f"  items yielded:  {len(found)}")

@@ -33,6 +33,7 @@ from urllib.parse import parse_qs
 from uuid import uuid4
 
 import boto3
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID as ACCOUNT
 from moto.events.models import Rule
@@ -91,6 +92,10 @@ class LocalRuntime:
         self.outputs: dict[str, str] = {}
         self.invocations: list[tuple[str, str]] = []
         self._handlers: dict[str, Handler] = {}
+        self._idle: dict[str, list[Handler]] = {}
+        self._environment_count: dict[str, int] = {}
+        self._environments_lock = threading.Lock()
+        self._single_environment: dict[str, threading.Lock] = {}
         # Functions run one at a time, as if each had a reserved concurrency of one, unless a caller
         # asks for concurrency (``concurrently()``); DynamoDB requests are atomic either way.
         self._one_at_a_time = threading.RLock()
@@ -296,7 +301,37 @@ class LocalRuntime:
                 f"zerovisit_function_{spec.code_dir.name}", spec.code_dir / f"{module_file}.py"
             )
             self._handlers[logical] = getattr(module, attribute)
+            self._idle[logical] = [self._handlers[logical]]
+            if any(isinstance(value, BaseRouter) for value in vars(module).values()):
+                self._single_environment[logical] = threading.Lock()
         bind_tables(settings())
+
+    @contextmanager
+    def _environment(self, logical: str) -> Iterator[Handler]:
+        """An execution environment of the function for one invocation: Lambda runs one request at a
+        time in an environment and starts another for a concurrent one, so a concurrent call gets
+        its own copy of the handler's module (its own module-level state, as a new cold start).
+        Powertools' event handler keeps the request being resolved on its router class, which no two
+        Lambda environments share but two copies in one process would: such a function (the API)
+        takes its requests one at a time here."""
+        if logical in self._single_environment:
+            with self._single_environment[logical]:
+                yield self._handlers[logical]
+            return
+        with self._environments_lock:
+            idle = self._idle[logical]
+            handler = idle.pop() if idle else None
+            if handler is None:
+                spec = self.functions[logical]
+                module_file, attribute = spec.handler.rsplit(".", 1)
+                self._environment_count[logical] = self._environment_count.get(logical, 1) + 1
+                name = f"zerovisit_function_{spec.code_dir.name}_{self._environment_count[logical]}"
+                handler = getattr(load_module(name, spec.code_dir / f"{module_file}.py"), attribute)
+        try:
+            yield handler
+        finally:
+            with self._environments_lock:
+                self._idle[logical].append(handler)
 
     # ------------------------------------------------------------------ invocation
     def invoke(self, function_name: str, event: Any) -> tuple[Any, bool]:
@@ -305,7 +340,6 @@ class LocalRuntime:
         (``faults``) fails the invocation before or after the handler runs. When the outermost
         invocation on a thread returns, the stream records its writes queued are delivered."""
         logical = self._physical_to_logical.get(function_name.split(":")[-1], function_name)
-        handler = self._handlers[logical]
         self.invocations.append((logical, clock.now().isoformat()))
         depth = getattr(self._depth, "value", 0)
         self._depth.value = depth + 1
@@ -313,7 +347,7 @@ class LocalRuntime:
             fault = self.faults.take(logical)
             if fault is not None and fault.when == "before":
                 return fault.payload(), True
-            with self._handler_slot():
+            with self._handler_slot(), self._environment(logical) as handler:
                 try:
                     result = handler(event, FakeLambdaContext(function_name=logical))
                 except Exception as e:  # noqa: BLE001 - the Lambda service boundary: every error becomes a payload
