@@ -83,8 +83,13 @@ def test_the_same_payment_confirmation_twice_at_once_has_one_effect(runtime: Loc
     )
     case_id = detail["application_id"]
     runtime.put_event(SOURCE, "ApplicationSubmitted", detail)
-    simulator = PartnerSimulator(runtime, Script(pay=lambda event: orders.append(event) or {}))
     orders: list[dict[str, Any]] = []
+
+    def hold_the_order(event: dict[str, Any]) -> dict[str, Any]:
+        orders.append(event)
+        return {}  # the platform's own confirmations are sent below, twice at once
+
+    simulator = PartnerSimulator(runtime, Script(pay=hold_the_order))
     deadline = time.monotonic() + 30
     while not orders and time.monotonic() < deadline:  # the departments approve; the order comes
         simulator.answer_pending()
