@@ -60,12 +60,15 @@ def test_the_business_startup_reads_as_written() -> None:
     [matter] = read_catalog([BUSINESS_STARTUP_FILE])
 
     assert matter.code == "BUSINESS-STARTUP"
-    assert (matter.promised_working_days, matter.statutory_working_days) == (3, 20)
+    assert (matter.promised_working_days, matter.statutory_working_days) == (3, 3)
+    assert matter.statutory.extension_working_days == 3
+    assert "《市场主体登记管理条例》第十九条" in matter.statutory.article
     assert [m.code for m in matter.materials] == [
         "ESTABLISHMENT_FORM",
         "ARTICLES_OF_ASSOCIATION",
         "REPRESENTATIVE_ID",
         "PREMISES_PROOF",
+        "AGENT_AUTHORISATION",
     ]
     assert [len(stage.departments) for stage in matter.stages] == [1, 3]
     assert matter.stages[1].departments[0].timeout_policy is TimeoutPolicy.DEEM_APPROVED
@@ -90,7 +93,7 @@ def test_read_order_does_not_depend_on_the_order_given() -> None:
 
 
 def longer_promise(data: dict[str, Any]) -> None:
-    data["promised_working_days"] = data["statutory_working_days"] + 1
+    data["promised_working_days"] = data["statutory"]["working_days"] + 1
 
 
 def repeated_material(data: dict[str, Any]) -> None:
@@ -113,7 +116,7 @@ def department_twice(data: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("defect", "phrase"),
     [
-        (longer_promise, "promised_working_days: exceeds statutory_working_days"),
+        (longer_promise, "promised_working_days: exceeds statutory.working_days"),
         (repeated_material, "materials: code "),
         (no_stages, "stages: List should have at least 1 item"),
         (bad_type_code, "certificate.type_code: String should match pattern"),
@@ -139,7 +142,7 @@ def test_consistency_problems_are_named_together(tmp_path: Path) -> None:
 
     text = "; ".join(refused([write(tmp_path, "startup.yaml", data)]))
 
-    assert "promised_working_days: exceeds statutory_working_days" in text
+    assert "promised_working_days: exceeds statutory.working_days" in text
     assert "materials: code " in text
     assert "stages.2: a department appears twice in one stage" in text
 
@@ -148,11 +151,15 @@ def test_field_problems_are_named_together(tmp_path: Path) -> None:
     data = business_startup()
     no_stages(data)
     bad_type_code(data)
-    data["fee_fen"] = -1
+    data["waits"]["payment_working_days"] = 0
 
     problems = refused([write(tmp_path, "startup.yaml", data)])
 
-    assert [p.split(": ")[1] for p in problems] == ["fee_fen", "stages", "certificate.type_code"]
+    assert [p.split(": ")[1] for p in problems] == [
+        "waits.payment_working_days",
+        "stages",
+        "certificate.type_code",
+    ]
     assert all(p.startswith("startup.yaml: ") for p in problems)
 
 
@@ -167,7 +174,7 @@ def test_every_problem_of_a_matter_is_named_at_once(tmp_path: Path) -> None:
 
     text = "; ".join(problems)
     assert all(p.startswith("startup.yaml: ") for p in problems)
-    assert "promised_working_days: exceeds statutory_working_days" in text
+    assert "promised_working_days: exceeds statutory.working_days" in text
     assert "materials: code " in text
     assert "stages: List should have at least 1 item" in text
     assert "certificate.type_code: String should match pattern" in text

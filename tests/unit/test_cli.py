@@ -56,8 +56,8 @@ def defective_matter() -> dict[str, Any]:
         yaml.safe_load((ROOT / "infra" / "catalog" / "business_startup.yaml").read_text(encoding="utf-8"))
     )
     data["code"] = "bad code"
-    data["promised_working_days"] = 30  # above the statutory 20
-    data["fee_fen"] = -1
+    data["promised_working_days"] = 30  # above the statutory 3
+    data["waits"]["max_shipments"] = 0
     data["materials"].append(copy.deepcopy(data["materials"][0]))  # a repeated material code
     return data
 
@@ -164,7 +164,12 @@ def test_catalog_check_names_every_problem_of_a_bad_file(
     assert out == ""
     problems = [line for line in err.splitlines() if line.startswith("error: ")]
     assert all(line.startswith("error: bad.yaml: ") for line in problems)
-    for field in ("code", "fee_fen", "promised_working_days: exceeds statutory_working_days", "materials"):
+    for field in (
+        "code",
+        "waits.max_shipments",
+        "promised_working_days: exceeds statutory.working_days",
+        "materials",
+    ):
         assert any(line.startswith(f"error: bad.yaml: {field}") for line in problems), field
     assert len(problems) >= 4
     assert err.splitlines()[-1] == f"{len(problems)} problem(s); nothing was written"

@@ -32,7 +32,7 @@ def accept(case_id: str) -> dict[str, Any]:
                     "accepted_at": now,
                     "accepted_on": today,
                     "promised_limit": region.promised_working_days,
-                    "statutory_limit": region.statutory_working_days,
+                    "statutory_limit": matter.statutory.working_days,
                     "current_stage": 0,
                     "outstanding": [],
                 }

@@ -7,6 +7,7 @@ from zerovisit.adapters import aws
 from zerovisit.clock import clock
 from zerovisit.domain.certificate import Certificate, new_content
 from zerovisit.domain.model import CaseStatus
+from zerovisit.errors import CaseNotFound
 from zerovisit.services.common import matter_of, note
 from zerovisit.storage import cases
 
@@ -18,9 +19,13 @@ def issue(case_id: str) -> dict[str, Any]:
     matter = matter_of(case)
     spec = matter.certificate
     applicant = case.application.applicant
-    serial = cases.next_number(f"CERT#{spec.type_code}#{spec.issuer_code}", clock.now())
+    issuer = matter.issuer(case.application.region_code)
+    if issuer is None:
+        raise CaseNotFound(f"matter {matter.code} has no issuer for region {case.application.region_code}")
+    serial = cases.next_number(f"CERT#{spec.type_code}#{issuer.credit_code}", clock.now())
     content = new_content(
         spec,
+        issuer,
         serial,
         holder_id=applicant.id_number or applicant.credit_code or "",
         holder_name=applicant.name,
@@ -41,11 +46,7 @@ def issue(case_id: str) -> dict[str, Any]:
                 "status": CaseStatus.AWAITING_DELIVERY if case.delivery_required else CaseStatus.ISSUING,
             }
         ),
-        [
-            note(
-                "certificate", "certificate issued", f"{spec.name} {certificate.identifier}", spec.issuer_name
-            )
-        ],
+        [note("certificate", "certificate issued", f"{spec.name} {certificate.identifier}", issuer.name)],
         certificate=certificate,
     )
     aws.publish(

@@ -64,7 +64,9 @@ def covered(case: Case, matter: Matter) -> dict[str, RegionalAssessment]:
     found: dict[str, RegionalAssessment] = {}
     for stage in matter.stages:
         for department in stage.departments:
-            assessment = matter.assessment_covering(zone, department.code, clock.today())
+            assessment = matter.assessment_covering(
+                zone, department.code, clock.today(), case.application.region_code
+            )
             if assessment is not None:
                 found[department.code] = assessment
     return found

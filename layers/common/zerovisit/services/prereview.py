@@ -6,7 +6,7 @@ from zerovisit.adapters import aws
 from zerovisit.clock import clock
 from zerovisit.domain.deadlines import with_clock
 from zerovisit.domain.model import CaseStatus, SubmittedMaterial, SuspensionReason, Task, TaskKind, TaskStatus
-from zerovisit.domain.prereview import apply_correction, may_ask_for_correction, review_materials
+from zerovisit.domain.prereview import apply_correction, holders, may_ask_for_correction, review_materials
 from zerovisit.errors import TaskClosed
 from zerovisit.services.common import due_after, matter_of, note, reopen, seconds_until_end_of
 from zerovisit.services.statutory_clock import held_by, resume, suspend
@@ -18,8 +18,7 @@ APPLICANT = "applicant"
 def check_materials(case_id: str) -> dict[str, Any]:
     case = cases.get_case(case_id)
     matter = matter_of(case)
-    applicant = case.application.applicant
-    held = certificates.held_certificates(applicant.id_number or applicant.credit_code or "")
+    held = [c for holder in sorted(holders(case.application, matter)) for c in certificates.library(holder)]
     deficiencies, reused = review_materials(case.application, matter, held)
     correction_due = due_after(matter.correction_limit_working_days)
     entries = []
@@ -35,7 +34,9 @@ def check_materials(case_id: str) -> dict[str, Any]:
         entries.append(note("pre_review", "materials deficient", "; ".join(d.problem for d in deficiencies)))
     else:
         entries.append(note("pre_review", "materials complete"))
-    may_correct = bool(deficiencies) and may_ask_for_correction(case.correction_round)
+    may_correct = bool(deficiencies) and may_ask_for_correction(
+        case.correction_round, matter.waits.max_correction_rounds
+    )
     if deficiencies and not may_correct:
         entries.append(
             note("pre_review", "no further correction round", f"after {case.correction_round} rounds")
