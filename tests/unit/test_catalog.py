@@ -1,4 +1,5 @@
 import copy
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -307,3 +308,189 @@ def test_joint_drawing_review_takes_seven_working_days_or_ten_when_complex() -> 
 
     assert [(d["code"], d["limit_working_days"]) for d in plain] == [("ZJ-DRAWINGS", 7)]
     assert [(d["code"], d["limit_working_days"]) for d in complex_] == [("ZJ-DRAWINGS", 10)]
+
+
+# --- promises against the critical path ---------------------------------------------------------------
+
+
+def test_yangzhou_promises_two_working_days_because_it_registers_in_one() -> None:
+    [matter] = read_catalog([BUSINESS_STARTUP_FILE])
+    registration = matter.stages[0].departments[0]
+
+    assert matter.critical_path("321002") == 2
+    assert matter.department_limit(registration, "321002") == 1
+    assert matter.department_limit(registration, "320102") == 2
+    assert matter.critical_path("320102") == 3
+
+
+def test_a_region_promising_less_than_its_critical_path_is_refused_by_name(tmp_path: Path) -> None:
+    data = business_startup()
+    yangzhou = next(r for r in data["regions"] if r["region_code"] == "321000")
+    del yangzhou["department_limits"]
+
+    problems = refused([write(tmp_path, "startup.yaml", data)])
+
+    assert problems == [
+        "startup.yaml: regions: 321000 promises 2 working days, shorter than its critical path of "
+        "3 working days (SCJG 2 + GA-SEAL 1)"
+    ]
+
+
+def test_parallel_departments_take_the_longest_and_sequential_stages_add(tmp_path: Path) -> None:
+    data = business_startup()
+    data["stages"][1]["departments"][2]["limit_working_days"] = 2  # the bank, in parallel
+
+    problems = refused([write(tmp_path, "startup.yaml", data)])
+
+    assert problems == [
+        "startup.yaml: promised_working_days: 3 working days is shorter than the critical path of "
+        "the stages (4 working days)",
+        "startup.yaml: regions: 320000 promises 3 working days, shorter than its critical path of "
+        "4 working days (SCJG 2 + BANK-ACCOUNT 2)",
+        "startup.yaml: regions: 321000 promises 2 working days, shorter than its critical path of "
+        "3 working days (SCJG 1 + BANK-ACCOUNT 2)",
+    ]
+
+
+def test_a_region_limit_for_a_department_the_matter_lacks_is_refused(tmp_path: Path) -> None:
+    data = business_startup()
+    data["regions"][1]["department_limits"]["FGW"] = 1
+
+    assert refused([write(tmp_path, "startup.yaml", data)]) == [
+        "startup.yaml: regions: 321000 sets a limit for FGW, not a department of this matter"
+    ]
+
+
+def test_a_region_cannot_lengthen_a_departments_limit(tmp_path: Path) -> None:
+    data = business_startup()
+    data["regions"][1]["department_limits"]["SCJG"] = 5
+
+    assert refused([write(tmp_path, "startup.yaml", data)]) == [
+        "startup.yaml: regions: 321000 promises 2 working days, shorter than its critical path of "
+        "6 working days (SCJG 5 + GA-SEAL 1)",
+        "startup.yaml: regions: 321000 sets 5 working days for SCJG, longer than the catalog's 2",
+    ]
+
+
+# --- statutory limits, issuers, waits -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "days", "extension", "article"),
+    [
+        ("BUSINESS-STARTUP", 3, 3, "《市场主体登记管理条例》第十九条"),
+        ("REAL-ESTATE-TRANSFER", 30, 0, "《不动产登记暂行条例》第二十条"),
+        ("INDUSTRIAL-CONSTRUCTION-PERMIT", 60, 0, "《行政许可法》第四十二条"),
+    ],
+)
+def test_statutory_limits_follow_the_cited_article(
+    code: str, days: int, extension: int, article: str
+) -> None:
+    matter = next(m for m in read_catalog(COMMITTED) if m.code == code)
+
+    assert (matter.statutory.working_days, matter.statutory.extension_working_days) == (days, extension)
+    assert matter.statutory.article.startswith(article)
+    assert all(r.promised_working_days <= days for r in matter.regions)
+
+
+def test_every_issuer_has_its_own_valid_credit_code() -> None:
+    issuers = [i for m in read_catalog(COMMITTED) for i in m.certificate.issuers]
+    codes = [i.credit_code for i in issuers]
+
+    assert len(issuers) >= 9
+    assert len(set(codes)) == len(codes)
+
+
+@pytest.mark.parametrize(
+    ("region", "issuer"),
+    [
+        ("321002", "扬州市市场监督管理局"),
+        ("321000", "扬州市市场监督管理局"),
+        ("320102", "南京市市场监督管理局"),
+        ("320500", "江苏省市场监督管理局"),
+    ],
+)
+def test_the_issuer_is_the_most_specific_one_above_the_region(region: str, issuer: str) -> None:
+    [matter] = read_catalog([BUSINESS_STARTUP_FILE])
+
+    found = matter.issuer(region)
+
+    assert found is not None
+    assert found.name == issuer
+    assert matter.issuer("330100") is None
+
+
+def test_an_issuer_with_an_invalid_credit_code_is_refused(tmp_path: Path) -> None:
+    data = business_startup()
+    data["certificate"]["issuers"][1]["credit_code"] = "11320100MB0C005113"
+
+    problems = refused([write(tmp_path, "startup.yaml", data)])
+
+    assert len(problems) == 1
+    assert problems[0].startswith("startup.yaml: certificate.issuers.1.credit_code: Value error, not a valid")
+    assert "expected '2'" in problems[0]
+
+
+def test_a_region_without_an_issuer_is_refused(tmp_path: Path) -> None:
+    data = business_startup()
+    data["certificate"]["issuers"] = [
+        i for i in data["certificate"]["issuers"] if i["region_code"] == "321000"
+    ]
+
+    assert refused([write(tmp_path, "startup.yaml", data)]) == [
+        "startup.yaml: regions: 320000 has no certificate issuer (certificate.issuers)"
+    ]
+
+
+def test_waits_partners_fees_and_the_certificate_are_catalog_data() -> None:
+    matters = {m.code: m for m in read_catalog(COMMITTED)}
+    startup, transfer = matters["BUSINESS-STARTUP"], matters["REAL-ESTATE-TRANSFER"]
+
+    assert startup.waits.payment_working_days == 10
+    assert startup.waits.delivery_working_days == 5
+    assert startup.waits.max_shipments == 2
+    assert startup.waits.max_correction_rounds == 2
+    assert startup.waits.warning_share == 0.8
+    assert (startup.partners.payment, startup.partners.delivery, startup.partners.service_network) == (
+        "payment-platform",
+        "ems",
+        "service-network",
+    )
+    assert (startup.certificate.version, startup.certificate.trust_level) == (1, "A")
+    assert startup.fee_fen == 0
+    assert [(f.code, f.amount_fen) for f in transfer.fees] == [("REGISTRATION_FEE", 8000)]
+    assert transfer.fee_fen == 8000
+    assert all(m.flagship_3550 for m in matters.values())
+
+
+def test_the_final_limit_after_escalation_defaults_to_the_departments_own_limit() -> None:
+    [matter] = read_catalog([BUSINESS_STARTUP_FILE])
+    registration, _, invoices, _ = [d for s in matter.stages for d in s.departments]
+
+    assert registration.final_limit_after_escalation() == 1  # set in the catalog
+    assert invoices.final_limit_after_escalation() == invoices.limit_working_days == 1
+
+
+def test_a_transfer_matter_needs_a_deed_tax_schedule_for_every_region(tmp_path: Path) -> None:
+    data = yaml.safe_load((CATALOG / "real_estate_transfer.yaml").read_text(encoding="utf-8"))
+    data["deed_tax"] = []
+
+    assert refused([write(tmp_path, "transfer.yaml", data)]) == [
+        "transfer.yaml: regions: 320000 has no deed-tax schedule (deed_tax)"
+    ]
+
+
+# --- regional assessments -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("region", "applies"), [("320115", True), ("320100", True), ("320000", True), ("320102", False)]
+)
+def test_a_regional_assessment_applies_only_where_its_zone_lies(region: str, applies: bool) -> None:
+    matter = next(m for m in read_catalog(COMMITTED) if m.code == "INDUSTRIAL-CONSTRUCTION-PERMIT")
+
+    found = matter.assessment_covering("JNKFQ", "HB", date(2026, 11, 27), region)
+
+    assert (found is not None) is applies
+    assert matter.assessment_covering("JNKFQ", "FGW", date(2026, 11, 27), "320115") is None
+    assert matter.assessment_covering("JNKFQ", "HB", date(2028, 6, 1), "320115") is None

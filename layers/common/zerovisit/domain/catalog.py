@@ -1,7 +1,7 @@
 """The matter catalog (事项清单): what a matter needs, who reviews it, and its limits."""
 
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -197,12 +197,6 @@ class DeedTaxSchedule(Frozen):
         return self.rate_percent
 
 
-def deed_tax_fen(declared_price_fen: int, rate_percent: Decimal) -> int:
-    """The tax on the declared price at the rate, to the fen, half up."""
-    tax = Decimal(declared_price_fen) * rate_percent / 100
-    return int(tax.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
 ApplicationPart = Literal["enterprise", "transfer"]
 
 
@@ -248,12 +242,13 @@ class Matter(Frozen):
     def department_limit(
         self, department: DepartmentReview, region_code: str | None, complex_project: bool = False
     ) -> int:
-        """A department's limit in a region: the region's own where it sets a shorter one (None: the
-        catalog's limit)."""
+        """A department's limit in a region: the region's own where it sets one (None: the catalog's
+        limit). A region only shortens a limit; a complex project keeps the longer catalog limit."""
         entry = self.region(region_code) if region_code else None
-        limit = department.limit_for(complex_project)
         override = entry.department_limits.get(department.code) if entry else None
-        return min(limit, override) if override is not None else limit
+        if override is None or (complex_project and department.complex_limit_working_days):
+            return department.limit_for(complex_project)
+        return override
 
     def critical_path(self, region_code: str | None, complex_project: bool = False) -> int:
         """Working days the stages take at their limits: stages add, a stage's departments run in
@@ -322,7 +317,7 @@ def matter_problems(matter: Matter) -> list[str]:
             f"promised_working_days: {_days(matter.promised_working_days)} is shorter than the "
             f"critical path of the stages ({_days(path)})"
         )
-    departments = {d.code for stage in matter.stages for d in stage.departments}
+    departments = {d.code: d.limit_working_days for stage in matter.stages for d in stage.departments}
     for entry in matter.regions:
         code = entry.region_code
         path = matter.critical_path(code)
@@ -333,10 +328,20 @@ def matter_problems(matter: Matter) -> list[str]:
             )
         if matter.issuer(code) is None:
             problems.append(f"regions: {code} has no certificate issuer (certificate.issuers)")
-        problems += [
-            f"regions: {code} sets a limit for {d}, not a department of this matter"
-            for d in sorted(set(entry.department_limits) - departments)
-        ]
+        if "transfer" in matter.requires and not any(
+            s.region_code in regions.lineage(code) for s in matter.deed_tax
+        ):
+            problems.append(f"regions: {code} has no deed-tax schedule (deed_tax)")
+        for department, days in sorted(entry.department_limits.items()):
+            limit = departments.get(department)
+            if limit is None:
+                problems.append(
+                    f"regions: {code} sets a limit for {department}, not a department of this matter"
+                )
+            elif days > limit:
+                problems.append(
+                    f"regions: {code} sets {_days(days)} for {department}, longer than the catalog's {limit}"
+                )
     return problems
 
 
