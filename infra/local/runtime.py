@@ -51,11 +51,11 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda
 from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
 from samtranslator.translator.transform import transform
 from zerovisit.adapters import aws
-from zerovisit.catalog_files import read_catalog
+from zerovisit.catalog_files import read_catalog_files
 from zerovisit.clock import clock
 from zerovisit.domain.catalog import Matter
 from zerovisit.domain.signature import signed_headers
-from zerovisit.storage.catalog import put_matters
+from zerovisit.storage.catalog import put_divisions, put_matters
 from zerovisit.storage.tables import bind_tables
 
 from infra.local.context import FakeLambdaContext
@@ -193,8 +193,9 @@ class LocalRuntime:
 
     def load_catalog(self, directory: Path = CATALOG_DIR) -> list[Matter]:
         """Load the reviewed catalog files into the catalog table, as an operator would."""
-        matters = read_catalog(directory.glob("*.yaml"))
+        matters, divisions = read_catalog_files(directory.glob("*.yaml"))
         put_matters(matters)
+        put_divisions(divisions)
         return matters
 
     def stop(self) -> None:

@@ -5,12 +5,13 @@ from typing import Any
 
 import pytest
 import yaml
-from zerovisit.catalog_files import read_catalog
+from zerovisit.catalog_files import read_catalog, read_catalog_files
 from zerovisit.domain.catalog import Matter, TimeoutPolicy, parse_matter
 from zerovisit.errors import InvalidInput
 
 CATALOG = Path(__file__).resolve().parents[2] / "infra" / "catalog"
 COMMITTED = sorted(CATALOG.glob("*.yaml"))
+MATTER_FILES = [path for path in COMMITTED if path.name != "divisions.yaml"]
 BUSINESS_STARTUP_FILE = CATALOG / "business_startup.yaml"
 
 
@@ -35,10 +36,30 @@ def refused(paths: list[Path]) -> list[str]:
 
 
 def test_the_catalog_has_files() -> None:
-    assert len(COMMITTED) >= 3
+    assert len(MATTER_FILES) >= 3
 
 
-@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.name)
+def test_the_division_list_has_jiangsus_13_cities_and_95_counties() -> None:
+    [divisions] = read_catalog_files(COMMITTED)[1]
+
+    assert divisions.province == "320000"
+    assert len(divisions.children("320000")) == 13
+    assert sum(len(divisions.children(city)) for city in divisions.children("320000")) == 95
+    assert divisions.children("320100")[:2] == ["320102", "320104"]
+    assert divisions.within("320115") == ["320115"]
+    assert divisions.name("321000") == "扬州市"
+
+
+def test_a_division_outside_the_province_or_without_its_city_is_refused(tmp_path: Path) -> None:
+    data = {"province": "320000", "divisions": {"320000": "江苏省", "330100": "杭州市", "321002": "广陵区"}}
+
+    assert refused([write(tmp_path, "divisions.yaml", data)]) == [
+        "divisions.yaml: divisions: 330100 does not lie in province 320000",
+        "divisions.yaml: divisions: 321002 lies in city 321000, which is not listed",
+    ]
+
+
+@pytest.mark.parametrize("path", MATTER_FILES, ids=lambda p: p.name)
 def test_every_committed_file_loads(path: Path) -> None:
     [matter] = read_catalog([path])
 

@@ -16,7 +16,7 @@ from zerovisit.domain.workdays import default_calendar
 from infra.bench.sweeper import create_table
 
 ROOT = Path(__file__).resolve().parents[2]
-CATALOG_FILES = sorted((ROOT / "infra" / "catalog").glob("*.yaml"))
+CATALOG_FILES = sorted((ROOT / "infra" / "catalog").glob("*.yaml"))  # three matters, the divisions
 MATTERS = ["BUSINESS-STARTUP", "INDUSTRIAL-CONSTRUCTION-PERMIT", "REAL-ESTATE-TRANSFER"]
 REGION = "us-east-1"
 ENVIRONMENT = {
@@ -144,11 +144,12 @@ def test_a_malformed_date_is_refused_by_argparse(capsys: pytest.CaptureFixture[s
 def test_catalog_check_of_the_committed_files_names_the_three_matters(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert len(CATALOG_FILES) == 3
+    assert len(CATALOG_FILES) == 4
     code, out, err = run(capsys, "catalog", "check", *map(str, CATALOG_FILES))
 
     assert code == 0
     assert out.startswith("3 matter(s) valid: ")
+    assert out.endswith("; divisions of 320000 (109 codes)\n")
     assert all(matter in out for matter in MATTERS)
     assert err == ""
 
@@ -206,7 +207,7 @@ def test_catalog_load_of_good_files_writes_the_three_matters(
     assert code == 0
     assert out.startswith("loaded 3 matter(s): ")
     assert err == ""
-    assert catalog_codes() == MATTERS
+    assert catalog_codes() == sorted(["DIVISIONS#320000", *MATTERS])
 
 
 # --- calendar -------------------------------------------------------------------------------------

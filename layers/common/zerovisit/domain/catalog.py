@@ -13,7 +13,7 @@ from zerovisit.domain.model import Application, Frozen, ShortText
 from zerovisit.errors import InvalidInput
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{1,39}$")]
-RegionCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+RegionCode = regions.RegionCode
 PartnerId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
 
 
