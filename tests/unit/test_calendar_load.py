@@ -1,7 +1,6 @@
 """Loading a year's schedule recomputes every open case with a provisional date in that year,
 whether the promised date or only the statutory one falls in it."""
 
-from collections.abc import Iterator
 from datetime import date, datetime
 
 import pytest
@@ -23,10 +22,9 @@ SPRING_FESTIVAL_2027 = {date(2027, 2, day) for day in range(5, 13)}
 
 
 @pytest.fixture
-def tables(catalog_and_cases_tables: None) -> Iterator[None]:
+def tables(catalog_and_cases_tables: None) -> None:
     cold_start()
     clock.set(ACCEPTED)
-    return
 
 
 def open_case(promised_limit: int, statutory_limit: int, status: CaseStatus = CaseStatus.IN_REVIEW) -> Case:
