@@ -131,7 +131,7 @@ def test_a_silent_department_with_deem_approved_policy_is_deemed_to_approve(runt
     assert case.status is CaseStatus.COMPLETED
     seal = next(t for t in cases.tasks(case_id) if t.details.get("department") == "GA-SEAL")
     assert seal.answer is not None
-    assert seal.answer["comments"] == "deemed approved: no decision within 1 working days"
+    assert seal.answer["comments"] == "deemed approved: no decision within 1 working day"
     assert ("review", "deemed approved") in [(e.step, e.event) for e in cases.timeline(case_id)]
 
 

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, Field, StringConstraints, ValidationError
 from zerovisit.domain import regions
 from zerovisit.domain.identity import credit_code_problems
 from zerovisit.domain.model import Application, Frozen, ShortText
+from zerovisit.domain.workdays import working_days_text
 from zerovisit.errors import InvalidInput
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{1,39}$")]
@@ -314,8 +315,8 @@ def matter_problems(matter: Matter) -> list[str]:
     path = matter.critical_path(None)
     if matter.promised_working_days < path:
         problems.append(
-            f"promised_working_days: {_days(matter.promised_working_days)} is shorter than the "
-            f"critical path of the stages ({_days(path)})"
+            f"promised_working_days: {working_days_text(matter.promised_working_days)} is shorter than the "
+            f"critical path of the stages ({working_days_text(path)})"
         )
     departments = {d.code: d.limit_working_days for stage in matter.stages for d in stage.departments}
     for entry in matter.regions:
@@ -323,8 +324,8 @@ def matter_problems(matter: Matter) -> list[str]:
         path = matter.critical_path(code)
         if entry.promised_working_days < path:
             problems.append(
-                f"regions: {code} promises {_days(entry.promised_working_days)}, shorter than its "
-                f"critical path of {_days(path)} ({_critical_stages(matter, code)})"
+                f"regions: {code} promises {working_days_text(entry.promised_working_days)}, shorter "
+                f"than its critical path of {working_days_text(path)} ({_critical_stages(matter, code)})"
             )
         if matter.issuer(code) is None:
             problems.append(f"regions: {code} has no certificate issuer (certificate.issuers)")
@@ -340,7 +341,8 @@ def matter_problems(matter: Matter) -> list[str]:
                 )
             elif days > limit:
                 problems.append(
-                    f"regions: {code} sets {_days(days)} for {department}, longer than the catalog's {limit}"
+                    f"regions: {code} sets {working_days_text(days)} for {department}, "
+                    f"longer than the catalog's {limit}"
                 )
     return problems
 
@@ -352,10 +354,6 @@ def _critical_stages(matter: Matter, region_code: str) -> str:
         slowest = max(stage.departments, key=lambda d: matter.department_limit(d, region_code))
         parts.append(f"{slowest.code} {matter.department_limit(slowest, region_code)}")
     return " + ".join(parts)
-
-
-def _days(count: int) -> str:
-    return f"{count} working day{'' if count == 1 else 's'}"
 
 
 def consistency_problems(data: object) -> list[str]:

@@ -6,6 +6,7 @@ from zerovisit.adapters import aws
 from zerovisit.clock import clock
 from zerovisit.domain.deadlines import with_clock
 from zerovisit.domain.model import CaseStatus
+from zerovisit.domain.workdays import working_days_text
 from zerovisit.errors import CaseNotFound
 from zerovisit.services.common import covered, is_complex, matter_of, note, stage_plan
 from zerovisit.storage import cases
@@ -55,7 +56,7 @@ def accept(case_id: str) -> dict[str, Any]:
                     "acceptance",
                     "accepted",
                     f"case {accepted.case_number}: due {accepted.promised_due} (promised "
-                    f"{region.promised_working_days} working days), "
+                    f"{working_days_text(region.promised_working_days)}), "
                     f"statutory {accepted.statutory_due}{provisional}",
                 ),
                 *skipped,

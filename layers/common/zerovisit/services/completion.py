@@ -7,6 +7,7 @@ from zerovisit.adapters import aws
 from zerovisit.clock import clock
 from zerovisit.domain.deadlines import with_clock, working_days_used
 from zerovisit.domain.model import CaseStatus, Failure
+from zerovisit.domain.workdays import working_days_text
 from zerovisit.services.common import note
 from zerovisit.storage import cases
 
@@ -58,7 +59,7 @@ def close(case_id: str, outcome: Outcome, reason: str, error: str | None = None)
         update["outcome_reason"] = f"{case.step} failed: {error}"
         detail = f"{case.step}: {error}: {message}"
     elif used is not None:
-        detail = f"{reason}; {used} working days used"
+        detail = f"{reason}; {working_days_text(used)} used"
     closed = cases.save_case(
         with_clock(case.model_copy(update=update), today), [note("completion", outcome, detail)]
     )

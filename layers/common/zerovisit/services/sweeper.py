@@ -14,7 +14,7 @@ from zerovisit.clock import CHINA
 from zerovisit.domain.catalog import DepartmentReview, TimeoutPolicy
 from zerovisit.domain.deadlines import AlarmKind, Limit, alarm_key, alarms_due, start_of, with_clock
 from zerovisit.domain.model import Case, Task, TaskStatus
-from zerovisit.domain.workdays import add_working_days
+from zerovisit.domain.workdays import add_working_days, working_days_text
 from zerovisit.errors import CaseNotFound, Conflict
 from zerovisit.services.common import is_complex, matter_of, note
 from zerovisit.services.review import resume_again
@@ -64,7 +64,7 @@ def _describe(case: Case, limit: Limit, kind: AlarmKind) -> str:
     due = case.promised_due if limit is Limit.PROMISED else case.statutory_due
     days = case.promised_limit if limit is Limit.PROMISED else case.statutory_limit
     state = "80% of the limit used" if kind is AlarmKind.WARNING else "limit passed"
-    return f"{state}: {days} working days, due {due}"
+    return f"{state}: {working_days_text(days or 0)}, due {due}"
 
 
 def _tell(case: Case, limit: Limit, kind: AlarmKind) -> None:
@@ -117,7 +117,9 @@ def _department(case: Case, task: Task) -> DepartmentReview:
 
 
 def _deem_approved(case: Case, task: Task, department: DepartmentReview, now: datetime) -> Counter[str]:
-    comments = f"deemed approved: no decision within {department.limit_for(is_complex(case))} working days"
+    comments = (
+        f"deemed approved: no decision within {working_days_text(department.limit_for(is_complex(case)))}"
+    )
     answer = {"decision": "approve", "comments": comments, "items": []}
     answered = task.answered(answer, now)
     cases.answer_task(answered, note("review", "deemed approved", f"{department.name}: {comments}"))
