@@ -26,18 +26,18 @@ TODAY = date(2026, 3, 1)
 # --- unified social credit code ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "code",
-    [
-        "914403001922038216",
-        "91440300708461136T",
-        "91110108551385082Q",
-        "91110000600037341L",
-        "91310115MA1K3BTP2B",
-        "92340602MA2PBMEM24",
-        "91350100M000100Y43",
-    ],
-)
+VERIFIED_CREDIT_CODES = [
+    "914403001922038216",
+    "91440300708461136T",
+    "91110108551385082Q",
+    "91110000600037341L",
+    "91310115MA1K3BTP2B",
+    "92340602MA2PBMEM24",
+    "91350100M000100Y43",
+]
+
+
+@pytest.mark.parametrize("code", VERIFIED_CREDIT_CODES)
 def test_valid_credit_codes_have_no_problems(code: str) -> None:
     assert credit_code_problems(code) == []
 
@@ -304,16 +304,6 @@ def test_mask_personal_data_leaves_other_numbers(text: str) -> None:
 
 
 # --- assigning a unified social credit code ----------------------------------------------------------
-
-VERIFIED_CREDIT_CODES = [
-    "914403001922038216",
-    "91440300708461136T",
-    "91110108551385082Q",
-    "91110000600037341L",
-    "91310115MA1K3BTP2B",
-    "92340602MA2PBMEM24",
-    "91350100M000100Y43",
-]
 
 
 @pytest.mark.parametrize("code", VERIFIED_CREDIT_CODES)
