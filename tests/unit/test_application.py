@@ -6,8 +6,14 @@ from typing import Any
 import pytest
 from zerovisit.catalog_files import read_catalog
 from zerovisit.clock import clock
-from zerovisit.domain.application import application_problems, parse_application, validated_application
+from zerovisit.domain.application import (
+    application_problems,
+    parse_application,
+    registration_credit_code,
+    validated_application,
+)
 from zerovisit.domain.catalog import Matter
+from zerovisit.domain.identity import credit_code_problems
 from zerovisit.errors import InvalidInput
 
 from tests.support import application
@@ -562,3 +568,20 @@ def test_a_malformed_price_area_or_family_count_is_named(change: dict[str, Any],
         parse_application(sale(**change))
 
     assert [p.split(": ", 1)[0] for p in raised.value.problems] == [field]
+
+
+@pytest.mark.parametrize(
+    ("enterprise_type", "prefix"),
+    [("limited_liability_company", "91"), ("individual_business", "92"), ("farmers_cooperative", "93")],
+)
+def test_registration_assigns_a_checked_credit_code_of_the_type_and_region(
+    enterprise_type: str, prefix: str
+) -> None:
+    parsed = parse_application(with_enterprise(type=enterprise_type, registered_capital_fen=1))
+    assert parsed.enterprise is not None
+
+    code = registration_credit_code(parsed.enterprise, "320102", 7)
+
+    assert code.startswith(f"{prefix}320102MA")
+    assert credit_code_problems(code) == []
+    assert registration_credit_code(parsed.enterprise, "320102", 8) != code

@@ -8,10 +8,16 @@ from pydantic import ValidationError
 
 from zerovisit.domain.catalog import Matter, describe
 from zerovisit.domain.identity import (
+    CATEGORY_ENTERPRISE,
+    CATEGORY_FARMERS_COOPERATIVE,
+    CATEGORY_INDIVIDUAL_BUSINESS,
+    MARKET_REGULATION,
     age_on,
     certificate_identifier_problems,
     credit_code_problems,
     id_number_problems,
+    new_organisation_code,
+    unified_credit_code,
 )
 from zerovisit.domain.model import Applicant, Application, Enterprise, EnterpriseType, Transfer
 from zerovisit.errors import InvalidInput
@@ -81,6 +87,16 @@ def enterprise_problems(enterprise: Enterprise, today: date) -> list[str]:
     if enterprise.type in COMPANY_TYPES and enterprise.registered_capital_fen == 0:
         problems.append("enterprise.registered_capital_fen: a company needs a registered capital above 0")
     return problems
+
+
+def registration_credit_code(enterprise: Enterprise, region_code: str, serial: int) -> str:
+    """The credit code market regulation assigns the enterprise it registers in the region: authority
+    9, the category of its type, the region, a new organisation code from the registration serial."""
+    category = {
+        EnterpriseType.INDIVIDUAL_BUSINESS: CATEGORY_INDIVIDUAL_BUSINESS,
+        EnterpriseType.FARMERS_COOPERATIVE: CATEGORY_FARMERS_COOPERATIVE,
+    }.get(enterprise.type, CATEGORY_ENTERPRISE)
+    return unified_credit_code(MARKET_REGULATION, category, region_code, new_organisation_code(serial))
 
 
 def transfer_problems(transfer: Transfer, applicant: Applicant, today: date) -> list[str]:
