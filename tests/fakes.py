@@ -13,6 +13,7 @@ from zerovisit.catalog_files import read_catalog
 from zerovisit.clock import clock
 from zerovisit.domain.case import Case, Change, DomainEvent
 from zerovisit.domain.catalog import Matter
+from zerovisit.domain.certificate import Certificate
 from zerovisit.domain.model import Task, TaskRef, TimelineEntry
 from zerovisit.domain.outbox import OutboxMessage
 from zerovisit.errors import CaseNotFound, Conflict
@@ -118,10 +119,10 @@ class FakeCatalog:
 
 @dataclass
 class FakeCertificates:
-    holdings: dict[str, dict[str, str]] = field(default_factory=dict)
+    holdings: dict[str, list[Certificate]] = field(default_factory=dict)
 
-    def held(self, holder_id: str) -> dict[str, str]:
-        return self.holdings.get(holder_id, {})
+    def library(self, holder_id: str) -> list[Certificate]:
+        return self.holdings.get(holder_id, [])
 
 
 @dataclass

@@ -38,13 +38,13 @@ from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID as ACCOUNT
 from moto.events.models import Rule
 from zerovisit.adapters import aws
-from zerovisit.catalog_files import read_catalog
+from zerovisit.catalog_files import read_catalog_files
 from zerovisit.clock import clock
 from zerovisit.domain.catalog import Matter
 from zerovisit.domain.signature import signed_headers
 from zerovisit.errors import CaseNotFound
 from zerovisit.storage.cases import get_case
-from zerovisit.storage.catalog import put_matters
+from zerovisit.storage.catalog import put_divisions, put_matters
 from zerovisit.storage.tables import bind_tables
 
 import infra.local.dynamodb as local_dynamodb
@@ -162,8 +162,9 @@ class LocalRuntime:
 
     def load_catalog(self, directory: Path = CATALOG_DIR) -> list[Matter]:
         """Load the reviewed catalog files into the catalog table, as an operator would."""
-        matters = read_catalog(directory.glob("*.yaml"))
+        matters, divisions = read_catalog_files(directory.glob("*.yaml"))
         put_matters(matters)
+        put_divisions(divisions)
         return matters
 
     def stop(self) -> None:

@@ -223,3 +223,15 @@ def test_the_3550_report_counts_a_regions_closed_cases(runtime: LocalRuntime) ->
     assert [m["completed"] for m in others] == [0, 0]
     assert by_department.status == 403
     assert backwards.status == 422
+    # the district's city and province count its cases too, and show the part they come from
+    for above, part in (("320100", region), ("320000", "320100")):
+        rolled = runtime.signed_http(
+            "supervision", "GET", "/reports/3550", query=f"region={above}&from=2026-02-01&to=2026-02-28"
+        ).body
+        total = next(m for m in rolled["matters"] if m["matter_code"] == "BUSINESS-STARTUP")
+        by_part = next(
+            r
+            for r in rolled["regions"]
+            if r["matter_code"] == "BUSINESS-STARTUP" and r["region_code"] == part
+        )
+        assert total["completed"] >= by_part["completed"] >= 2

@@ -72,18 +72,26 @@ def test_warning_and_overdue_are_raised_exactly_once_each(
     while clock.today() < date(2026, 2, 27):  # due 02-25; overdue from 02-26
         runtime.advance(timedelta(hours=3))
 
+    # 市场主体登记管理条例 art. 19: the statutory limit is the promised 3 working days too.
     warnings = outbound.of("DeadlineWarning", case_id=case_id)
     overdue = outbound.of("CaseOverdue", case_id=case_id)
-    assert [w["limit"] for w in warnings] == ["promised"]
-    assert [o["limit"] for o in overdue] == ["promised"]
-    assert overdue[0]["due_on"] == "2026-02-25"
+    assert sorted(w["limit"] for w in warnings) == ["promised", "statutory"]
+    assert sorted(o["limit"] for o in overdue) == ["promised", "statutory"]
+    assert {o["due_on"] for o in overdue} == {"2026-02-25"}
     case = cases.get_case(case_id)
-    assert case.alarms_raised == ["promised:warning", "promised:overdue"]
+    assert sorted(case.alarms_raised) == [
+        "promised:overdue",
+        "promised:warning",
+        "statutory:overdue",
+        "statutory:warning",
+    ]
     subjects = [m["Subject"] for m in sns_messages(supervision_queue) if case.case_number in m["Subject"]]
     assert sorted(subjects) == sorted(
         [
             f"ZeroVisit warning: case {case.case_number} (promised limit)",
             f"ZeroVisit overdue: case {case.case_number} (promised limit)",
+            f"ZeroVisit warning: case {case.case_number} (statutory limit)",
+            f"ZeroVisit overdue: case {case.case_number} (statutory limit)",
             f"ZeroVisit escalation: 市场监督管理局, case {case.case_number}",
         ]
     )
@@ -91,8 +99,8 @@ def test_warning_and_overdue_are_raised_exactly_once_each(
     overdue_metrics = [
         m for m in metrics if m.get("OverdueCases") == [1.0] and m.get("matter") == "BUSINESS-STARTUP"
     ]
-    assert len(overdue_metrics) == 1
-    assert overdue_metrics[0]["region"] == "320102"
+    assert sorted(m["limit"] for m in overdue_metrics) == ["promised", "statutory"]
+    assert {m["region"] for m in overdue_metrics} == {"320102"}
 
     # escalate policy: the silent department was alarmed once and given a new limit
     escalations = outbound.of("ReviewOverdue", case_id=case_id)
@@ -105,7 +113,7 @@ def test_warning_and_overdue_are_raised_exactly_once_each(
     )
     assert PartnerSimulator(runtime).run_until_closed(case_id) == "SUCCEEDED"
     runtime.advance(timedelta(days=3))
-    assert len(outbound.of("CaseOverdue", case_id=case_id)) == 1  # closed: nothing more
+    assert len(outbound.of("CaseOverdue", case_id=case_id)) == 2  # closed: nothing more
 
 
 def test_a_silent_department_with_deem_approved_policy_is_deemed_to_approve(runtime: LocalRuntime) -> None:
@@ -125,7 +133,7 @@ def test_a_silent_department_with_deem_approved_policy_is_deemed_to_approve(runt
     assert case.status is CaseStatus.COMPLETED
     seal = next(t for t in cases.tasks(case_id) if t.details.get("department") == "GA-SEAL")
     assert seal.answer is not None
-    assert seal.answer["comments"] == "deemed approved: no decision within 1 working days"
+    assert seal.answer["comments"] == "deemed approved: no decision within 1 working day"
     assert ("review", "deemed approved") in [(e.step, e.event) for e in cases.timeline(case_id)]
 
 

@@ -6,8 +6,14 @@ from typing import Any
 import pytest
 from zerovisit.catalog_files import read_catalog
 from zerovisit.clock import clock
-from zerovisit.domain.application import application_problems, parse_application, validated_application
+from zerovisit.domain.application import (
+    application_problems,
+    parse_application,
+    registration_credit_code,
+    validated_application,
+)
 from zerovisit.domain.catalog import Matter
+from zerovisit.domain.identity import credit_code_problems
 from zerovisit.errors import InvalidInput
 
 from tests.support import application
@@ -70,7 +76,9 @@ def test_sample_application_passes() -> None:
     assert matter is BUSINESS_STARTUP
     assert parsed.application_id == detail["application_id"]
     assert parsed.applicant.id_number == SAMPLE_ID_NUMBER
-    assert [m.code for m in parsed.materials] == [m.code for m in BUSINESS_STARTUP.materials]
+    assert [m.code for m in parsed.materials] == [
+        m.code for m in BUSINESS_STARTUP.materials if not m.only_with_agent
+    ]
     assert problems_of(detail) == []
 
 
@@ -92,6 +100,7 @@ def test_paperless_matter_needs_no_delivery_address() -> None:
     detail = application(
         matter_code=matter.code,
         delivery=None,
+        enterprise=None,
         materials=[{"code": m.code, "document_ref": f"sha256:{m.code.lower()}"} for m in matter.materials],
     )
 
@@ -409,3 +418,170 @@ def test_sample_detail_is_not_changed_by_validation() -> None:
     validated_application(detail, MATTERS.get, today())
 
     assert detail == before
+
+
+# --- the enterprise a business start-up registers -----------------------------------------------------
+
+
+def with_enterprise(**changes: Any) -> dict[str, Any]:
+    detail = application()
+    detail["enterprise"].update(changes)
+    return detail
+
+
+def test_the_sample_registers_a_limited_liability_company() -> None:
+    parsed = parse_application(application())
+
+    assert parsed.enterprise is not None
+    assert parsed.enterprise.type == "limited_liability_company"
+    assert parsed.enterprise.registered_capital_fen == 100_000_000
+    assert parsed.enterprise.legal_representative.id_number == SAMPLE_ID_NUMBER
+
+
+def test_a_business_start_up_without_an_enterprise_is_refused() -> None:
+    assert problems_of(application(enterprise=None)) == ["enterprise: required for matter BUSINESS-STARTUP"]
+
+
+def test_a_transfer_in_a_business_start_up_is_refused() -> None:
+    transfer = application("application_submitted.real_estate_transfer")["transfer"]
+
+    assert problems_of(application(transfer=transfer))[-1] == "transfer: not part of matter BUSINESS-STARTUP"
+
+
+def test_every_problem_of_the_enterprise_is_named_with_the_applicants() -> None:
+    detail = with_enterprise(
+        registered_capital_fen=0,
+        legal_representative={"name": "王小明", "id_number": "44011320141005001X", "phone": "123"},
+    )
+    detail["applicant"]["phone"] = "1391234567"
+
+    problems = problems_of(detail)
+
+    assert problems == [
+        f"applicant.phone: {PHONE_PROBLEM}",
+        "enterprise.legal_representative: must be at least 18 years old",
+        f"enterprise.legal_representative.phone: {PHONE_PROBLEM}",
+        "enterprise.registered_capital_fen: a company needs a registered capital above 0",
+    ]
+    assert "44011320141005001X" not in str(problems)
+
+
+def test_the_legal_representatives_identity_number_is_checked() -> None:
+    detail = with_enterprise(legal_representative={"name": "王晓明", "id_number": "360426199101010072"})
+
+    assert problems_of(detail) == [
+        "enterprise.legal_representative.id_number: "
+        "check character does not match (GB 11643, ISO 7064 MOD 11-2)"
+    ]
+
+
+def test_an_individual_business_may_register_without_capital() -> None:
+    assert problems_of(with_enterprise(type="individual_business", registered_capital_fen=0)) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"type": "trust"}, "enterprise.type"),
+        ({"registered_capital_fen": -1}, "enterprise.registered_capital_fen"),
+        ({"address": "南京"}, "enterprise.address"),
+    ],
+)
+def test_a_malformed_enterprise_field_is_named(change: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        parse_application(with_enterprise(**change))
+
+    assert [p.split(": ", 1)[0] for p in raised.value.problems] == [field]
+
+
+# --- a transfer: both parties, the seller's title, the price ------------------------------------------
+
+REAL_ESTATE = MATTERS["REAL-ESTATE-TRANSFER"]
+
+
+def sale(**changes: Any) -> dict[str, Any]:
+    detail = application("application_submitted.real_estate_transfer")
+    detail["transfer"].update(changes)
+    return detail
+
+
+def test_the_sample_sale_passes() -> None:
+    assert problems_of(sale(), REAL_ESTATE) == []
+
+
+def test_a_sale_without_the_transfer_is_refused() -> None:
+    detail = sale()
+    del detail["transfer"]
+
+    assert problems_of(detail, REAL_ESTATE) == ["transfer: required for matter REAL-ESTATE-TRANSFER"]
+
+
+def test_the_seller_may_file_as_the_applicant() -> None:
+    detail = sale()
+    detail["applicant"] = dict(detail["transfer"]["seller"])
+
+    assert problems_of(detail, REAL_ESTATE) == []
+
+
+def test_a_third_person_cannot_apply_for_the_parties() -> None:
+    detail = sale()
+    detail["applicant"] = {"kind": "person", "name": "王晓明", "id_number": SAMPLE_ID_NUMBER}
+
+    assert problems_of(detail, REAL_ESTATE) == [
+        "applicant: must be the seller or the buyer (both parties apply together)"
+    ]
+
+
+def test_every_problem_of_the_parties_and_the_title_is_named_at_once() -> None:
+    detail = sale(
+        seller={"kind": "person", "name": "张建国", "id_number": "320104196505120037"},
+        buyer={"kind": "enterprise", "name": "某公司", "credit_code": None},
+        seller_title="不动产权第0012345号",
+    )
+
+    assert problems_of(detail, REAL_ESTATE) == [
+        "transfer.seller.id_number: check character does not match (GB 11643, ISO 7064 MOD 11-2)",
+        "transfer.buyer.credit_code: required for an enterprise",
+        "applicant: must be the seller or the buyer (both parties apply together)",
+        "transfer.seller_title: must start with '1.2.156.3005.2.'",
+    ]
+
+
+def test_seller_and_buyer_must_be_two_parties() -> None:
+    detail = sale()
+    detail["transfer"]["seller"] = dict(detail["transfer"]["buyer"])
+
+    assert problems_of(detail, REAL_ESTATE) == ["transfer: seller and buyer are the same party"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"declared_price_fen": 0}, "transfer.declared_price_fen"),
+        ({"floor_area_m2": "-3"}, "transfer.floor_area_m2"),
+        ({"floor_area_m2": "89.555"}, "transfer.floor_area_m2"),
+        ({"buyer_family_homes": 0}, "transfer.buyer_family_homes"),
+    ],
+)
+def test_a_malformed_price_area_or_family_count_is_named(change: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        parse_application(sale(**change))
+
+    assert [p.split(": ", 1)[0] for p in raised.value.problems] == [field]
+
+
+@pytest.mark.parametrize(
+    ("enterprise_type", "prefix"),
+    [("limited_liability_company", "91"), ("individual_business", "92"), ("farmers_cooperative", "93")],
+)
+def test_registration_assigns_a_checked_credit_code_of_the_type_and_region(
+    enterprise_type: str, prefix: str
+) -> None:
+    parsed = parse_application(with_enterprise(type=enterprise_type, registered_capital_fen=1))
+    assert parsed.enterprise is not None
+
+    code = registration_credit_code(parsed.enterprise, "320102", 7)
+
+    assert code.startswith(f"{prefix}320102MA")
+    assert credit_code_problems(code) == []
+    assert registration_credit_code(parsed.enterprise, "320102", 8) != code

@@ -1,15 +1,17 @@
 import copy
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from zerovisit.catalog_files import read_catalog
+from zerovisit.catalog_files import read_catalog, read_catalog_files
 from zerovisit.domain.catalog import Matter, TimeoutPolicy, parse_matter
 from zerovisit.errors import InvalidInput
 
 CATALOG = Path(__file__).resolve().parents[2] / "infra" / "catalog"
 COMMITTED = sorted(CATALOG.glob("*.yaml"))
+MATTER_FILES = [path for path in COMMITTED if path.name != "divisions.yaml"]
 BUSINESS_STARTUP_FILE = CATALOG / "business_startup.yaml"
 
 
@@ -34,10 +36,30 @@ def refused(paths: list[Path]) -> list[str]:
 
 
 def test_the_catalog_has_files() -> None:
-    assert len(COMMITTED) >= 3
+    assert len(MATTER_FILES) >= 3
 
 
-@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.name)
+def test_the_division_list_has_jiangsus_13_cities_and_95_counties() -> None:
+    [divisions] = read_catalog_files(COMMITTED)[1]
+
+    assert divisions.province == "320000"
+    assert len(divisions.children("320000")) == 13
+    assert sum(len(divisions.children(city)) for city in divisions.children("320000")) == 95
+    assert divisions.children("320100")[:2] == ["320102", "320104"]
+    assert divisions.within("320115") == ["320115"]
+    assert divisions.name("321000") == "扬州市"
+
+
+def test_a_division_outside_the_province_or_without_its_city_is_refused(tmp_path: Path) -> None:
+    data = {"province": "320000", "divisions": {"320000": "江苏省", "330100": "杭州市", "321002": "广陵区"}}
+
+    assert refused([write(tmp_path, "divisions.yaml", data)]) == [
+        "divisions.yaml: divisions: 330100 does not lie in province 320000",
+        "divisions.yaml: divisions: 321002 lies in city 321000, which is not listed",
+    ]
+
+
+@pytest.mark.parametrize("path", MATTER_FILES, ids=lambda p: p.name)
 def test_every_committed_file_loads(path: Path) -> None:
     [matter] = read_catalog([path])
 
@@ -60,12 +82,15 @@ def test_the_business_startup_reads_as_written() -> None:
     [matter] = read_catalog([BUSINESS_STARTUP_FILE])
 
     assert matter.code == "BUSINESS-STARTUP"
-    assert (matter.promised_working_days, matter.statutory_working_days) == (3, 20)
+    assert (matter.promised_working_days, matter.statutory_working_days) == (3, 3)
+    assert matter.statutory.extension_working_days == 3
+    assert "《市场主体登记管理条例》第十九条" in matter.statutory.article
     assert [m.code for m in matter.materials] == [
         "ESTABLISHMENT_FORM",
         "ARTICLES_OF_ASSOCIATION",
         "REPRESENTATIVE_ID",
         "PREMISES_PROOF",
+        "AGENT_AUTHORISATION",
     ]
     assert [len(stage.departments) for stage in matter.stages] == [1, 3]
     assert matter.stages[1].departments[0].timeout_policy is TimeoutPolicy.DEEM_APPROVED
@@ -90,7 +115,7 @@ def test_read_order_does_not_depend_on_the_order_given() -> None:
 
 
 def longer_promise(data: dict[str, Any]) -> None:
-    data["promised_working_days"] = data["statutory_working_days"] + 1
+    data["promised_working_days"] = data["statutory"]["working_days"] + 1
 
 
 def repeated_material(data: dict[str, Any]) -> None:
@@ -113,7 +138,7 @@ def department_twice(data: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("defect", "phrase"),
     [
-        (longer_promise, "promised_working_days: exceeds statutory_working_days"),
+        (longer_promise, "promised_working_days: exceeds statutory.working_days"),
         (repeated_material, "materials: code "),
         (no_stages, "stages: List should have at least 1 item"),
         (bad_type_code, "certificate.type_code: String should match pattern"),
@@ -139,7 +164,7 @@ def test_consistency_problems_are_named_together(tmp_path: Path) -> None:
 
     text = "; ".join(refused([write(tmp_path, "startup.yaml", data)]))
 
-    assert "promised_working_days: exceeds statutory_working_days" in text
+    assert "promised_working_days: exceeds statutory.working_days" in text
     assert "materials: code " in text
     assert "stages.2: a department appears twice in one stage" in text
 
@@ -148,11 +173,15 @@ def test_field_problems_are_named_together(tmp_path: Path) -> None:
     data = business_startup()
     no_stages(data)
     bad_type_code(data)
-    data["fee_fen"] = -1
+    data["waits"]["payment_working_days"] = 0
 
     problems = refused([write(tmp_path, "startup.yaml", data)])
 
-    assert [p.split(": ")[1] for p in problems] == ["fee_fen", "stages", "certificate.type_code"]
+    assert [p.split(": ")[1] for p in problems] == [
+        "waits.payment_working_days",
+        "stages",
+        "certificate.type_code",
+    ]
     assert all(p.startswith("startup.yaml: ") for p in problems)
 
 
@@ -167,7 +196,7 @@ def test_every_problem_of_a_matter_is_named_at_once(tmp_path: Path) -> None:
 
     text = "; ".join(problems)
     assert all(p.startswith("startup.yaml: ") for p in problems)
-    assert "promised_working_days: exceeds statutory_working_days" in text
+    assert "promised_working_days: exceeds statutory.working_days" in text
     assert "materials: code " in text
     assert "stages: List should have at least 1 item" in text
     assert "certificate.type_code: String should match pattern" in text
@@ -300,3 +329,189 @@ def test_joint_drawing_review_takes_seven_working_days_or_ten_when_complex() -> 
 
     assert [(d["code"], d["limit_working_days"]) for d in plain] == [("ZJ-DRAWINGS", 7)]
     assert [(d["code"], d["limit_working_days"]) for d in complex_] == [("ZJ-DRAWINGS", 10)]
+
+
+# --- promises against the critical path ---------------------------------------------------------------
+
+
+def test_yangzhou_promises_two_working_days_because_it_registers_in_one() -> None:
+    [matter] = read_catalog([BUSINESS_STARTUP_FILE])
+    registration = matter.stages[0].departments[0]
+
+    assert matter.critical_path("321002") == 2
+    assert matter.department_limit(registration, "321002") == 1
+    assert matter.department_limit(registration, "320102") == 2
+    assert matter.critical_path("320102") == 3
+
+
+def test_a_region_promising_less_than_its_critical_path_is_refused_by_name(tmp_path: Path) -> None:
+    data = business_startup()
+    yangzhou = next(r for r in data["regions"] if r["region_code"] == "321000")
+    del yangzhou["department_limits"]
+
+    problems = refused([write(tmp_path, "startup.yaml", data)])
+
+    assert problems == [
+        "startup.yaml: regions: 321000 promises 2 working days, shorter than its critical path of "
+        "3 working days (SCJG 2 + GA-SEAL 1)"
+    ]
+
+
+def test_parallel_departments_take_the_longest_and_sequential_stages_add(tmp_path: Path) -> None:
+    data = business_startup()
+    data["stages"][1]["departments"][2]["limit_working_days"] = 2  # the bank, in parallel
+
+    problems = refused([write(tmp_path, "startup.yaml", data)])
+
+    assert problems == [
+        "startup.yaml: promised_working_days: 3 working days is shorter than the critical path of "
+        "the stages (4 working days)",
+        "startup.yaml: regions: 320000 promises 3 working days, shorter than its critical path of "
+        "4 working days (SCJG 2 + BANK-ACCOUNT 2)",
+        "startup.yaml: regions: 321000 promises 2 working days, shorter than its critical path of "
+        "3 working days (SCJG 1 + BANK-ACCOUNT 2)",
+    ]
+
+
+def test_a_region_limit_for_a_department_the_matter_lacks_is_refused(tmp_path: Path) -> None:
+    data = business_startup()
+    data["regions"][1]["department_limits"]["FGW"] = 1
+
+    assert refused([write(tmp_path, "startup.yaml", data)]) == [
+        "startup.yaml: regions: 321000 sets a limit for FGW, not a department of this matter"
+    ]
+
+
+def test_a_region_cannot_lengthen_a_departments_limit(tmp_path: Path) -> None:
+    data = business_startup()
+    data["regions"][1]["department_limits"]["SCJG"] = 5
+
+    assert refused([write(tmp_path, "startup.yaml", data)]) == [
+        "startup.yaml: regions: 321000 promises 2 working days, shorter than its critical path of "
+        "6 working days (SCJG 5 + GA-SEAL 1)",
+        "startup.yaml: regions: 321000 sets 5 working days for SCJG, longer than the catalog's 2",
+    ]
+
+
+# --- statutory limits, issuers, waits -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "days", "extension", "article"),
+    [
+        ("BUSINESS-STARTUP", 3, 3, "《市场主体登记管理条例》第十九条"),
+        ("REAL-ESTATE-TRANSFER", 30, 0, "《不动产登记暂行条例》第二十条"),
+        ("INDUSTRIAL-CONSTRUCTION-PERMIT", 60, 0, "《行政许可法》第四十二条"),
+    ],
+)
+def test_statutory_limits_follow_the_cited_article(
+    code: str, days: int, extension: int, article: str
+) -> None:
+    matter = next(m for m in read_catalog(COMMITTED) if m.code == code)
+
+    assert (matter.statutory.working_days, matter.statutory.extension_working_days) == (days, extension)
+    assert matter.statutory.article.startswith(article)
+    assert all(r.promised_working_days <= days for r in matter.regions)
+
+
+def test_every_issuer_has_its_own_valid_credit_code() -> None:
+    issuers = [i for m in read_catalog(COMMITTED) for i in m.certificate.issuers]
+    codes = [i.credit_code for i in issuers]
+
+    assert len(issuers) >= 9
+    assert len(set(codes)) == len(codes)
+
+
+@pytest.mark.parametrize(
+    ("region", "issuer"),
+    [
+        ("321002", "扬州市市场监督管理局"),
+        ("321000", "扬州市市场监督管理局"),
+        ("320102", "南京市市场监督管理局"),
+        ("320500", "江苏省市场监督管理局"),
+    ],
+)
+def test_the_issuer_is_the_most_specific_one_above_the_region(region: str, issuer: str) -> None:
+    [matter] = read_catalog([BUSINESS_STARTUP_FILE])
+
+    found = matter.issuer(region)
+
+    assert found is not None
+    assert found.name == issuer
+    assert matter.issuer("330100") is None
+
+
+def test_an_issuer_with_an_invalid_credit_code_is_refused(tmp_path: Path) -> None:
+    data = business_startup()
+    data["certificate"]["issuers"][1]["credit_code"] = "11320100MB0C005113"
+
+    problems = refused([write(tmp_path, "startup.yaml", data)])
+
+    assert len(problems) == 1
+    assert problems[0].startswith("startup.yaml: certificate.issuers.1.credit_code: Value error, not a valid")
+    assert "expected '2'" in problems[0]
+
+
+def test_a_region_without_an_issuer_is_refused(tmp_path: Path) -> None:
+    data = business_startup()
+    data["certificate"]["issuers"] = [
+        i for i in data["certificate"]["issuers"] if i["region_code"] == "321000"
+    ]
+
+    assert refused([write(tmp_path, "startup.yaml", data)]) == [
+        "startup.yaml: regions: 320000 has no certificate issuer (certificate.issuers)"
+    ]
+
+
+def test_waits_partners_fees_and_the_certificate_are_catalog_data() -> None:
+    matters = {m.code: m for m in read_catalog(COMMITTED)}
+    startup, transfer = matters["BUSINESS-STARTUP"], matters["REAL-ESTATE-TRANSFER"]
+
+    assert startup.waits.payment_working_days == 10
+    assert startup.waits.delivery_working_days == 5
+    assert startup.waits.max_shipments == 2
+    assert startup.waits.max_correction_rounds == 2
+    assert startup.waits.warning_share == 0.8
+    assert (startup.partners.payment, startup.partners.delivery, startup.partners.service_network) == (
+        "payment-platform",
+        "ems",
+        "service-network",
+    )
+    assert (startup.certificate.version, startup.certificate.trust_level) == (1, "A")
+    assert startup.fee_fen == 0
+    assert [(f.code, f.amount_fen) for f in transfer.fees] == [("REGISTRATION_FEE", 8000)]
+    assert transfer.fee_fen == 8000
+    assert all(m.flagship_3550 for m in matters.values())
+
+
+def test_the_final_limit_after_escalation_defaults_to_the_departments_own_limit() -> None:
+    [matter] = read_catalog([BUSINESS_STARTUP_FILE])
+    registration, _, invoices, _ = [d for s in matter.stages for d in s.departments]
+
+    assert registration.final_limit_after_escalation() == 1  # set in the catalog
+    assert invoices.final_limit_after_escalation() == invoices.limit_working_days == 1
+
+
+def test_a_transfer_matter_needs_a_deed_tax_schedule_for_every_region(tmp_path: Path) -> None:
+    data = yaml.safe_load((CATALOG / "real_estate_transfer.yaml").read_text(encoding="utf-8"))
+    data["deed_tax"] = []
+
+    assert refused([write(tmp_path, "transfer.yaml", data)]) == [
+        "transfer.yaml: regions: 320000 has no deed-tax schedule (deed_tax)"
+    ]
+
+
+# --- regional assessments -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("region", "applies"), [("320115", True), ("320100", True), ("320000", True), ("320102", False)]
+)
+def test_a_regional_assessment_applies_only_where_its_zone_lies(region: str, applies: bool) -> None:
+    matter = next(m for m in read_catalog(COMMITTED) if m.code == "INDUSTRIAL-CONSTRUCTION-PERMIT")
+
+    found = matter.assessment_covering("JNKFQ", "HB", date(2026, 11, 27), region)
+
+    assert (found is not None) is applies
+    assert matter.assessment_covering("JNKFQ", "FGW", date(2026, 11, 27), "320115") is None
+    assert matter.assessment_covering("JNKFQ", "HB", date(2028, 6, 1), "320115") is None

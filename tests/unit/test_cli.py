@@ -16,7 +16,7 @@ from zerovisit.domain.workdays import default_calendar
 from infra.bench.sweeper import create_table
 
 ROOT = Path(__file__).resolve().parents[2]
-CATALOG_FILES = sorted((ROOT / "infra" / "catalog").glob("*.yaml"))
+CATALOG_FILES = sorted((ROOT / "infra" / "catalog").glob("*.yaml"))  # three matters, the divisions
 MATTERS = ["BUSINESS-STARTUP", "INDUSTRIAL-CONSTRUCTION-PERMIT", "REAL-ESTATE-TRANSFER"]
 REGION = "us-east-1"
 ENVIRONMENT = {
@@ -56,8 +56,8 @@ def defective_matter() -> dict[str, Any]:
         yaml.safe_load((ROOT / "infra" / "catalog" / "business_startup.yaml").read_text(encoding="utf-8"))
     )
     data["code"] = "bad code"
-    data["promised_working_days"] = 30  # above the statutory 20
-    data["fee_fen"] = -1
+    data["promised_working_days"] = 30  # above the statutory 3
+    data["waits"]["max_shipments"] = 0
     data["materials"].append(copy.deepcopy(data["materials"][0]))  # a repeated material code
     return data
 
@@ -144,11 +144,12 @@ def test_a_malformed_date_is_refused_by_argparse(capsys: pytest.CaptureFixture[s
 def test_catalog_check_of_the_committed_files_names_the_three_matters(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert len(CATALOG_FILES) == 3
+    assert len(CATALOG_FILES) == 4
     code, out, err = run(capsys, "catalog", "check", *map(str, CATALOG_FILES))
 
     assert code == 0
     assert out.startswith("3 matter(s) valid: ")
+    assert out.endswith("; divisions of 320000 (109 codes)\n")
     assert all(matter in out for matter in MATTERS)
     assert err == ""
 
@@ -164,7 +165,12 @@ def test_catalog_check_names_every_problem_of_a_bad_file(
     assert out == ""
     problems = [line for line in err.splitlines() if line.startswith("error: ")]
     assert all(line.startswith("error: bad.yaml: ") for line in problems)
-    for field in ("code", "fee_fen", "promised_working_days: exceeds statutory_working_days", "materials"):
+    for field in (
+        "code",
+        "waits.max_shipments",
+        "promised_working_days: exceeds statutory.working_days",
+        "materials",
+    ):
         assert any(line.startswith(f"error: bad.yaml: {field}") for line in problems), field
     assert len(problems) >= 4
     assert err.splitlines()[-1] == f"{len(problems)} problem(s); nothing was written"
@@ -201,7 +207,7 @@ def test_catalog_load_of_good_files_writes_the_three_matters(
     assert code == 0
     assert out.startswith("loaded 3 matter(s): ")
     assert err == ""
-    assert catalog_codes() == MATTERS
+    assert catalog_codes() == sorted(["DIVISIONS#320000", *MATTERS])
 
 
 # --- calendar -------------------------------------------------------------------------------------

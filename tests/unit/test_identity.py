@@ -2,6 +2,9 @@ from datetime import date
 
 import pytest
 from zerovisit.domain.identity import (
+    CATEGORY_ENTERPRISE,
+    MARKET_REGULATION,
+    age_on,
     certificate_identifier,
     certificate_identifier_problems,
     credit_code_problems,
@@ -11,7 +14,10 @@ from zerovisit.domain.identity import (
     mask_personal_data,
     mask_phone,
     mod37_36_check_char,
+    new_organisation_code,
+    organisation_code,
     s10_problems,
+    unified_credit_code,
 )
 
 TODAY = date(2026, 3, 1)
@@ -20,18 +26,18 @@ TODAY = date(2026, 3, 1)
 # --- unified social credit code ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "code",
-    [
-        "914403001922038216",
-        "91440300708461136T",
-        "91110108551385082Q",
-        "91110000600037341L",
-        "91310115MA1K3BTP2B",
-        "92340602MA2PBMEM24",
-        "91350100M000100Y43",
-    ],
-)
+VERIFIED_CREDIT_CODES = [
+    "914403001922038216",
+    "91440300708461136T",
+    "91110108551385082Q",
+    "91110000600037341L",
+    "91310115MA1K3BTP2B",
+    "92340602MA2PBMEM24",
+    "91350100M000100Y43",
+]
+
+
+@pytest.mark.parametrize("code", VERIFIED_CREDIT_CODES)
 def test_valid_credit_codes_have_no_problems(code: str) -> None:
     assert credit_code_problems(code) == []
 
@@ -295,3 +301,75 @@ def test_mask_personal_data_in_free_text(text: str, expected: str) -> None:
 )
 def test_mask_personal_data_leaves_other_numbers(text: str) -> None:
     assert mask_personal_data(text) == text
+
+
+# --- assigning a unified social credit code ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", VERIFIED_CREDIT_CODES)
+def test_assigning_the_parts_of_a_verified_code_gives_that_code(code: str) -> None:
+    assigned = unified_credit_code(code[0], code[1], code[2:8], organisation_code(code[8:16]))
+
+    assert assigned == code
+
+
+def test_the_standards_worked_example_gets_check_character_3_not_z() -> None:
+    assert unified_credit_code("9", "1", "350100", "M000100Y4") == "91350100M000100Y43"
+
+
+def test_a_new_code_for_a_nanjing_enterprise_passes_the_check() -> None:
+    code = unified_credit_code(MARKET_REGULATION, CATEGORY_ENTERPRISE, "320102", new_organisation_code(4242))
+
+    assert code.startswith("91320102MA")
+    assert len(code) == 18
+    assert credit_code_problems(code) == []
+
+
+def test_an_organisation_code_with_a_wrong_check_character_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"organisation code check character .* expected '2'"):
+        unified_credit_code("9", "1", "310115", "MA1K3BTP3")
+
+
+def test_every_bad_part_is_named_at_once() -> None:
+    with pytest.raises(ValueError, match="registration authority") as raised:
+        unified_credit_code("I", "", "3201", "MA1K3BTP")
+
+    assert str(raised.value).split("; ") == [
+        "registration authority must be one character of the credit-code alphabet",
+        "category must be one character of the credit-code alphabet",
+        "region code must be 6 digits",
+        "organisation code must be 9 characters of the credit-code alphabet",
+    ]
+
+
+def test_new_organisation_codes_are_distinct_and_checked() -> None:
+    codes = [new_organisation_code(serial) for serial in (0, 1, 30, 31, 31**6 - 1)]
+
+    assert codes[:2] == ["MA0000007", "MA0000015"]
+    assert len(set(codes)) == len(codes)
+    assert all(organisation_code(code[:8]) == code for code in codes)
+    assert all(char in "0123456789ABCDEFGHJKLMNPQRTUWXY" for code in codes for char in code)
+
+
+@pytest.mark.parametrize("serial", [-1, 31**6])
+def test_a_serial_out_of_range_is_refused(serial: int) -> None:
+    with pytest.raises(ValueError, match="serial must be from 0 to 887503680"):
+        new_organisation_code(serial)
+
+
+# --- age from an identity number ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("number", "day", "age"),
+    [
+        ("44011320141005001X", date(2026, 11, 27), 12),
+        ("44011320141005001X", date(2032, 10, 4), 17),
+        ("44011320141005001X", date(2032, 10, 5), 18),
+        ("360426199101010071", date(2026, 2, 13), 35),
+        ("1101051949", date(2026, 2, 13), None),
+        ("110105194902300025", date(2026, 2, 13), None),
+    ],
+)
+def test_age_on_a_day(number: str, day: date, age: int | None) -> None:
+    assert age_on(number, day) == age

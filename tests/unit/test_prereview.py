@@ -1,13 +1,19 @@
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from zerovisit.catalog_files import read_catalog
 from zerovisit.domain.application import parse_application
+from zerovisit.domain.catalog import Holder
 from zerovisit.domain.identity import certificate_identifier
 from zerovisit.domain.model import Application, Deficiency, SubmittedMaterial
 from zerovisit.domain.prereview import (
-    MAX_CORRECTION_ROUNDS,
+    AGENT,
     apply_correction,
+    holder_id,
+    holders,
     may_ask_for_correction,
     review_materials,
 )
@@ -17,16 +23,45 @@ from tests.support import application, document, without_material
 CATALOG = Path(__file__).resolve().parents[2] / "infra" / "catalog"
 MATTERS = {m.code: m for m in read_catalog(CATALOG.glob("*.yaml"))}
 BUSINESS_STARTUP = MATTERS["BUSINESS-STARTUP"]
+REAL_ESTATE = MATTERS["REAL-ESTATE-TRANSFER"]
 NAMES = {m.code: m.name for m in BUSINESS_STARTUP.materials}
 
+FOUNDER = "360426199101010071"  # the sample's applicant and legal representative
+OTHER_PERSON = "11010519491231002X"
+SELLER = "320104196505120036"
+BUYER = "11010519491231002X"
+ADULT_AGENT = "320102198503151230"
+
 ID_CARD = certificate_identifier("11100000MB0143028R009", "11320100MB0C005112", "00000042", 1)
-PROPERTY = certificate_identifier("11100000MB0143028R002", "11320100MB0C005112", "00000007", 1)
+PROPERTY = certificate_identifier("11100000MB0143028R002", "11320100MB0C00773R", "00000011", 1)
+SELLER_TITLE = "1.2.156.3005.2.11100000MB0143028R002.11320100MB0C00773R.00000007.001.S"
+OTHER_TITLE = certificate_identifier("11100000MB0143028R002", "11320100MB0C00773R", "00000008", 1)
 
 
-def submitted(*missing: str) -> Application:
-    detail = application()
+@dataclass(frozen=True)
+class Held:
+    identifier: str
+    kind: str
+    holder_id: str
+    status: str = "valid"
+
+
+def submitted(*missing: str, name: str = "application_submitted.business_startup") -> Application:
+    detail = application(name)
     for code in missing:
         detail = without_material(detail, code)
+    return parse_application(detail)
+
+
+def transfer(*missing: str) -> Application:
+    return submitted(*missing, name="application_submitted.real_estate_transfer")
+
+
+def with_agent(id_number: str, *, authorisation: bool = True, **changes: Any) -> Application:
+    detail = application(**changes)
+    detail["agent"] = {"name": "李代办", "id_number": id_number, "authorisation_ref": "AUTH-1"}
+    if authorisation:
+        detail["materials"].append({"code": "AGENT_AUTHORISATION", "document_ref": document("authorisation")})
     return parse_application(detail)
 
 
@@ -38,13 +73,12 @@ def deficiency(code: str) -> Deficiency:
 
 
 def test_complete_submission_has_no_deficiencies() -> None:
-    assert review_materials(submitted(), BUSINESS_STARTUP, {}) == ([], {})
+    assert review_materials(submitted(), BUSINESS_STARTUP, []) == ([], {})
 
 
-def test_every_missing_material_is_named_at_once() -> None:
-    deficiencies, reused = review_materials(submitted(*NAMES), BUSINESS_STARTUP, {})
+def test_every_missing_material_is_named_at_once_and_the_authorisation_only_with_an_agent() -> None:
+    deficiencies, reused = review_materials(submitted(*NAMES), BUSINESS_STARTUP, [])
 
-    assert deficiencies == [deficiency(code) for code in NAMES]
     assert [d.problem for d in deficiencies] == [
         "公司设立登记申请书: not submitted",
         "公司章程: not submitted",
@@ -56,41 +90,66 @@ def test_every_missing_material_is_named_at_once() -> None:
 
 def test_missing_materials_are_named_in_catalog_order() -> None:
     deficiencies, _ = review_materials(
-        submitted("PREMISES_PROOF", "ESTABLISHMENT_FORM"), BUSINESS_STARTUP, {}
+        submitted("PREMISES_PROOF", "ESTABLISHMENT_FORM"), BUSINESS_STARTUP, []
     )
 
     assert deficiencies == [deficiency("ESTABLISHMENT_FORM"), deficiency("PREMISES_PROOF")]
 
 
 @pytest.mark.parametrize(
-    ("material", "certificate_kind", "identifier"),
+    ("material", "certificate"),
     [
-        ("REPRESENTATIVE_ID", "RESIDENT_ID_CARD", ID_CARD),
-        ("PREMISES_PROOF", "REAL_ESTATE_CERTIFICATE", PROPERTY),
+        ("REPRESENTATIVE_ID", Held(ID_CARD, "RESIDENT_ID_CARD", FOUNDER)),
+        ("PREMISES_PROOF", Held(PROPERTY, "REAL_ESTATE_CERTIFICATE", FOUNDER)),
     ],
 )
-def test_held_certificate_is_reused_not_demanded(
-    material: str, certificate_kind: str, identifier: str
-) -> None:
-    deficiencies, reused = review_materials(
-        submitted(material), BUSINESS_STARTUP, {certificate_kind: identifier}
-    )
+def test_a_certificate_the_right_party_holds_is_reused_not_demanded(material: str, certificate: Held) -> None:
+    deficiencies, reused = review_materials(submitted(material), BUSINESS_STARTUP, [certificate])
 
     assert deficiencies == []
-    assert reused == {material: identifier}
+    assert reused == {material: certificate.identifier}
 
 
-def test_held_certificates_cover_their_materials_and_the_rest_is_demanded() -> None:
-    held = {"RESIDENT_ID_CARD": ID_CARD, "REAL_ESTATE_CERTIFICATE": PROPERTY}
+def test_a_certificate_held_by_someone_else_never_counts() -> None:
+    held = [
+        Held(ID_CARD, "RESIDENT_ID_CARD", OTHER_PERSON),
+        Held(PROPERTY, "REAL_ESTATE_CERTIFICATE", SELLER),
+    ]
 
-    deficiencies, reused = review_materials(submitted(*NAMES), BUSINESS_STARTUP, held)
+    deficiencies, reused = review_materials(
+        submitted("REPRESENTATIVE_ID", "PREMISES_PROOF"), BUSINESS_STARTUP, held
+    )
 
-    assert deficiencies == [deficiency("ESTABLISHMENT_FORM"), deficiency("ARTICLES_OF_ASSOCIATION")]
-    assert reused == {"REPRESENTATIVE_ID": ID_CARD, "PREMISES_PROOF": PROPERTY}
+    assert deficiencies == [deficiency("REPRESENTATIVE_ID"), deficiency("PREMISES_PROOF")]
+    assert reused == {}
+
+
+def test_the_legal_representatives_id_card_is_his_own_not_the_founders() -> None:
+    detail = application()
+    detail["enterprise"]["legal_representative"]["id_number"] = OTHER_PERSON
+    detail = without_material(detail, "REPRESENTATIVE_ID")
+    founders_card = Held(ID_CARD, "RESIDENT_ID_CARD", FOUNDER)
+    representatives_card = Held(PROPERTY, "RESIDENT_ID_CARD", OTHER_PERSON)
+
+    assert review_materials(parse_application(detail), BUSINESS_STARTUP, [founders_card])[0] == [
+        deficiency("REPRESENTATIVE_ID")
+    ]
+    assert review_materials(parse_application(detail), BUSINESS_STARTUP, [representatives_card])[1] == {
+        "REPRESENTATIVE_ID": PROPERTY
+    }
+
+
+def test_a_revoked_certificate_does_not_count() -> None:
+    held = [Held(ID_CARD, "RESIDENT_ID_CARD", FOUNDER, status="revoked")]
+
+    deficiencies, reused = review_materials(submitted("REPRESENTATIVE_ID"), BUSINESS_STARTUP, held)
+
+    assert deficiencies == [deficiency("REPRESENTATIVE_ID")]
+    assert reused == {}
 
 
 def test_a_certificate_of_another_kind_does_not_satisfy() -> None:
-    held = {"BUSINESS_LICENCE": ID_CARD, "REAL_ESTATE_CERTIFICATE": PROPERTY}
+    held = [Held(ID_CARD, "BUSINESS_LICENCE", FOUNDER)]
 
     deficiencies, reused = review_materials(submitted("REPRESENTATIVE_ID"), BUSINESS_STARTUP, held)
 
@@ -99,31 +158,101 @@ def test_a_certificate_of_another_kind_does_not_satisfy() -> None:
 
 
 def test_an_empty_certificate_identifier_does_not_satisfy() -> None:
-    deficiencies, reused = review_materials(
-        submitted("REPRESENTATIVE_ID"), BUSINESS_STARTUP, {"RESIDENT_ID_CARD": ""}
-    )
+    held = [Held("", "RESIDENT_ID_CARD", FOUNDER)]
 
-    assert deficiencies == [deficiency("REPRESENTATIVE_ID")]
-    assert reused == {}
+    assert review_materials(submitted("REPRESENTATIVE_ID"), BUSINESS_STARTUP, held)[0] == [
+        deficiency("REPRESENTATIVE_ID")
+    ]
 
 
 def test_a_submitted_material_is_not_replaced_by_a_held_certificate() -> None:
-    held = {"RESIDENT_ID_CARD": ID_CARD, "REAL_ESTATE_CERTIFICATE": PROPERTY}
+    held = [Held(ID_CARD, "RESIDENT_ID_CARD", FOUNDER), Held(PROPERTY, "REAL_ESTATE_CERTIFICATE", FOUNDER)]
 
     assert review_materials(submitted(), BUSINESS_STARTUP, held) == ([], {})
 
 
-def test_materials_of_another_matter_use_its_own_list() -> None:
-    matter = MATTERS["REAL-ESTATE-TRANSFER"]
+# --- a transfer: the seller's title and both parties -------------------------------------------------
 
-    deficiencies, reused = review_materials(submitted(), matter, {"RESIDENT_ID_CARD": ID_CARD})
 
-    assert [d.material for d in deficiencies] == [
-        "REGISTRATION_FORM",
-        "SALE_CONTRACT",
-        "PROPERTY_CERTIFICATE",
+def test_the_sellers_named_title_held_by_the_seller_stands_in_for_the_property_certificate() -> None:
+    held = [Held(SELLER_TITLE, "REAL_ESTATE_CERTIFICATE", SELLER)]
+
+    deficiencies, reused = review_materials(transfer("PROPERTY_CERTIFICATE"), REAL_ESTATE, held)
+
+    assert deficiencies == []
+    assert reused == {"PROPERTY_CERTIFICATE": SELLER_TITLE}
+
+
+@pytest.mark.parametrize(
+    "certificate",
+    [
+        Held(SELLER_TITLE, "REAL_ESTATE_CERTIFICATE", BUYER),  # the buyer's own earlier purchase
+        Held(OTHER_TITLE, "REAL_ESTATE_CERTIFICATE", SELLER),  # another home of the seller
+        Held(SELLER_TITLE, "REAL_ESTATE_CERTIFICATE", SELLER, status="revoked"),
+    ],
+    ids=["held-by-the-buyer", "another-title-of-the-seller", "revoked"],
+)
+def test_no_other_certificate_stands_in_for_the_sellers_title(certificate: Held) -> None:
+    deficiencies, reused = review_materials(transfer("PROPERTY_CERTIFICATE"), REAL_ESTATE, [certificate])
+
+    assert [d.material for d in deficiencies] == ["PROPERTY_CERTIFICATE"]
+    assert reused == {}
+
+
+def test_each_partys_id_card_comes_from_that_partys_library() -> None:
+    held = [Held(ID_CARD, "RESIDENT_ID_CARD", BUYER), Held(PROPERTY, "RESIDENT_ID_CARD", SELLER)]
+
+    deficiencies, reused = review_materials(transfer("BUYER_ID", "SELLER_ID"), REAL_ESTATE, held)
+
+    assert deficiencies == []
+    assert reused == {"BUYER_ID": ID_CARD, "SELLER_ID": PROPERTY}
+
+
+def test_pre_review_reads_the_libraries_of_every_party_a_material_may_be_held_by() -> None:
+    assert holders(transfer(), REAL_ESTATE) == {SELLER, BUYER}
+    assert holders(submitted(), BUSINESS_STARTUP) == {FOUNDER}
+    assert holder_id(submitted(), Holder.SELLER) is None
+
+
+# --- the agent ----------------------------------------------------------------------------------------
+
+
+def test_an_adult_agent_with_an_authorisation_passes() -> None:
+    assert review_materials(with_agent(ADULT_AGENT), BUSINESS_STARTUP, []) == ([], {})
+
+
+def test_an_agent_without_the_authorisation_material_is_asked_for_it() -> None:
+    deficiencies, _ = review_materials(with_agent(ADULT_AGENT, authorisation=False), BUSINESS_STARTUP, [])
+
+    assert deficiencies == [
+        Deficiency(material="AGENT_AUTHORISATION", problem="授权委托书（代办）: not submitted")
     ]
-    assert reused == {"BUYER_ID": ID_CARD}
+
+
+@pytest.mark.parametrize(
+    ("id_number", "problem"),
+    [
+        ("44011320141005001X", "must be at least 18 years old on the day of submission"),
+        ("440524188001010014", "identity number gives an age above 120"),
+        (FOUNDER, "is the applicant; an applicant files without an agent"),
+    ],
+    ids=["twelve-years-old", "born-in-1880", "the-applicant"],
+)
+def test_an_agent_who_may_not_act_is_named(id_number: str, problem: str) -> None:
+    deficiencies, _ = review_materials(with_agent(id_number), BUSINESS_STARTUP, [])
+
+    assert deficiencies == [Deficiency(material=AGENT, problem=f"代办人 李代办: {problem}")]
+    assert id_number not in deficiencies[0].problem
+
+
+def test_the_agents_age_counts_on_the_day_of_submission_in_china() -> None:
+    # Born 2008-02-14: 18 from 2026-02-14, which begins at 16:00 UTC on the 13th.
+    agent = "320102200802140013"
+    before = with_agent(agent, submitted_at=datetime.fromisoformat("2026-02-13T15:59:00+00:00"))
+    after = with_agent(agent, submitted_at=datetime.fromisoformat("2026-02-13T16:00:00+00:00"))
+
+    assert [d.material for d in review_materials(before, BUSINESS_STARTUP, [])[0]] == [AGENT]
+    assert review_materials(after, BUSINESS_STARTUP, [])[0] == []
 
 
 # --- apply_correction ---------------------------------------------------------------------------------
@@ -169,45 +298,36 @@ def test_empty_correction_changes_nothing() -> None:
 
 def test_corrected_application_passes_pre_review() -> None:
     original = submitted("ESTABLISHMENT_FORM", "ARTICLES_OF_ASSOCIATION")
-    deficiencies, _ = review_materials(original, BUSINESS_STARTUP, {})
+    deficiencies, _ = review_materials(original, BUSINESS_STARTUP, [])
     correction = [SubmittedMaterial(code=d.material, document_ref=document(d.material)) for d in deficiencies]
 
-    assert review_materials(apply_correction(original, correction), BUSINESS_STARTUP, {}) == ([], {})
+    assert review_materials(apply_correction(original, correction), BUSINESS_STARTUP, []) == ([], {})
 
 
 # --- correction rounds --------------------------------------------------------------------------------
 
 
-def test_exactly_max_correction_rounds_are_allowed() -> None:
+def test_the_catalog_allows_two_correction_rounds() -> None:
     rounds = 0
-    while may_ask_for_correction(rounds):
+    while may_ask_for_correction(rounds, BUSINESS_STARTUP.waits.max_correction_rounds):
         rounds += 1
         assert rounds <= 10, "may_ask_for_correction never says no"
 
-    assert rounds == MAX_CORRECTION_ROUNDS
+    assert rounds == 2
 
 
 @pytest.mark.parametrize(
-    ("rounds_so_far", "allowed"),
-    [
-        (0, True),
-        (MAX_CORRECTION_ROUNDS - 1, True),
-        (MAX_CORRECTION_ROUNDS, False),
-        (MAX_CORRECTION_ROUNDS + 1, False),
-    ],
+    ("rounds_so_far", "max_rounds", "allowed"),
+    [(0, 1, True), (1, 1, False), (1, 2, True), (2, 2, False), (3, 2, False)],
 )
-def test_may_ask_for_correction(rounds_so_far: int, allowed: bool) -> None:
-    assert may_ask_for_correction(rounds_so_far) is allowed
-
-
-def test_at_least_one_correction_round_is_allowed() -> None:
-    assert MAX_CORRECTION_ROUNDS >= 1
+def test_may_ask_for_correction(rounds_so_far: int, max_rounds: int, allowed: bool) -> None:
+    assert may_ask_for_correction(rounds_so_far, max_rounds) is allowed
 
 
 def test_a_document_without_a_verifiable_digest_is_a_deficiency() -> None:
     detail = application()
     detail["materials"][0]["document_ref"] = "scan.jpg"
-    deficiencies, _ = review_materials(parse_application(detail), BUSINESS_STARTUP, {})
+    deficiencies, _ = review_materials(parse_application(detail), BUSINESS_STARTUP, [])
     assert deficiencies == [
         Deficiency(material="ESTABLISHMENT_FORM", problem="公司设立登记申请书: document cannot be verified")
     ]

@@ -15,8 +15,20 @@ MATTERS = {m.code: m for m in read_catalog(CATALOG_DIR.glob("*.yaml"))}
 TODAY = date(2026, 11, 27)
 FLOWS = ["business_startup", "real_estate_transfer", "industrial_construction_permit"]
 INVALID = {
-    "business_startup": ["applicant.id_number", "applicant.phone", "delivery.phone"],
-    "real_estate_transfer": ["agent.id_number", "applicant.id_number", "region_code"],
+    "business_startup": [
+        "applicant.id_number",
+        "applicant.phone",
+        "delivery.phone",
+        "enterprise.legal_representative",
+        "enterprise.registered_capital_fen",
+    ],
+    "real_estate_transfer": [
+        "agent.id_number",
+        "applicant.id_number",
+        "region_code",
+        "transfer.buyer.id_number",
+        "transfer.seller_title",
+    ],
     "industrial_construction_permit": ["applicant.credit_code", "applicant.credit_code", "materials"],
 }
 

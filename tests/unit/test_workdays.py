@@ -9,6 +9,7 @@ from zerovisit.domain.workdays import (
     add_working_days,
     default_calendar,
     working_days_between,
+    working_days_text,
 )
 
 OFFICIAL_2026 = "State Council schedule 2026"
@@ -152,3 +153,10 @@ def test_chinese_calendar_agrees_with_the_holidays_package_2018_to_2026() -> Non
         day += timedelta(days=1)
 
     assert mismatches == []
+
+
+@pytest.mark.parametrize(
+    ("count", "text"), [(0, "0 working days"), (1, "1 working day"), (2, "2 working days")]
+)
+def test_working_days_are_counted_in_words_with_the_right_plural(count: int, text: str) -> None:
+    assert working_days_text(count) == text

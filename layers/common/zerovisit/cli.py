@@ -4,6 +4,7 @@ zerovisit deadline --from 2026-09-30 --working-days 5
 zerovisit catalog check infra/catalog/*.yaml
 zerovisit catalog load infra/catalog/*.yaml          (tables from CATALOG_TABLE, CASES_TABLE, ...)
 zerovisit calendar load schedule-2027.yaml
+zerovisit report 3550 --region 320000 --from 2026-01-01 --to 2026-12-31 --out reports/
 """
 
 import argparse
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from zerovisit.catalog_files import read_catalog
+from zerovisit.catalog_files import read_catalog_files
 from zerovisit.domain.workdays import add_working_days
 from zerovisit.errors import InvalidInput, ZeroVisitError
 
@@ -39,12 +40,21 @@ def main(argv: list[str] | None = None) -> int:
     calendar.add_argument("action", choices=["load"])
     calendar.add_argument("file", type=Path, help="YAML: year, holidays (dates), makeup_workdays (dates)")
 
+    report = commands.add_parser("report", help="the 3550 report: a CSV table and a PNG chart")
+    report.add_argument("kind", choices=["3550"])
+    report.add_argument("--region", required=True, help="6-digit region code: a province, city or district")
+    report.add_argument("--from", dest="first", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
+    report.add_argument("--to", dest="last", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
+    report.add_argument("--out", type=Path, default=Path("."), help="directory for the CSV and PNG files")
+
     args = parser.parse_args(argv)
     try:
         if args.command == "deadline":
             return _deadline(args.start, args.working_days, args.explain)
         if args.command == "catalog":
             return _catalog(args.action, args.files)
+        if args.command == "report":
+            return _report(args.region, args.first, args.last, args.out)
         return _calendar(args.file)
     except InvalidInput as e:
         for problem in e.problems:
@@ -70,16 +80,41 @@ def _catalog(action: str, files: list[Path]) -> int:
     missing = [f"{path}: no such file" for path in files if not path.is_file()]
     if missing:
         raise InvalidInput(missing)
-    matters = read_catalog(files)
+    matters, divisions = read_catalog_files(files)
+    provinces = "".join(f"; divisions of {d.province} ({len(d.divisions)} codes)" for d in divisions)
     if action == "check":
-        print(f"{len(matters)} matter(s) valid: {', '.join(m.code for m in matters)}")
+        print(f"{len(matters)} matter(s) valid: {', '.join(m.code for m in matters)}{provinces}")
         return 0
     from zerovisit.observability import cold_start
-    from zerovisit.storage.catalog import put_matters
+    from zerovisit.storage.catalog import put_divisions, put_matters
 
     cold_start()
     put_matters(matters)
-    print(f"loaded {len(matters)} matter(s): {', '.join(m.code for m in matters)}")
+    put_divisions(divisions)
+    print(f"loaded {len(matters)} matter(s): {', '.join(m.code for m in matters)}{provinces}")
+    return 0
+
+
+def _report(region: str, first: date, last: date, out: Path) -> int:
+    from zerovisit.observability import cold_start
+    from zerovisit.services.report import report_3550
+    from zerovisit.services.report_files import report_csv, report_png
+
+    cold_start()
+    report = report_3550(region, first, last)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"3550-{region}-{first}-{last}"
+    csv_path, png_path = stem.with_suffix(".csv"), stem.with_suffix(".png")
+    csv_path.write_text(report_csv(report), encoding="utf-8")
+    png_path.write_bytes(report_png(report))
+    print(f"3550 report for {report['region_name']} ({region}), cases closed {first} to {last}:")
+    for row in report["matters"]:
+        mean = "-" if row["mean_working_days"] is None else f"{row['mean_working_days']:g}"
+        print(
+            f"  {row['matter_code']:<32} {row['completed']:>5} completed, mean {mean} working days "
+            f"(target {row['target_working_days']}), {row['within_target']} within target"
+        )
+    print(f"wrote {csv_path} and {png_path}")
     return 0
 
 

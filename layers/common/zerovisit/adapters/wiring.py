@@ -8,6 +8,7 @@ from zerovisit.adapters import aws, supervision
 from zerovisit.clock import clock
 from zerovisit.domain.case import Case, Change, DomainEvent
 from zerovisit.domain.catalog import Matter
+from zerovisit.domain.certificate import Certificate
 from zerovisit.domain.model import Task, TaskRef, TimelineEntry
 from zerovisit.services.ports import DueItem, Ports
 from zerovisit.storage import cases, catalog, certificates
@@ -43,8 +44,8 @@ class DynamoCatalog:
 
 
 class DynamoCertificateLibrary:
-    def held(self, holder_id: str) -> dict[str, str]:
-        return certificates.held_certificates(holder_id)
+    def library(self, holder_id: str) -> list[Certificate]:
+        return certificates.library(holder_id)
 
 
 class AwsGateway:

@@ -32,6 +32,7 @@ from zerovisit.domain.model import (
     TimelineEntry,
 )
 from zerovisit.domain.outbox import OutboxMessage
+from zerovisit.domain.workdays import working_days_text as _days
 from zerovisit.errors import Conflict, TaskClosed
 
 
@@ -203,6 +204,7 @@ class Case(BaseModel):
     working_days_used: int | None = None
     promised_limit: int | None = None
     statutory_limit: int | None = None
+    warning_share: float = 0.8
     suspensions: list[Suspension] = Field(default_factory=list)
     alarms_raised: list[str] = Field(default_factory=list)
     next_alarm_at: datetime | None = None
@@ -297,6 +299,7 @@ class Case(BaseModel):
         statutory_limit: int,
         skipped: list[TimelineEntry],
         matter_code: str,
+        warning_share: float,
     ) -> Change:
         self.require_open()
         today = at.astimezone(CHINA).date()
@@ -309,6 +312,7 @@ class Case(BaseModel):
                 accepted_on=today,
                 promised_limit=promised_limit,
                 statutory_limit=statutory_limit,
+                warning_share=warning_share,
                 current_stage=0,
                 outstanding=[],
             ),
@@ -479,7 +483,8 @@ class Case(BaseModel):
             at,
             CaseStep.PAYMENT,
             "payment requested",
-            f"order {task.task_id}: {amount / 100:.2f} yuan, due {task.due_on}",
+            f"order {task.task_id}: {task.details.get('summary') or f'{amount / 100:.2f} yuan'}, "
+            f"due {task.due_on}",
         )
         event = DomainEvent(
             EventType.PAYMENT_REQUESTED,
@@ -861,14 +866,10 @@ class Case(BaseModel):
         return self.promised_due if limit is Limit.PROMISED else self.statutory_due
 
     def _describe(self, limit: Limit, kind: AlarmKind) -> str:
-        state = "80% of the limit used" if kind is AlarmKind.WARNING else "limit passed"
+        state = f"{self.warning_share:.0%} of the limit used" if kind is AlarmKind.WARNING else "limit passed"
         days = self._limit_days(limit)
         return f"{state}: {_days(days or 0)}, due {self._due(limit)}"
 
 
 def is_applicant_reason(reason: SuspensionReason) -> bool:
     return reason in APPLICANT_REASONS
-
-
-def _days(count: int) -> str:
-    return f"{count} working day{'' if count == 1 else 's'}"

@@ -1,15 +1,31 @@
 """The matter catalog (事项清单): what a matter needs, who reviews it, and its limits."""
 
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, Field, StringConstraints, ValidationError
 
-from zerovisit.domain.model import Frozen, ShortText
+from zerovisit.domain import regions
+from zerovisit.domain.identity import credit_code_problems
+from zerovisit.domain.model import Application, Frozen, ShortText
+from zerovisit.domain.workdays import working_days_text
 from zerovisit.errors import InvalidInput
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{1,39}$")]
+RegionCode = regions.RegionCode
+PartnerId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
+
+
+def _valid_credit_code(code: str) -> str:
+    problems = credit_code_problems(code)
+    if problems:
+        raise ValueError("not a valid unified social credit code: " + "; ".join(problems))
+    return code
+
+
+CreditCode = Annotated[str, AfterValidator(_valid_credit_code)]
 
 
 class TimeoutPolicy(StrEnum):
@@ -20,10 +36,11 @@ class TimeoutPolicy(StrEnum):
 class DepartmentReview(Frozen):
     code: Code
     name: ShortText
-    partner_id: ShortText
+    partner_id: PartnerId
     limit_working_days: int = Field(ge=1, le=60)
     complex_limit_working_days: int | None = Field(default=None, ge=1, le=60)
     timeout_policy: TimeoutPolicy = TimeoutPolicy.ESCALATE
+    final_limit_working_days: int | None = Field(default=None, ge=1, le=60)
 
     def limit_for(self, complex_project: bool) -> int:
         """The working-day limit: the longer one for a complex project where the catalog has one."""
@@ -31,42 +48,80 @@ class DepartmentReview(Frozen):
             return self.complex_limit_working_days
         return self.limit_working_days
 
+    def final_limit_after_escalation(self, complex_project: bool = False) -> int:
+        """Working days, counted from the escalation (the end of the department's own limit), after
+        which a still silent department's task ends the case. Without a catalog value the
+        department's own limit once more: the superior gets as long as the department had."""
+        return self.final_limit_working_days or self.limit_for(complex_project)
+
 
 class Stage(Frozen):
     name: ShortText
     departments: list[DepartmentReview] = Field(min_length=1)
 
 
+class Holder(StrEnum):
+    """Whose held e-certificate can stand in for a material."""
+
+    APPLICANT = "applicant"
+    LEGAL_REPRESENTATIVE = "legal_representative"
+    SELLER = "seller"
+    BUYER = "buyer"
+
+
 class RequiredMaterial(Frozen):
     code: Code
     name: ShortText
     satisfied_by_certificate: Code | None = None
+    held_by: Holder = Holder.APPLICANT
+    # Only the certificate the application names as the seller's title counts.
+    is_seller_title: bool = False
+    only_with_agent: bool = False
+
+
+class Issuer(Frozen):
+    """The authority that issues the matter's certificate in a region and everything below it."""
+
+    region_code: RegionCode
+    name: ShortText
+    credit_code: CreditCode
 
 
 class CertificateSpec(Frozen):
     kind: Code
     name: ShortText
     type_code: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{18}[0-9]{3}$")]
-    issuer_code: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{18}$")]
-    issuer_name: ShortText
+    version: int = Field(ge=1, le=999)
+    trust_level: Literal["A", "B", "C", "D"]
     paper_original: bool
+    issuers: list[Issuer] = Field(min_length=1)
+
+
+class StatutoryLimit(Frozen):
+    """The limit the law sets, with the article that sets it."""
+
+    working_days: int = Field(ge=1, le=90)
+    extension_working_days: int = Field(default=0, ge=0, le=30)
+    article: ShortText
 
 
 class RegionEntry(Frozen):
     """One region's handling of a matter (三级四同: the same matter, region by region)."""
 
-    region_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+    region_code: RegionCode
     promised_working_days: int = Field(ge=1, le=60)
-    statutory_working_days: int = Field(ge=1, le=90)
     zero_visit: bool = True
     onsite_inspection: bool = False
+    department_limits: dict[Code, Annotated[int, Field(ge=1, le=60)]] = Field(default_factory=dict)
 
 
 class RegionalAssessment(Frozen):
-    """区域评估: a zone assessed once for everyone; for five years it replaces the evaluations it covers."""
+    """区域评估: a zone assessed once for everyone; for five years it replaces the evaluations it covers
+    for projects in the zone, which lies in ``region_code``."""
 
     zone_code: Code
     name: ShortText
+    region_code: RegionCode
     covers: list[Code] = Field(min_length=1)
     valid_from: date
     valid_years: int = Field(default=5, ge=1, le=10)
@@ -83,16 +138,67 @@ class RegionalAssessment(Frozen):
             return self.valid_from.replace(year=self.valid_from.year + self.valid_years, day=28)
 
 
-class WaitLimits(Frozen):
-    """How long the case waits on each party before the wait ends on the domain clock."""
+class Waits(Frozen):
+    """How long the case waits on the applicant and on partners, and how often it tries again."""
 
-    payment_working_days: int = Field(default=10, ge=1, le=60)
-    delivery_working_days: int = Field(default=5, ge=1, le=30)
-    max_shipments: int = Field(default=2, ge=1, le=5)
-    correction_rounds: int = Field(default=2, ge=1, le=5)
-    # A silent department is escalated this many times (each a new limit of the same length);
-    # then its task expires and the case fails, for an operator to settle and resume.
-    max_escalations: int = Field(default=2, ge=0, le=5)
+    payment_working_days: int = Field(ge=1, le=30)
+    delivery_working_days: int = Field(ge=1, le=30)
+    max_shipments: int = Field(ge=1, le=5)
+    max_correction_rounds: int = Field(ge=1, le=5)
+    warning_share: float = Field(gt=0, lt=1)
+
+
+class Partners(Frozen):
+    """Partner ids (their signing secrets are named after them) of the systems outside government."""
+
+    payment: PartnerId
+    delivery: PartnerId
+    service_network: PartnerId
+
+
+class FeeItem(Frozen):
+    """A fixed charge per case, with the document that sets it."""
+
+    code: Code
+    name: ShortText
+    amount_fen: int = Field(ge=0)
+    basis: ShortText
+
+
+class DeedTaxRelief(Frozen):
+    """A preferential rate for a buyer's family with this many homes (counting this one), for
+    floor areas up to ``max_area_m2`` (any area without one)."""
+
+    family_homes: int = Field(ge=1, le=9)
+    max_area_m2: Decimal | None = Field(default=None, gt=0)
+    rate_percent: Decimal = Field(ge=0, le=10, decimal_places=2)
+
+
+class DeedTaxSchedule(Frozen):
+    """契税: the rate a province sets and the national reliefs, for sales on days in [valid_from,
+    valid_until]."""
+
+    region_code: RegionCode
+    valid_from: date
+    valid_until: date | None = None
+    rate_percent: Decimal = Field(ge=3, le=5, decimal_places=2)
+    reliefs: list[DeedTaxRelief] = Field(default_factory=list)
+    basis: list[ShortText] = Field(min_length=1)
+
+    def applies_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
+
+    def rate_for(self, family_homes: int, floor_area_m2: Decimal) -> Decimal:
+        """The first relief whose conditions hold, else the province's rate."""
+        for relief in self.reliefs:
+            if family_homes == relief.family_homes and (
+                relief.max_area_m2 is None or floor_area_m2 <= relief.max_area_m2
+            ):
+                return relief.rate_percent
+        return self.rate_percent
+
+
+ApplicationPart = Literal["enterprise", "transfer"]
 
 
 class Matter(Frozen):
@@ -100,53 +206,154 @@ class Matter(Frozen):
     name: ShortText
     type: ShortText
     legal_basis: list[ShortText] = Field(min_length=1)
+    flagship_3550: bool = False
+    requires: list[ApplicationPart] = Field(default_factory=list)
     promised_working_days: int = Field(ge=1, le=60)
-    statutory_working_days: int = Field(ge=1, le=90)
+    statutory: StatutoryLimit
     correction_limit_working_days: int = Field(ge=1, le=30)
-    fee_fen: int = Field(ge=0)
+    waits: Waits
+    partners: Partners
+    fees: list[FeeItem] = Field(default_factory=list)
+    deed_tax: list[DeedTaxSchedule] = Field(default_factory=list)
     materials: list[RequiredMaterial] = Field(default_factory=list)
     stages: list[Stage] = Field(min_length=1)
     certificate: CertificateSpec
     regions: list[RegionEntry] = Field(min_length=1)
     regional_assessments: list[RegionalAssessment] = Field(default_factory=list)
-    waits: WaitLimits = Field(default_factory=WaitLimits)
+
+    @property
+    def statutory_working_days(self) -> int:
+        return self.statutory.working_days
+
+    @property
+    def fee_fen(self) -> int:
+        """The fixed fees of one case; taxes that depend on the application come on top."""
+        return sum(fee.amount_fen for fee in self.fees)
 
     def region(self, code: str) -> RegionEntry | None:
         """The region's entry: the county's own, else its city's, else its province's."""
         by_code = {r.region_code: r for r in self.regions}
-        for candidate in (code, code[:4] + "00", code[:2] + "0000"):
-            if candidate in by_code:
-                return by_code[candidate]
-        return None
+        return next((by_code[c] for c in regions.lineage(code) if c in by_code), None)
+
+    def issuer(self, region_code: str) -> Issuer | None:
+        """Who issues the certificate for a case in the region: the most specific issuer above it."""
+        by_code = {i.region_code: i for i in self.certificate.issuers}
+        return next((by_code[c] for c in regions.lineage(region_code) if c in by_code), None)
+
+    def department_limit(
+        self, department: DepartmentReview, region_code: str | None, complex_project: bool = False
+    ) -> int:
+        """A department's limit in a region: the region's own where it sets one (None: the catalog's
+        limit). A region only shortens a limit; a complex project keeps the longer catalog limit."""
+        entry = self.region(region_code) if region_code else None
+        override = entry.department_limits.get(department.code) if entry else None
+        if override is None or (complex_project and department.complex_limit_working_days):
+            return department.limit_for(complex_project)
+        return override
+
+    def critical_path(self, region_code: str | None, complex_project: bool = False) -> int:
+        """Working days the stages take at their limits: stages add, a stage's departments run in
+        parallel and take the longest."""
+        return sum(
+            max(self.department_limit(d, region_code, complex_project) for d in stage.departments)
+            for stage in self.stages
+        )
 
     def assessment_covering(
-        self, zone_code: str | None, department: str, day: date
+        self, zone_code: str | None, department: str, day: date, region_code: str
     ) -> RegionalAssessment | None:
+        """A valid assessment of the project's zone covering the department, if the zone lies in the
+        application's region."""
         if zone_code is None:
             return None
         return next(
             (
                 a
                 for a in self.regional_assessments
-                if a.zone_code == zone_code and department in a.covers and a.valid_on(day)
+                if a.zone_code == zone_code
+                and department in a.covers
+                and a.valid_on(day)
+                and regions.contains(region_code, a.region_code)
             ),
             None,
         )
 
+    def deed_tax_schedule(self, region_code: str, day: date) -> DeedTaxSchedule | None:
+        """The most specific schedule for the region in force on the day."""
+        for candidate in regions.lineage(region_code):
+            for schedule in self.deed_tax:
+                if schedule.region_code == candidate and schedule.applies_on(day):
+                    return schedule
+        return None
+
     def material(self, code: str) -> RequiredMaterial | None:
         return next((m for m in self.materials if m.code == code), None)
 
+    def required_materials(self, application: Application) -> list[RequiredMaterial]:
+        """The materials this application needs: the authorisation only when an agent files."""
+        return [m for m in self.materials if not m.only_with_agent or application.agent is not None]
+
 
 def parse_matter(data: object, source: str = "matter") -> Matter:
-    """Validate one catalog entry; every problem is named at once, the rules across fields too."""
+    """Validate one catalog entry; every problem is named at once, the rules across fields too.
+    The rules that need valid fields (critical paths, issuers) are named once the fields are."""
     problems = [f"{source}: {p}" for p in consistency_problems(data)]
     try:
         matter = Matter.model_validate(data)
     except ValidationError as e:
         raise InvalidInput([f"{source}: {describe(err)}" for err in e.errors()] + problems) from e
+    problems += [f"{source}: {p}" for p in matter_problems(matter)]
     if problems:
         raise InvalidInput(problems)
     return matter
+
+
+def matter_problems(matter: Matter) -> list[str]:
+    """Rules on a matter whose fields are valid: no promise shorter than the critical path of its
+    stages, an issuer for every region, region limits only for the matter's departments."""
+    problems: list[str] = []
+    path = matter.critical_path(None)
+    if matter.promised_working_days < path:
+        problems.append(
+            f"promised_working_days: {working_days_text(matter.promised_working_days)} is shorter than the "
+            f"critical path of the stages ({working_days_text(path)})"
+        )
+    departments = {d.code: d.limit_working_days for stage in matter.stages for d in stage.departments}
+    for entry in matter.regions:
+        code = entry.region_code
+        path = matter.critical_path(code)
+        if entry.promised_working_days < path:
+            problems.append(
+                f"regions: {code} promises {working_days_text(entry.promised_working_days)}, shorter "
+                f"than its critical path of {working_days_text(path)} ({_critical_stages(matter, code)})"
+            )
+        if matter.issuer(code) is None:
+            problems.append(f"regions: {code} has no certificate issuer (certificate.issuers)")
+        if "transfer" in matter.requires and not any(
+            s.region_code in regions.lineage(code) for s in matter.deed_tax
+        ):
+            problems.append(f"regions: {code} has no deed-tax schedule (deed_tax)")
+        for department, days in sorted(entry.department_limits.items()):
+            limit = departments.get(department)
+            if limit is None:
+                problems.append(
+                    f"regions: {code} sets a limit for {department}, not a department of this matter"
+                )
+            elif days > limit:
+                problems.append(
+                    f"regions: {code} sets {working_days_text(days)} for {department}, "
+                    f"longer than the catalog's {limit}"
+                )
+    return problems
+
+
+def _critical_stages(matter: Matter, region_code: str) -> str:
+    """The slowest department of each stage with its limit: 'SCJG 2 + GA-SEAL 1'."""
+    parts = []
+    for stage in matter.stages:
+        slowest = max(stage.departments, key=lambda d: matter.department_limit(d, region_code))
+        parts.append(f"{slowest.code} {matter.department_limit(slowest, region_code)}")
+    return " + ".join(parts)
 
 
 def consistency_problems(data: object) -> list[str]:
@@ -154,21 +361,31 @@ def consistency_problems(data: object) -> list[str]:
     if not isinstance(data, dict):
         return []
     problems = []
-    promised, statutory = data.get("promised_working_days"), data.get("statutory_working_days")
+    promised = data.get("promised_working_days")
+    statutory_limit = data.get("statutory")
+    statutory = statutory_limit.get("working_days") if isinstance(statutory_limit, dict) else None
     if isinstance(promised, int) and isinstance(statutory, int) and promised > statutory:
-        problems.append("promised_working_days: exceeds statutory_working_days")
+        problems.append("promised_working_days: exceeds statutory.working_days")
     codes = [str(m.get("code")) for m in data.get("materials") or [] if isinstance(m, dict)]
     problems += [
         f"materials: code {code} repeats" for code in sorted({c for c in codes if codes.count(c) > 1})
     ]
-    regions = [r.get("region_code") for r in data.get("regions") or [] if isinstance(r, dict)]
+    region_codes = [r.get("region_code") for r in data.get("regions") or [] if isinstance(r, dict)]
     problems += [
-        f"regions: {code} listed twice" for code in sorted({str(c) for c in regions if regions.count(c) > 1})
+        f"regions: {code} listed twice"
+        for code in sorted({str(c) for c in region_codes if region_codes.count(c) > 1})
+    ]
+    certificate = data.get("certificate")
+    issuers = certificate.get("issuers") if isinstance(certificate, dict) else None
+    issuer_codes = [i.get("region_code") for i in issuers or [] if isinstance(i, dict)]
+    problems += [
+        f"certificate.issuers: {code} listed twice"
+        for code in sorted({str(c) for c in issuer_codes if issuer_codes.count(c) > 1})
     ]
     for region in data.get("regions") or []:
         if isinstance(region, dict):
-            p, s = region.get("promised_working_days"), region.get("statutory_working_days")
-            if isinstance(p, int) and isinstance(s, int) and p > s:
+            p = region.get("promised_working_days")
+            if isinstance(p, int) and isinstance(statutory, int) and p > statutory:
                 problems.append(
                     f"regions: {region.get('region_code')} promises more than its statutory limit"
                 )

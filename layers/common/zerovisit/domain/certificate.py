@@ -4,7 +4,7 @@ import json
 from datetime import datetime
 from typing import Any, Literal
 
-from zerovisit.domain.catalog import CertificateSpec
+from zerovisit.domain.catalog import CertificateSpec, Issuer
 from zerovisit.domain.identity import certificate_identifier
 from zerovisit.domain.model import Frozen
 
@@ -44,6 +44,7 @@ class Certificate(CertificateContent):
 
 def new_content(
     spec: CertificateSpec,
+    issuer: Issuer,
     serial: int,
     *,
     holder_id: str,
@@ -53,14 +54,15 @@ def new_content(
     issued_at: datetime,
 ) -> CertificateContent:
     return CertificateContent(
-        identifier=certificate_identifier(spec.type_code, spec.issuer_code, f"{serial:08d}", 1),
+        identifier=certificate_identifier(spec.type_code, issuer.credit_code, f"{serial:08d}", spec.version),
         kind=spec.kind,
         name=spec.name,
         holder_id=holder_id,
         holder_name=holder_name,
-        issuer_code=spec.issuer_code,
-        issuer_name=spec.issuer_name,
+        issuer_code=issuer.credit_code,
+        issuer_name=issuer.name,
         case_id=case_id,
         case_number=case_number,
         issued_at=issued_at,
+        trust_level=spec.trust_level,
     )

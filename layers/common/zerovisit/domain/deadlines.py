@@ -82,13 +82,14 @@ def alarm_moments(
     suspensions: list[Suspension],
     today: date,
     calendar: WorkCalendar | None = None,
+    warning_share: float = WARNING_SHARE,
 ) -> dict[tuple[Limit, AlarmKind], datetime]:
     """When each alarm falls due: the warning at the start of the working day on which 80% of the
     limit is used, the overdue alarm when the limit's last day has ended."""
     extra = suspended_working_days(suspensions, today, calendar)
     moments: dict[tuple[Limit, AlarmKind], datetime] = {}
     for limit, days in limits.items():
-        warning_day = add_working_days(accepted_on, math.ceil(days * WARNING_SHARE) + extra, calendar).due
+        warning_day = add_working_days(accepted_on, math.ceil(days * warning_share) + extra, calendar).due
         last_day = add_working_days(accepted_on, days + extra, calendar).due
         moments[(limit, AlarmKind.WARNING)] = start_of(warning_day)
         moments[(limit, AlarmKind.OVERDUE)] = start_of(last_day + timedelta(days=1))
@@ -118,6 +119,7 @@ def with_clock(case: "Case", today: date, calendar: WorkCalendar | None = None) 
             case.suspensions,
             today,
             calendar,
+            case.warning_share,
         ).items()
         if alarm_key(limit, kind) not in case.alarms_raised
     ]
@@ -148,6 +150,7 @@ def alarms_due(
         case.suspensions,
         today,
         calendar,
+        case.warning_share,
     )
     return [
         key

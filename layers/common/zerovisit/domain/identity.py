@@ -65,6 +65,54 @@ def organisation_code_check_char(first_8: str) -> str:
     return {10: "X", 11: "0"}.get(remainder, str(remainder))
 
 
+# Registration authority 9 (market regulation) and its categories (GB 32100-2015, table 1).
+MARKET_REGULATION = "9"
+CATEGORY_ENTERPRISE = "1"
+CATEGORY_INDIVIDUAL_BUSINESS = "2"
+CATEGORY_FARMERS_COOPERATIVE = "3"
+# New organisation codes issued with credit codes start with these two characters.
+NEW_ORGANISATION_CODE_PREFIX = "MA"
+ORGANISATION_SERIAL_LENGTH = 6
+
+
+def unified_credit_code(authority: str, category: str, region_code: str, organisation_code: str) -> str:
+    """Assign a unified social credit code (GB 32100-2015): registration authority, category,
+    6-digit administrative division, 9-character organisation code (GB 11714, with its own check
+    character) and the check character. Raises ValueError naming every problem of the parts."""
+    problems: list[str] = []
+    for name, part in (("registration authority", authority), ("category", category)):
+        if len(part) != 1 or part not in CREDIT_CODE_ALPHABET:
+            problems.append(f"{name} must be one character of the credit-code alphabet")
+    if len(region_code) != 6 or not _all_in(region_code, DIGITS):
+        problems.append("region code must be 6 digits")
+    if len(organisation_code) != 9 or not _all_in(organisation_code, CREDIT_CODE_ALPHABET):
+        problems.append("organisation code must be 9 characters of the credit-code alphabet")
+    else:
+        problems += _organisation_code_problems(organisation_code)
+    if problems:
+        raise ValueError("; ".join(problems))
+    first_17 = authority + category + region_code + organisation_code
+    return first_17 + credit_code_check_char(first_17)
+
+
+def organisation_code(first_8: str) -> str:
+    """An organisation code (GB 11714): the 8 characters and their check character."""
+    return first_8 + organisation_code_check_char(first_8)
+
+
+def new_organisation_code(serial: int) -> str:
+    """The organisation code of the ``serial``-th registration: 'MA', the serial in base 31 over
+    the credit-code alphabet (6 characters), check character. Raises ValueError out of range."""
+    base = len(CREDIT_CODE_ALPHABET)
+    if not 0 <= serial < base**ORGANISATION_SERIAL_LENGTH:
+        raise ValueError(f"serial must be from 0 to {base**ORGANISATION_SERIAL_LENGTH - 1}")
+    digits = []
+    for _ in range(ORGANISATION_SERIAL_LENGTH):
+        serial, digit = divmod(serial, base)
+        digits.append(CREDIT_CODE_ALPHABET[digit])
+    return organisation_code(NEW_ORGANISATION_CODE_PREFIX + "".join(reversed(digits)))
+
+
 def _organisation_code_problems(organisation_code: str) -> list[str]:
     """The embedded organisation code occupies credit-code positions 9-17."""
     if len(organisation_code) != 9 or not _all_in(organisation_code[:8], ALPHANUMERIC):
@@ -114,6 +162,26 @@ def id_number_check_char(first_17: str) -> str:
     """ISO 7064 MOD 11-2 check character of an identity number's first 17 digits."""
     total = sum(int(digit) * weight for digit, weight in zip(first_17, ID_NUMBER_WEIGHTS, strict=True))
     return ID_NUMBER_CHECK_CHARS[total % 11]
+
+
+def birth_date(number: str) -> date | None:
+    """The birth date an identity number carries, or None when characters 7-14 are not a date."""
+    yyyymmdd = number[6:14]
+    if len(yyyymmdd) != 8 or not _all_in(yyyymmdd, DIGITS):
+        return None
+    try:
+        return date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:]))
+    except ValueError:
+        return None
+
+
+def age_on(number: str, day: date) -> int | None:
+    """Full years of age on ``day`` of the identity number's holder (None without a birth date).
+    Someone born on 29 February comes of age on 1 March in a common year."""
+    born = birth_date(number)
+    if born is None:
+        return None
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def _birth_date_problems(yyyymmdd: str, today: date) -> list[str]:

@@ -3,6 +3,7 @@
 import hashlib
 import json
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -52,6 +53,42 @@ class Project(Frozen):
     complex: bool = False
 
 
+class Person(Frozen):
+    name: ShortText
+    id_number: str
+    phone: str | None = None
+
+
+class EnterpriseType(StrEnum):
+    LIMITED_LIABILITY_COMPANY = "limited_liability_company"  # 有限责任公司
+    JOINT_STOCK_COMPANY = "joint_stock_company"  # 股份有限公司
+    SOLE_PROPRIETORSHIP = "sole_proprietorship"  # 个人独资企业
+    PARTNERSHIP = "partnership"  # 合伙企业
+    INDIVIDUAL_BUSINESS = "individual_business"  # 个体工商户
+    FARMERS_COOPERATIVE = "farmers_cooperative"  # 农民专业合作社
+
+
+class Enterprise(Frozen):
+    """The enterprise a business start-up registers; its founder is the applicant."""
+
+    name: ShortText
+    type: EnterpriseType
+    registered_capital_fen: int = Field(ge=0)
+    address: Annotated[str, StringConstraints(min_length=4, max_length=300)]
+    legal_representative: Person
+
+
+class Transfer(Frozen):
+    """A sale of a registered home (存量房买卖): seller and buyer apply together."""
+
+    seller: Applicant
+    buyer: Applicant
+    seller_title: ShortText
+    declared_price_fen: int = Field(gt=0)
+    floor_area_m2: Decimal = Field(gt=0, max_digits=8, decimal_places=2)
+    buyer_family_homes: int = Field(ge=1, le=99)
+
+
 class Application(Frozen):
     application_id: Identifier
     matter_code: ShortText
@@ -61,6 +98,8 @@ class Application(Frozen):
     materials: list[SubmittedMaterial] = Field(default_factory=list)
     delivery: DeliveryAddress | None = None
     project: Project | None = None
+    enterprise: Enterprise | None = None
+    transfer: Transfer | None = None
     submitted_at: datetime
 
 

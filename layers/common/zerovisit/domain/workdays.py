@@ -90,6 +90,11 @@ class WorkCalendar:
 _DEFAULT_CALENDAR = WorkCalendar()
 
 
+def working_days_text(count: int) -> str:
+    """'1 working day', '3 working days'."""
+    return f"{count} working day{'' if count == 1 else 's'}"
+
+
 def default_calendar() -> WorkCalendar:
     """The process-wide calendar; schedules loaded into it apply to every later computation."""
     return _DEFAULT_CALENDAR

@@ -39,9 +39,10 @@ def accept(case_id: str) -> dict[str, Any]:
                 clock.now(),
                 number,
                 region.promised_working_days,
-                region.statutory_working_days,
+                matter.statutory.working_days,
                 skipped,
                 matter.code,
+                matter.waits.warning_share,
             )
 
         case, _ = apply(case_id, decide)
@@ -51,7 +52,13 @@ def accept(case_id: str) -> dict[str, Any]:
         "delivery_required": case.delivery_required,
         "review": {
             "outcome": "next_stage",
-            "stage": stage_plan(matter, 0, skipped=covered(case, matter), complex_project=is_complex(case)),
+            "stage": stage_plan(
+                matter,
+                0,
+                skipped=covered(case, matter),
+                complex_project=is_complex(case),
+                region_code=case.application.region_code,
+            ),
         },
     }
 
@@ -82,6 +89,12 @@ def resume_plan(case_id: str) -> dict[str, Any]:
         skipped = {**covered(case, matter), **dict.fromkeys(approved, True)}
         plan["review"] = {
             "outcome": "next_stage",
-            "stage": stage_plan(matter, stage, skipped=skipped, complex_project=is_complex(case)),
+            "stage": stage_plan(
+                matter,
+                stage,
+                skipped=skipped,
+                complex_project=is_complex(case),
+                region_code=case.application.region_code,
+            ),
         }
     return plan

@@ -21,13 +21,22 @@ def load_schedule(year: int, holidays: set[date], makeup_workdays: set[date]) ->
 
 
 def recompute_provisional(from_day: date) -> list[str]:
-    """Recompute open cases whose deadline reaches ``from_day`` or later and was provisional."""
+    """Recompute every open case with a provisional deadline on or after ``from_day``, promised or
+    statutory. The index orders open cases by the promised date only, and a statutory date can lie
+    a year or more after it (suspensions move it), so every open case is read: an operator loads a
+    schedule once a year."""
     changed = []
-    for case_id in list(cases.open_cases_due_from(from_day.isoformat())):
-        if cases.get_case(case_id).deadline_provisional:
+    for case_id in list(cases.open_cases_due_from(date.min.isoformat())):
+        if reaches(cases.get_case(case_id), from_day):
             change_case(case_id, _recomputed)
             changed.append(case_id)
     return changed
+
+
+def reaches(case: Case, from_day: date) -> bool:
+    """Whether a provisional deadline of the case falls on or after the day."""
+    dates = [d for d in (case.promised_due, case.statutory_due) if d is not None]
+    return case.deadline_provisional and any(d >= from_day for d in dates)
 
 
 def _recomputed(case: Case) -> tuple[Case, list[TimelineEntry]]:

@@ -6,6 +6,7 @@ from typing import Any
 from zerovisit.clock import clock
 from zerovisit.domain.case import Case, Change
 from zerovisit.domain.certificate import Certificate, new_content
+from zerovisit.errors import CaseNotFound
 from zerovisit.services.common import apply, matter_of
 from zerovisit.services.ports import ports
 
@@ -16,11 +17,16 @@ def issue(case_id: str) -> dict[str, Any]:
     case.require_open()
     if case.certificate_id is not None:
         return {"identifier": case.certificate_id}
-    spec = matter_of(case).certificate
+    matter = matter_of(case)
+    spec = matter.certificate
     applicant = case.application.applicant
-    serial = ports().cases.next_number(f"CERT#{spec.type_code}#{spec.issuer_code}")
+    issuer = matter.issuer(case.application.region_code)
+    if issuer is None:
+        raise CaseNotFound(f"matter {matter.code} has no issuer for region {case.application.region_code}")
+    serial = ports().cases.next_number(f"CERT#{spec.type_code}#{issuer.credit_code}")
     content = new_content(
         spec,
+        issuer,
         serial,
         holder_id=applicant.id_number or applicant.credit_code or "",
         holder_name=applicant.name,
@@ -36,7 +42,7 @@ def issue(case_id: str) -> dict[str, Any]:
     def decide(current: Case) -> Change:
         if current.certificate_id is not None:
             return Change(current.case_id, current.version, None)
-        return current.issue(clock.now(), certificate, spec.issuer_name, spec.kind, spec.name)
+        return current.issue(clock.now(), certificate, issuer.name, spec.kind, spec.name)
 
     issued, _ = apply(case_id, decide)
     return {"identifier": issued.certificate_id}

@@ -122,7 +122,9 @@ def covered(case: Case, matter: Matter) -> dict[str, RegionalAssessment]:
     found: dict[str, RegionalAssessment] = {}
     for stage in matter.stages:
         for department in stage.departments:
-            assessment = matter.assessment_covering(zone, department.code, clock.today())
+            assessment = matter.assessment_covering(
+                zone, department.code, clock.today(), case.application.region_code
+            )
             if assessment is not None:
                 found[department.code] = assessment
     return found
@@ -134,6 +136,7 @@ def stage_plan(
     only: set[str] | None = None,
     skipped: Mapping[str, object] = MappingProxyType({}),
     complex_project: bool = False,
+    region_code: str | None = None,
 ) -> dict[str, Any]:
     """What the state machine's review Map needs for one stage (or only some of its departments).
     The task timeout is a backstop well past the department's limit: the sweeper applies the
@@ -143,7 +146,7 @@ def stage_plan(
     for department in stage.departments:
         if (only is not None and department.code not in only) or department.code in skipped:
             continue
-        limit = department.limit_for(complex_project)
+        limit = matter.department_limit(department, region_code, complex_project)
         due = due_after(limit)
         backstop = add_working_days(due, limit + BACKSTOP_WORKING_DAYS).due
         departments.append(

@@ -12,6 +12,7 @@ from zerovisit.errors import CaseNotFound, InvalidInput, NotPermitted, TaskClose
 from zerovisit.services.common import answer_task, apply, due_after, matter_of, note, reopen
 from zerovisit.services.ports import ports
 
+# EMS's partner id, which owns the tracking callback and the recipient route.
 EMS_PARTNER = "ems"
 FINAL_PROBLEMS = frozenset({"refused", "damaged", "lost"})
 
@@ -49,7 +50,7 @@ def dispatch(case_id: str, token: str) -> dict[str, Any]:
         task_id=f"{case_id}.EMS{earlier + 1}",
         case_id=case_id,
         kind=TaskKind.DELIVERY,
-        partner=EMS_PARTNER,
+        partner=matter_of(case).partners.delivery,
         created_at=clock.now(),
         due_on=due,
         next_alarm_at=start_of(due + timedelta(days=1)),

@@ -8,6 +8,7 @@ from zerovisit.clock import clock
 from zerovisit.domain.application import validated_application
 from zerovisit.domain.case import Case, DomainEvent, EventType
 from zerovisit.domain.model import answer_digest
+from zerovisit.domain.payment import payment_items
 from zerovisit.errors import Conflict, InvalidInput
 from zerovisit.services.common import note
 from zerovisit.services.ports import ports
@@ -54,7 +55,7 @@ def take_in(data: Any) -> IntakeResult:
         case_id=application.application_id,
         application=application,
         application_digest=digest,
-        fee_fen=matter.fee_fen,
+        fee_fen=sum(item.amount_fen for item in payment_items(matter, application, clock.today())),
         delivery_required=matter.certificate.paper_original,
     )
     filed_by = f"; filed by agent {application.agent.name}" if application.agent else ""

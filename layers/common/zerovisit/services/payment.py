@@ -9,10 +9,12 @@ from zerovisit.clock import clock
 from zerovisit.domain.case import Case, Change
 from zerovisit.domain.deadlines import start_of
 from zerovisit.domain.model import Frozen, ShortText, Task, TaskKind, TaskRef
+from zerovisit.domain.payment import PaymentOrder, payment_items
 from zerovisit.errors import CaseNotFound, InvalidInput
 from zerovisit.services.common import answer_task, apply, due_after, matter_of, reopen
 from zerovisit.services.ports import ports
 
+# The payment platform's partner id, which owns the payment callback route.
 PAYMENT_PARTNER = "payment-platform"
 
 
@@ -31,17 +33,27 @@ def request_payment(case_id: str, token: str) -> dict[str, Any]:
     still_open, earlier = reopen(case, lambda t: t.task_id == order_id, token)
     if still_open is not None or earlier:
         return {"order_id": order_id}
-    due = due_after(matter_of(case).waits.payment_working_days)
+    matter = matter_of(case)
+    due = due_after(matter.waits.payment_working_days)
+    order = PaymentOrder(
+        order_id=order_id,
+        case_id=case_id,
+        items=payment_items(matter, case.application, case.accepted_on or clock.today()),
+    )
     task = Task(
         task_id=order_id,
         case_id=case_id,
         kind=TaskKind.PAYMENT,
-        partner=PAYMENT_PARTNER,
+        partner=matter.partners.payment,
         created_at=clock.now(),
         due_on=due,
         next_alarm_at=start_of(due + timedelta(days=1)),
         token=token,
-        details={"amount_fen": case.fee_fen},
+        details={
+            "amount_fen": order.total_fen,
+            "items": [item.model_dump() for item in order.items],
+            "summary": order.summary(),
+        },
     )
     apply(case_id, lambda current: current.request_payment(clock.now(), task))
     return {"order_id": order_id}

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from zerovisit.domain.case import Case, Change, DomainEvent
 from zerovisit.domain.catalog import Matter
+from zerovisit.domain.certificate import Certificate
 from zerovisit.domain.model import Task, TaskRef, TimelineEntry
 
 
@@ -46,7 +47,9 @@ class Catalog(Protocol):
 
 
 class CertificateLibrary(Protocol):
-    def held(self, holder_id: str) -> dict[str, str]: ...
+    def library(self, holder_id: str) -> list[Certificate]:
+        """Every certificate of the holder, valid or not."""
+        ...
 
 
 class Gateway(Protocol):

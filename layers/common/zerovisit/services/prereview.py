@@ -7,7 +7,7 @@ from zerovisit.clock import clock
 from zerovisit.domain.case import Case, Change
 from zerovisit.domain.deadlines import start_of
 from zerovisit.domain.model import SubmittedMaterial, Task, TaskKind
-from zerovisit.domain.prereview import apply_correction, review_materials
+from zerovisit.domain.prereview import apply_correction, holders, may_ask_for_correction, review_materials
 from zerovisit.errors import TaskClosed
 from zerovisit.services.common import apply, due_after, matter_of, note, reopen, seconds_until_end_of
 from zerovisit.services.ports import ports
@@ -18,8 +18,11 @@ APPLICANT = "applicant"
 def check_materials(case_id: str) -> dict[str, Any]:
     def decide(case: Case) -> Change:
         matter = matter_of(case)
-        applicant = case.application.applicant
-        held = ports().certificates.held(applicant.id_number or applicant.credit_code or "")
+        held = [
+            c
+            for holder in sorted(holders(case.application, matter))
+            for c in ports().certificates.library(holder)
+        ]
         deficiencies, reused = review_materials(case.application, matter, held)
         entries = []
         if reused:
@@ -36,7 +39,9 @@ def check_materials(case_id: str) -> dict[str, Any]:
             )
         else:
             entries.append(note("pre_review", "materials complete"))
-        if deficiencies and case.correction_round >= matter.waits.correction_rounds:
+        if deficiencies and not may_ask_for_correction(
+            case.correction_round, matter.waits.max_correction_rounds
+        ):
             entries.append(
                 note("pre_review", "no further correction round", f"after {case.correction_round} rounds")
             )
@@ -46,7 +51,8 @@ def check_materials(case_id: str) -> dict[str, Any]:
     matter = matter_of(case)
     return {
         "complete": not case.outstanding,
-        "may_correct": bool(case.outstanding) and case.correction_round < matter.waits.correction_rounds,
+        "may_correct": bool(case.outstanding)
+        and may_ask_for_correction(case.correction_round, matter.waits.max_correction_rounds),
         "correction_timeout_seconds": seconds_until_end_of(due_after(matter.correction_limit_working_days)),
     }
 

@@ -158,7 +158,14 @@ def consolidate_stage(case_id: str, stage: int) -> dict[str, Any]:
     return {
         "outcome": outcome,
         "reason": reason or detail,
-        "stage": stage_plan(matter, stage_to_run, only, skipped, complex_project=is_complex(case))
+        "stage": stage_plan(
+            matter,
+            stage_to_run,
+            only,
+            skipped,
+            complex_project=is_complex(case),
+            region_code=case.application.region_code,
+        )
         if stage_to_run is not None
         else {},
         "correction_timeout_seconds": seconds_until_end_of(due_after(matter.correction_limit_working_days)),

@@ -13,7 +13,7 @@ from zerovisit.domain.case import Case, Change
 from zerovisit.domain.catalog import DepartmentReview, TimeoutPolicy
 from zerovisit.domain.deadlines import AlarmKind, alarms_due, start_of
 from zerovisit.domain.model import Task, TaskKind, TaskRef
-from zerovisit.domain.workdays import add_working_days
+from zerovisit.domain.workdays import add_working_days, working_days_text
 from zerovisit.errors import CaseNotFound, Conflict, TaskClosed
 from zerovisit.services.common import is_complex, matter_of
 from zerovisit.services.ports import ports
@@ -82,9 +82,9 @@ def _department_limit(case: Case, task: Task, now: datetime) -> Counter[str]:
     department = next(
         d for s in matter.stages for d in s.departments if d.code == task.details.get("department")
     )
-    limit = department.limit_for(is_complex(case))
+    limit = matter.department_limit(department, case.application.region_code, is_complex(case))
     if department.timeout_policy is TimeoutPolicy.DEEM_APPROVED:
-        comments = f"deemed approved: no decision within {limit} working days"
+        comments = f"deemed approved: no decision within {working_days_text(limit)}"
         answer = {"decision": "approve", "comments": comments, "items": []}
         ports().cases.save(
             case.record_decision(
@@ -92,17 +92,17 @@ def _department_limit(case: Case, task: Task, now: datetime) -> Counter[str]:
             )
         )
         return Counter(deemed_approved=1)
-    if task.escalations >= matter.waits.max_escalations:
-        detail = f"{department.name}: no decision by {task.due_on} after {task.escalations} escalations"
+    if task.escalations >= 1:
+        detail = f"{department.name}: no decision by {task.due_on}, the final limit after escalation"
         ports().cases.save(case.wait_expired(now, task, detail))
         return Counter(reviews_expired=1)
-    return _escalate(case, task, department, limit, now)
+    return _escalate(case, task, department, department.final_limit_after_escalation(is_complex(case)), now)
 
 
 def _escalate(
     case: Case, task: Task, department: DepartmentReview, limit: int, now: datetime
 ) -> Counter[str]:
-    """Alarm to the department and supervision, then keep waiting with a new limit of the same length."""
+    """Alarm to the department and supervision, then keep waiting until the final limit."""
     new_due = add_working_days(now.astimezone(CHINA).date(), limit).due
     escalated = task.escalated(new_due, start_of(new_due + timedelta(days=1)))
     detail = (

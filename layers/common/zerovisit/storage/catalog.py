@@ -1,12 +1,15 @@
-"""The matter catalog table."""
+"""The matter catalog table: matters by code, and the provinces' division lists."""
 
 from collections.abc import Sequence
 from functools import lru_cache
 
 from zerovisit.domain.catalog import Matter
+from zerovisit.domain.regions import Divisions, province_of
 from zerovisit.errors import CaseNotFound
 from zerovisit.storage.common import storage_errors
 from zerovisit.storage.tables import CatalogItem
+
+DIVISIONS_PREFIX = "DIVISIONS#"
 
 
 @lru_cache(maxsize=256)
@@ -21,8 +24,32 @@ def get_matter(code: str) -> Matter | None:
     return Matter.model_validate_json(item.body)
 
 
+def all_matters() -> list[Matter]:
+    """Every matter in the catalog, by code. Other items (schedules, divisions) have a '#' in
+    their key, which no matter code has."""
+    with storage_errors():
+        items = [item for item in CatalogItem.scan() if "#" not in item.matter_code]
+    return sorted((Matter.model_validate_json(item.body) for item in items), key=lambda m: m.code)
+
+
 def put_matters(matters: Sequence[Matter]) -> None:
     with storage_errors(), CatalogItem.batch_write() as batch:
         for matter in matters:
             batch.save(CatalogItem(matter.code, body=matter.model_dump_json()))
     get_matter.cache_clear()
+
+
+def put_divisions(division_lists: Sequence[Divisions]) -> None:
+    with storage_errors(), CatalogItem.batch_write() as batch:
+        for divisions in division_lists:
+            batch.save(CatalogItem(DIVISIONS_PREFIX + divisions.province, body=divisions.model_dump_json()))
+
+
+def get_divisions(region_code: str) -> Divisions | None:
+    """The division list of the region's province, or None if none was loaded."""
+    try:
+        with storage_errors():
+            item = CatalogItem.get(DIVISIONS_PREFIX + province_of(region_code))
+    except CaseNotFound:
+        return None
+    return Divisions.model_validate_json(item.body)

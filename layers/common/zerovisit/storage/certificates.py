@@ -15,6 +15,15 @@ def get_certificate(identifier: str) -> Certificate | None:
     return Certificate.model_validate_json(item.body)
 
 
+def library(holder_id: str) -> list[Certificate]:
+    """Every certificate of the holder, valid or not, oldest first."""
+    with storage_errors():
+        return [
+            Certificate.model_validate_json(item.body)
+            for item in CertificateItem.by_holder.query(applicant_key(holder_id), scan_index_forward=True)
+        ]
+
+
 def held_certificates(holder_id: str) -> dict[str, str]:
     """The holder's valid certificates: kind -> identifier (the newest of each kind)."""
     held: dict[str, str] = {}

@@ -1,0 +1,108 @@
+"""A tiny raster canvas written as PNG with zlib and struct only: rectangles, lines and a 5x7 text
+font (digits, capital letters and a few signs), enough for a bar chart without a plotting library."""
+
+import struct
+import zlib
+
+RGB = tuple[int, int, int]
+WHITE: RGB = (255, 255, 255)
+BLACK: RGB = (0, 0, 0)
+
+# 5x7 glyphs, one string of five '#'/'.' per row.
+_GLYPHS = {
+    "0": ".###.#...##..###.#.###..##...#.###.",
+    "1": "..#...##....#....#....#....#...###.",
+    "2": ".###.#...#....#...#...#...#...#####",
+    "3": "#####...#...#.....#.....##...#.###.",
+    "4": "...#...##..#.#.#..#.#####...#....#.",
+    "5": "#####.....####.....#....##...#.###.",
+    "6": "..##..#...#....####.#...##...#.###.",
+    "7": "#####....#...#...#...#....#....#...",
+    "8": ".###.#...##...#.###.#...##...#.###.",
+    "9": ".###.#...##...#.####....#...#..##..",
+    "A": ".###.#...##...#######...##...##...#",
+    "B": "####.#...##...#####.#...##...#####.",
+    "C": ".###.#...##....#....#....#...#.###.",
+    "D": "###..#..#.#...##...##...##..#.###..",
+    "E": "######....#....####.#....#....#####",
+    "F": "######....#....####.#....#....#....",
+    "G": ".###.#...##....#.####...##...#.####",
+    "H": "#...##...##...#######...##...##...#",
+    "I": ".###...#....#....#....#....#...###.",
+    "J": "..###...#....#....#....##..#..##...",
+    "K": "#...##..#.#.#..##...#.#..#..#.#...#",
+    "L": "#....#....#....#....#....#....#####",
+    "M": "#...###.###.#.##.#.##...##...##...#",
+    "N": "#...##...###..##.#.##..###...##...#",
+    "O": ".###.#...##...##...##...##...#.###.",
+    "P": "####.#...##...#####.#....#....#....",
+    "Q": ".###.#...##...##...##.#.##..#..##.#",
+    "R": "####.#...##...#####.#.#..#..#.#...#",
+    "S": ".#####....#.....###.....#....#####.",
+    "T": "#####..#....#....#....#....#....#..",
+    "U": "#...##...##...##...##...##...#.###.",
+    "V": "#...##...##...##...##...#.#.#...#..",
+    "W": "#...##...##...##.#.##.#.##.#..#.#..",
+    "X": "#...##...#.#.#...#...#.#.#...##...#",
+    "Y": "#...##...#.#.#...#....#....#....#..",
+    "Z": "#####....#...#...#...#...#....#####",
+    "-": "................###................",
+    ".": "..............................##...",
+    ":": "......##...##........##...##.......",
+    "/": ".........#...#...#...#...#.........",
+    "%": "##...##..#...#...#...#...#..##...##",
+    " ": "." * 35,
+}
+GLYPH_WIDTH, GLYPH_HEIGHT = 5, 7
+
+
+class Canvas:
+    def __init__(self, width: int, height: int, background: RGB = WHITE) -> None:
+        self.width, self.height = width, height
+        self.pixels = [bytearray(bytes(background) * width) for _ in range(height)]
+
+    def dot(self, x: int, y: int, colour: RGB) -> None:
+        if 0 <= x < self.width and 0 <= y < self.height:
+            self.pixels[y][3 * x : 3 * x + 3] = bytes(colour)
+
+    def rectangle(self, left: int, top: int, right: int, bottom: int, colour: RGB) -> None:
+        """Filled, corners included."""
+        for y in range(max(top, 0), min(bottom, self.height - 1) + 1):
+            for x in range(max(left, 0), min(right, self.width - 1) + 1):
+                self.dot(x, y, colour)
+
+    def horizontal(self, left: int, right: int, y: int, colour: RGB, dash: int = 0) -> None:
+        """A line; with ``dash``, ``dash`` pixels drawn, ``dash`` left out."""
+        for x in range(left, right + 1):
+            if not dash or (x - left) // dash % 2 == 0:
+                self.dot(x, y, colour)
+
+    def text(self, x: int, y: int, text: str, colour: RGB = BLACK, scale: int = 1) -> None:
+        """Upper-left corner at (x, y); characters without a glyph are drawn as '?'-less blanks."""
+        for index, char in enumerate(text.upper()):
+            glyph = _GLYPHS.get(char, _GLYPHS[" "]).ljust(GLYPH_WIDTH * GLYPH_HEIGHT, ".")
+            origin = x + index * (GLYPH_WIDTH + 1) * scale
+            for row in range(GLYPH_HEIGHT):
+                for column in range(GLYPH_WIDTH):
+                    if glyph[row * GLYPH_WIDTH + column] == "#":
+                        left, top = origin + column * scale, y + row * scale
+                        self.rectangle(left, top, left + scale - 1, top + scale - 1, colour)
+
+    def png(self) -> bytes:
+        """The canvas as an 8-bit RGB PNG (filter 0 on every row)."""
+        raw = b"".join(b"\x00" + bytes(row) for row in self.pixels)
+        header = struct.pack(">IIBBBBB", self.width, self.height, 8, 2, 0, 0, 0)
+        return (
+            b"\x89PNG\r\n\x1a\n"
+            + _chunk(b"IHDR", header)
+            + _chunk(b"IDAT", zlib.compress(raw, 9))
+            + _chunk(b"IEND", b"")
+        )
+
+
+def text_width(text: str, scale: int = 1) -> int:
+    return len(text) * (GLYPH_WIDTH + 1) * scale - scale
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))

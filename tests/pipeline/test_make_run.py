@@ -1,0 +1,57 @@
+"""`make run` with each kind of sample: a clear outcome, exit 0 when the case ended as designed."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.pipeline
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def make_run(sample: str) -> subprocess.CompletedProcess[str]:
+    """A separate process: the run starts its own local stack."""
+    path = os.pathsep.join([str(ROOT / "layers" / "common"), str(ROOT)])
+    return subprocess.run(  # noqa: S603 - our own module, fixed arguments
+        [sys.executable, "-m", "infra.local.run", "--event", f"events/application_submitted.{sample}.json"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+
+def test_an_invalid_sample_is_refused_at_once_with_every_problem() -> None:
+    run = make_run("real_estate_transfer.invalid")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Refused at once (HTTP 422), nothing was opened; 5 problem(s):" in run.stdout
+    assert "  - transfer.seller_title: must start with '1.2.156.3005.2.'" in run.stdout
+    assert "Refused as designed for an invalid sample." in run.stdout
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+def test_the_paperless_industrial_permit_completes_without_ems_and_exits_0() -> None:
+    run = make_run("industrial_construction_permit")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    assert "electronic only, nothing to send by EMS" in run.stdout
+    assert "EMS None" not in run.stdout
+    assert "Completed as designed." in lines
+    assert not [line for line in lines if line.lstrip().startswith("{")]  # no log lines in the timeline
+    requested = [
+        line.split("stage 5: ")[1].split(",")[0]
+        for line in lines
+        if "review requested" in line and "stage 5" in line
+    ]
+    assert requested == [
+        "住房和城乡建设局（合同备案）",
+        "建设工程质量安全监督站",
+        "住房和城乡建设局（现场勘查）",
+    ]
+    assert "1 working days" not in run.stdout

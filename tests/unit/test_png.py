@@ -1,0 +1,74 @@
+"""The pure-Python PNG canvas and the 3550 chart drawn with it, read back pixel by pixel."""
+
+import struct
+import zlib
+from typing import Any
+
+from zerovisit.png import BLACK, WHITE, Canvas, text_width
+from zerovisit.services.report_files import GREEN, RED, report_png
+
+
+def pixels(png: bytes) -> tuple[int, int, list[bytes]]:
+    """Width, height and the RGB rows of an 8-bit RGB PNG with filter 0 (what Canvas writes),
+    checking every chunk's CRC on the way."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    position, chunks = 8, {}
+    while position < len(png):
+        (length,) = struct.unpack(">I", png[position : position + 4])
+        kind = png[position + 4 : position + 8]
+        data = png[position + 8 : position + 8 + length]
+        (crc,) = struct.unpack(">I", png[position + 8 + length : position + 12 + length])
+        assert crc == zlib.crc32(kind + data)
+        chunks[kind] = data
+        position += 12 + length
+    width, height, depth, colour_type = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    assert (depth, colour_type) == (8, 2)
+    raw = zlib.decompress(chunks[b"IDAT"])
+    stride = 1 + 3 * width
+    rows = [raw[y * stride + 1 : (y + 1) * stride] for y in range(height)]
+    assert all(raw[y * stride] == 0 for y in range(height))
+    return width, height, rows
+
+
+def colour(rows: list[bytes], x: int, y: int) -> tuple[int, ...]:
+    return tuple(rows[y][3 * x : 3 * x + 3])
+
+
+def test_a_rectangle_and_text_come_back_where_they_were_drawn() -> None:
+    canvas = Canvas(40, 20)
+    canvas.rectangle(2, 3, 5, 6, (10, 20, 30))
+    canvas.text(10, 2, "1")
+
+    width, height, rows = pixels(canvas.png())
+
+    assert (width, height) == (40, 20)
+    assert colour(rows, 2, 3) == colour(rows, 5, 6) == (10, 20, 30)
+    assert colour(rows, 6, 6) == colour(rows, 1, 3) == WHITE
+    assert colour(rows, 12, 2) == BLACK  # the top of the '1'
+    assert text_width("12") == 11
+
+
+def row(region: str, target: int, mean: float | None) -> dict[str, Any]:
+    return {
+        "matter_code": "BUSINESS-STARTUP",
+        "region_code": region,
+        "target_working_days": target,
+        "mean_working_days": mean,
+        "completed": 0 if mean is None else 3,
+    }
+
+
+def test_the_chart_has_a_green_bar_within_the_target_and_a_red_one_above() -> None:
+    report = {
+        "region_code": "320000",
+        "from": "2026-01-01",
+        "to": "2026-12-31",
+        "matters": [row("320000", 3, 2.5)],
+        "regions": [row("320100", 3, 4.0), row("321000", 2, None)],
+    }
+
+    width, _, rows = pixels(report_png(report))
+
+    found = {colour(rows, x, y) for y in range(len(rows)) for x in range(width)}
+    assert GREEN in found
+    assert RED in found
