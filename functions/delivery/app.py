@@ -17,4 +17,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return delivery.assess_problem(request.case_id)
     if request.task_token is None:
         raise ValueError("dispatch needs the task token")
-    return delivery.dispatch(request.case_id, request.task_token)
+    return delivery.dispatch(request.case_id, request.task_token, request.round)

@@ -17,4 +17,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return prereview.check_materials(request.case_id)
     if request.task_token is None:
         raise ValueError("await_correction needs the task token")
-    return prereview.await_correction(request.case_id, request.source, request.task_token)
+    return prereview.await_correction(request.case_id, request.source, request.task_token, request.round)

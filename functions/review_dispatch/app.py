@@ -13,4 +13,6 @@ cold_start()
 @lambda_entry
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = ReviewDispatchInput.model_validate(event)
-    return review.dispatch(request.case_id, request.stage, request.department, request.task_token)
+    return review.dispatch(
+        request.case_id, request.stage, request.department, request.task_token, request.round
+    )

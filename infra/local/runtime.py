@@ -92,8 +92,8 @@ class LocalRuntime:
         self.outputs: dict[str, str] = {}
         self.invocations: list[tuple[str, str]] = []
         self._handlers: dict[str, Handler] = {}
-        self._idle: dict[str, list[Handler]] = {}
-        self._environment_count: dict[str, int] = {}
+        self._idle: dict[str, list[int]] = {}
+        self._extra_environments: dict[str, list[Handler]] = {}
         self._environments_lock = threading.Lock()
         self._single_environment: dict[str, threading.Lock] = {}
         # Functions run one at a time, as if each had a reserved concurrency of one, unless a caller
@@ -302,7 +302,7 @@ class LocalRuntime:
                 f"zerovisit_function_{spec.code_dir.name}", spec.code_dir / f"{module_file}.py"
             )
             self._handlers[logical] = getattr(module, attribute)
-            self._idle[logical] = [self._handlers[logical]]
+            self._idle[logical] = [0]
             if any(isinstance(value, BaseRouter) for value in vars(module).values()):
                 self._single_environment[logical] = threading.Lock()
         bind_tables(settings())
@@ -321,18 +321,25 @@ class LocalRuntime:
             return
         with self._environments_lock:
             idle = self._idle[logical]
-            handler = idle.pop() if idle else None
-            if handler is None:
+            if idle:
+                environment = idle.pop()
+            else:
                 spec = self.functions[logical]
                 module_file, attribute = spec.handler.rsplit(".", 1)
-                self._environment_count[logical] = self._environment_count.get(logical, 1) + 1
-                name = f"zerovisit_function_{spec.code_dir.name}_{self._environment_count[logical]}"
-                handler = getattr(load_module(name, spec.code_dir / f"{module_file}.py"), attribute)
+                environment = len(self._extra_environments.setdefault(logical, [])) + 1
+                name = f"zerovisit_function_{spec.code_dir.name}_{environment + 1}"
+                module = load_module(name, spec.code_dir / f"{module_file}.py")
+                self._extra_environments[logical].append(getattr(module, attribute))
         try:
-            yield handler
+            # environment 0 is the function's first, the one tests may replace in ``_handlers``
+            yield (
+                self._handlers[logical]
+                if environment == 0
+                else self._extra_environments[logical][environment - 1]
+            )
         finally:
             with self._environments_lock:
-                self._idle[logical].append(handler)
+                self._idle[logical].append(environment)
 
     # ------------------------------------------------------------------ invocation
     def invoke(self, function_name: str, event: Any) -> tuple[Any, bool]:

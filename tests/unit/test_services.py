@@ -354,3 +354,26 @@ def test_a_correction_window_that_passes_expires_the_wait(cases: FakeCases) -> N
     assert sweeper.sweep(clock.now())["correction_expired"] == 1
     assert cases.task(TaskRef.parse(task_id)).status is TaskStatus.EXPIRED
     assert [(m.token, m.error) for m in cases.resumed()] == [("cor-token", "WaitExpired")]
+
+
+def test_a_dispatch_retried_after_the_department_answered_resumes_with_that_answer(
+    cases: FakeCases,
+) -> None:
+    case = accepted_case(cases)
+    department = acceptance.accept(case.case_id)["review"]["stage"]["departments"][0]
+    entered = "2026-02-13T01:30:00+00:00"
+    task_id = review.dispatch(case.case_id, 0, department, "token-1", entered)["task_id"]
+    review.decide(task_id, "dept-scjg", approve())
+
+    again = review.dispatch(case.case_id, 0, department, "token-2", entered)
+
+    assert again["task_id"] == task_id
+    assert len([t for t in cases.tasks(case.case_id) if t.kind is TaskKind.REVIEW]) == 1
+    assert len(cases.published("ReviewRequested")) == 1
+    assert [(m.token, m.output) for m in cases.resumed()] == [
+        ("token-1", {"task_id": task_id, "decision": "approve"}),
+        ("token-2", {"task_id": task_id, "decision": "approve"}),
+    ]
+    # a new round of the stage (after a correction) asks again
+    fresh = review.dispatch(case.case_id, 0, department, "token-3", "2026-02-20T01:30:00+00:00")
+    assert fresh["task_id"] != task_id

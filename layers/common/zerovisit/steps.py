@@ -11,6 +11,14 @@ class StepInput(BaseModel):
     case_id: str
 
 
+class WaitingStepInput(StepInput):
+    """A step that waits on a task token; ``round`` is when the waiting state was entered, which
+    a retry of the state keeps."""
+
+    task_token: str
+    round: str | None = None
+
+
 class AcceptanceInput(StepInput):
     action: Literal["accept", "resume"] = "accept"
 
@@ -19,12 +27,12 @@ class PreReviewInput(StepInput):
     action: Literal["check", "await_correction"]
     source: Literal["pre_review", "review"] = "pre_review"
     task_token: str | None = None
+    round: str | None = None
 
 
-class ReviewDispatchInput(StepInput):
+class ReviewDispatchInput(WaitingStepInput):
     stage: int
     department: dict[str, Any]
-    task_token: str
 
 
 class ConsolidationInput(StepInput):
@@ -32,13 +40,14 @@ class ConsolidationInput(StepInput):
     answers: list[dict[str, Any]]
 
 
-class CallbackStepInput(StepInput):
-    task_token: str
+class CallbackStepInput(WaitingStepInput):
+    pass
 
 
 class DeliveryInput(StepInput):
     action: Literal["dispatch", "assess"]
     task_token: str | None = None
+    round: str | None = None
 
 
 class CloseInput(StepInput):

@@ -75,6 +75,18 @@ class Resumption:
     error: str | None = None
     cause: str = ""
 
+    def record(self) -> dict[str, Any]:
+        return {
+            "output": dict(self.output) if self.output is not None else None,
+            "error": self.error,
+            "cause": self.cause,
+        }
+
+    @classmethod
+    def again(cls, token: str, record: Mapping[str, Any]) -> "Resumption":
+        """The same resumption, to a retried step's new token."""
+        return cls(token, record.get("output"), record.get("error"), str(record.get("cause") or ""))
+
 
 @dataclass(frozen=True)
 class Notice:
@@ -99,6 +111,17 @@ class Change:
     notices: tuple[Notice, ...] = ()
     certificate: Certificate | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """A closed task keeps what resumed its waiting step, for a retry of that step."""
+        by_token = {r.token: r for r in self.resumptions}
+        recorded = tuple(
+            task.model_copy(update={"resumed_with": by_token[task.token].record()})
+            if task.token in by_token and not task.is_open
+            else task
+            for task in self.tasks
+        )
+        object.__setattr__(self, "tasks", recorded)
 
     @property
     def is_empty(self) -> bool:
@@ -361,8 +384,14 @@ class Case(BaseModel):
         return Change(self.case_id, self.version, None, (entry,), (task,), (event,))
 
     def rewait(self, task: Task, token: str) -> Change:
-        """A retried waiting step: the open task takes the new token; everything else stays."""
-        return Change(self.case_id, self.version, None, tasks=(task.with_token(token),))
+        """A retried waiting step: an open task takes the new token; a task closed meanwhile
+        resumes the new token as it resumed the old one. Nothing else is sent again."""
+        if task.is_open:
+            return Change(self.case_id, self.version, None, tasks=(task.with_token(token),))
+        if task.resumed_with is None or task.token == token:
+            return Change(self.case_id, self.version, None)
+        again = Resumption.again(token, task.resumed_with)
+        return Change(self.case_id, self.version, None, tasks=(task.with_token(token),), resumptions=(again,))
 
     def record_decision(
         self,

@@ -221,6 +221,8 @@ class Task(BaseModel):
     answered_at: datetime | None = None
     next_alarm_at: datetime | None = None
     escalations: int = 0
+    # What resumed the waiting step when the task closed: a retried step takes the same answer.
+    resumed_with: dict[str, Any] | None = None
     version: int = 0
 
     @property
@@ -251,6 +253,12 @@ class Task(BaseModel):
                 "next_alarm_at": None,
             }
         )
+
+    @property
+    def round(self) -> str | None:
+        """The waiting state's entry this task belongs to: a retry of that state is the same round."""
+        value = self.details.get("round")
+        return str(value) if value is not None else None
 
     def with_token(self, token: str) -> "Task":
         """A retried step waits again: the open task keeps its id, answers and limits."""

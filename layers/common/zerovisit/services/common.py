@@ -44,15 +44,21 @@ def apply(case_id: str, decide: Callable[[Case], Change]) -> tuple[Case, Change]
     raise AssertionError("unreachable")
 
 
-def reopen(case: Case, belongs: Callable[[Task], bool], token: str) -> tuple[Task | None, int]:
-    """A retried step that waits on a task: the open task of this kind takes the new token (its
-    request already went out with the write that opened it) and is returned; otherwise None and
-    how many such tasks came before (to number the next one)."""
+def reopen(
+    case: Case, belongs: Callable[[Task], bool], token: str, round_: str | None = None
+) -> tuple[Task | None, int]:
+    """A retried step that waits on a task finds the task its first attempt opened (the same
+    round, or without a round the one still open): the task takes the new token, or, closed
+    meanwhile, resumes it as it resumed the old one; the request went out with the first write.
+    Otherwise None, and how many such tasks came before (to number the next one)."""
     earlier = [t for t in ports().cases.tasks(case.case_id) if belongs(t)]
-    still_open = next((t for t in earlier if t.is_open), None)
-    if still_open is not None and still_open.token != token:
-        ports().cases.save(case.rewait(still_open, token))
-    return still_open, len(earlier)
+    if round_ is not None:
+        found = next((t for t in earlier if t.round == round_), None)
+    else:
+        found = next((t for t in earlier if t.is_open), None)
+    if found is not None and found.token != token:
+        ports().cases.save(case.rewait(found, token))
+    return found, len(earlier)
 
 
 def answer_task(

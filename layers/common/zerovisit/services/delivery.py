@@ -34,12 +34,12 @@ def waybill_for(serial: int) -> str:
     return f"EA{digits}{s10_check_digit(digits)}CN"
 
 
-def dispatch(case_id: str, token: str) -> dict[str, Any]:
+def dispatch(case_id: str, token: str, round_: str | None = None) -> dict[str, Any]:
     """Create the shipment and tell EMS, in one write. A retried call waits on the open shipment;
     after a refused, damaged or lost parcel a new shipment goes out."""
     case = ports().cases.get(case_id)
     case.require_open()
-    still_open, earlier = reopen(case, lambda t: t.kind is TaskKind.DELIVERY, token)
+    still_open, earlier = reopen(case, lambda t: t.kind is TaskKind.DELIVERY, token, round_)
     if still_open is not None:
         return {"order_id": still_open.task_id, "waybill": still_open.details["waybill"]}
     if case.application.delivery is None:
@@ -55,7 +55,7 @@ def dispatch(case_id: str, token: str) -> dict[str, Any]:
         due_on=due,
         next_alarm_at=start_of(due + timedelta(days=1)),
         token=token,
-        details={"waybill": waybill},
+        details={"waybill": waybill, "round": round_},
     )
     apply(case_id, lambda current: current.dispatch(clock.now(), task))
     return {"order_id": task.task_id, "waybill": waybill}

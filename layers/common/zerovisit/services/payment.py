@@ -30,7 +30,8 @@ def request_payment(case_id: str, token: str) -> dict[str, Any]:
     case = ports().cases.get(case_id)
     case.require_open()
     order_id = f"{case_id}.PAY"
-    still_open, earlier = reopen(case, lambda t: t.task_id == order_id, token)
+    # One order per case, whatever round: a resumed case waits on the order it already has.
+    still_open, earlier = reopen(case, lambda t: t.task_id == order_id, token, round_=order_id)
     if still_open is not None or earlier:
         return {"order_id": order_id}
     matter = matter_of(case)
@@ -53,6 +54,7 @@ def request_payment(case_id: str, token: str) -> dict[str, Any]:
             "amount_fen": order.total_fen,
             "items": [item.model_dump() for item in order.items],
             "summary": order.summary(),
+            "round": order_id,
         },
     )
     apply(case_id, lambda current: current.request_payment(clock.now(), task))

@@ -57,12 +57,12 @@ def check_materials(case_id: str) -> dict[str, Any]:
     }
 
 
-def await_correction(case_id: str, source: str, token: str) -> dict[str, Any]:
+def await_correction(case_id: str, source: str, token: str, round_: str | None = None) -> dict[str, Any]:
     """Open the correction task and send the one-time notice, both in one write. A retried call
     gives the open task the new token; the notice went out with the first write."""
     case = ports().cases.get(case_id)
     case.require_open()
-    still_open, earlier = reopen(case, lambda t: t.kind is TaskKind.CORRECTION, token)
+    still_open, earlier = reopen(case, lambda t: t.kind is TaskKind.CORRECTION, token, round_)
     if still_open is not None:
         return {"task_id": still_open.task_id}
     matter = matter_of(case)
@@ -76,7 +76,7 @@ def await_correction(case_id: str, source: str, token: str) -> dict[str, Any]:
         due_on=due,
         next_alarm_at=start_of(due + timedelta(days=1)),
         token=token,
-        details={"source": source, "items": [d.problem for d in case.outstanding]},
+        details={"source": source, "items": [d.problem for d in case.outstanding], "round": round_},
     )
     apply(case_id, lambda current: current.request_correction(clock.now(), task, source))
     return {"task_id": task.task_id}

@@ -22,14 +22,16 @@ from zerovisit.services.common import (
 from zerovisit.services.ports import ports
 
 
-def dispatch(case_id: str, stage: int, department: dict[str, Any], token: str) -> dict[str, Any]:
+def dispatch(
+    case_id: str, stage: int, department: dict[str, Any], token: str, round_: str | None = None
+) -> dict[str, Any]:
     """Open the department's review task for this round and tell the department, in one write; a
     retried call gives the open task the new token."""
     case = ports().cases.get(case_id)
     case.require_open()
     code = department["code"]
     prefix = f"{case_id}.R{stage + 1}-{code}-"
-    still_open, earlier = reopen(case, lambda t: t.task_id.startswith(prefix), token)
+    still_open, earlier = reopen(case, lambda t: t.task_id.startswith(prefix), token, round_)
     if still_open is not None:
         return {"task_id": still_open.task_id}
     due = date.fromisoformat(department["due_on"])
@@ -43,7 +45,7 @@ def dispatch(case_id: str, stage: int, department: dict[str, Any], token: str) -
         due_on=due,
         next_alarm_at=start_of(due + timedelta(days=1)),
         token=token,
-        details={"department": code, "department_name": department["name"]},
+        details={"department": code, "department_name": department["name"], "round": round_},
     )
     apply(case_id, lambda current: current.open_review(clock.now(), task, department["name"]))
     return {"task_id": task.task_id}
