@@ -67,12 +67,7 @@ class FakeCases:
             ):
                 raise Conflict("the record changed or is not in the expected state")
         version = change.base_version + 1
-        if change.case is not None:
-            anchor = f"{change.case_id}.v{version}"
-        elif change.tasks:
-            anchor = f"{change.tasks[0].task_id}.v{change.tasks[0].version + 1}"
-        else:
-            anchor = f"{change.case_id}.x{len(self.outbox)}"
+        anchor = change.anchor()
         saved = None
         if change.case is not None:
             saved = change.case.model_copy(update={"version": version})

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
+from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -126,6 +127,15 @@ class Change:
     @property
     def is_empty(self) -> bool:
         return not (self.case or self.entries or self.tasks or self.events or self.resumptions)
+
+    def anchor(self) -> str:
+        """Names the write, which happens once: the case's new version, else the first task's; a
+        write of timeline entries alone gets a fresh name."""
+        if self.case is not None:
+            return f"{self.case_id}.v{self.base_version + 1}"
+        if self.tasks:
+            return f"{self.tasks[0].task_id}.v{self.tasks[0].version + 1}"
+        return f"{self.case_id}.{uuid4().hex[:12]}"
 
     def messages(self, anchor: str, now: datetime) -> list[OutboxMessage]:
         """What the change must send, each with an id stable across redeliveries: ``anchor`` names

@@ -156,12 +156,7 @@ def save(change: Change, now: datetime) -> Case | None:
     if change.is_empty and not change.notices:
         return None
     version = change.base_version + 1
-    if change.case is not None:
-        anchor = f"{change.case_id}.v{version}"
-    elif change.tasks:
-        anchor = f"{change.tasks[0].task_id}.v{change.tasks[0].version + 1}"
-    else:
-        anchor = f"{change.case_id}.{uuid4().hex[:12]}"
+    anchor = change.anchor()
     saved = None if change.case is None else change.case.model_copy(update={"version": version})
     with storage_errors(), TransactWrite(connection=_connection()) as tx:
         if saved is not None:
