@@ -55,7 +55,7 @@ def test_each_flow_runs_its_stages_in_order_each_in_parallel_within_its_limit(
 ) -> None:
     clock.set(datetime.fromisoformat(at))
     matter = next(m for m in read_catalog(runtime_catalog()) if m.code == matter_code)
-    detail = application(sample)
+    detail = application(sample, submitted_at=at)
     case_id = detail["application_id"]
     runtime.put_event("gov.service-network", "ApplicationSubmitted", detail)
 
@@ -98,7 +98,9 @@ def test_the_construction_project_in_an_assessed_zone_skips_the_covered_evaluati
     runtime: LocalRuntime,
 ) -> None:
     clock.set(datetime.fromisoformat("2026-03-02T09:00:00+08:00"))
-    detail = application("application_submitted.industrial_construction_permit")
+    detail = application(
+        "application_submitted.industrial_construction_permit", submitted_at=clock.now().isoformat()
+    )
     runtime.put_event("gov.service-network", "ApplicationSubmitted", detail)
     assert (
         PartnerSimulator(runtime).run_until_closed(detail["application_id"], timeout_seconds=120)
@@ -148,7 +150,10 @@ def test_a_held_business_licence_is_reused_not_asked_for(
 ) -> None:
     clock.set(datetime.fromisoformat("2026-03-02T09:00:00+08:00"))
     detail = without_material(
-        application("application_submitted.industrial_construction_permit"), "BUSINESS_LICENCE"
+        application(
+            "application_submitted.industrial_construction_permit", submitted_at=clock.now().isoformat()
+        ),
+        "BUSINESS_LICENCE",
     )
     licence = Certificate(
         identifier="1.2.156.3005.2.11100000MB0143028R001.11320100MB0C005112.00000901.001.K",

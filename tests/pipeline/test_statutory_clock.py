@@ -69,7 +69,7 @@ def test_warning_and_overdue_are_raised_exactly_once_each(
     runtime.put_event("gov.service-network", "ApplicationSubmitted", detail)
     silent = next_partner_task(runtime, "ReviewRequested", case_id)  # market regulation never answers
 
-    while clock.today() < date(2026, 2, 27):  # due 02-25; overdue from 02-26
+    while clock.today() < date(2026, 2, 26):  # due 02-25; overdue from 02-26
         runtime.advance(timedelta(hours=3))
 
     # 市场主体登记管理条例 art. 19: the statutory limit is the promised 3 working days too.

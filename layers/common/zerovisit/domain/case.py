@@ -809,11 +809,12 @@ class Case(BaseModel):
                 },
             )
         holder = task.details.get("department_name", task.partner)
-        subject = (
-            f"ZeroVisit escalation: {holder}, case {self.case_number}"
-            if task.kind is TaskKind.REVIEW
-            else f"ZeroVisit {task.kind.value} overdue: case {self.case_number}"
-        )
+        if task.kind is not TaskKind.REVIEW:
+            subject = f"ZeroVisit {task.kind.value} overdue: case {self.case_number}"
+        elif action == "escalated":
+            subject = f"ZeroVisit escalation: {holder}, case {self.case_number}"
+        else:
+            subject = f"ZeroVisit final limit passed: {holder}, case {self.case_number}"
         notice = Notice(
             subject,
             f"{detail}. Case {self.case_number} ({self.application.matter_code}, "
