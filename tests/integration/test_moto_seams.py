@@ -125,7 +125,8 @@ def test_the_event_pattern_matcher_is_there() -> None:
     )
     inserted: Any = {"eventName": "INSERT", "dynamodb": {"NewImage": {"kind": {"S": "outbox"}}}}
     assert pattern.matches_event(inserted)
-    assert not pattern.matches_event({**inserted, "eventName": "MODIFY"})
+    modified: Any = {**inserted, "eventName": "MODIFY"}
+    assert not pattern.matches_event(modified)
 
 
 def test_transactions_still_back_up_whole_tables_through_copy_deepcopy() -> None:
