@@ -524,4 +524,13 @@ def running() -> Iterator[LocalRuntime]:
         runtime.stop()
 
 
-__all__ = ["MOTO_READS", "MOTO_SEAMS", "REGION", "ROOT", "HttpResponse", "LocalRuntime", "running"]
+__all__ = [
+    "MOTO_ORIGINALS",
+    "MOTO_READS",
+    "MOTO_SEAMS",
+    "REGION",
+    "ROOT",
+    "HttpResponse",
+    "LocalRuntime",
+    "running",
+]
