@@ -54,6 +54,7 @@ from infra.local.seams import (
     ClockTime,
     Patches,
     cached_client_factory,
+    cached_parse,
     copy_rule,
     key_from_cloudformation,
     method,
@@ -217,6 +218,8 @@ class LocalRuntime:
         self._replace("retry wait", ClockTime())
         create_client = MOTO_ORIGINALS["interpreter lambda client"]
         self._replace("interpreter lambda client", cached_client_factory(create_client))
+        self._replace("interpreter json path", cached_parse(MOTO_ORIGINALS["interpreter json path"]))
+        self._replace("interpreter result path", cached_parse(MOTO_ORIGINALS["interpreter result path"]))
         self._patch_dynamodb()
 
     def _patch_dynamodb(self) -> None:

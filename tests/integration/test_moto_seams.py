@@ -164,3 +164,16 @@ def test_the_instance_tracker_still_appends_every_model_instance() -> None:
     assert "cls.instances_tracked.append(instance)" in inspect.getsource(BaseModel.__new__)
     for seam in ("tracked items", "tracked stream records", "tracked stream shards"):
         assert isinstance(original(seam), list)
+
+
+def test_the_interpreter_parses_json_paths_with_jsonpath_ng() -> None:
+    """Parsed paths are cached by their text; that holds while they are jsonpath_ng expressions,
+    which evaluating never changes."""
+    import jsonpath_ng
+    import jsonpath_ng.ext
+
+    assert original("interpreter json path") is jsonpath_ng.ext.parse  # type: ignore[attr-defined]
+    assert original("interpreter result path") is jsonpath_ng.parse  # type: ignore[attr-defined]
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    assert "input_expr = parse(path)" in inspect.getsource(json_path)
