@@ -42,6 +42,7 @@ ENDINGS = ("CaseCompleted", "CaseClosed")
 PROGRESS_SECONDS = 5.0
 STATUS_CHECK_SECONDS = 15.0
 WINDOW = 100  # cases, for the throughput at the start and at the end
+IDLE_SECONDS = 0.1  # between polls of an empty queue: polling costs moto work that handlers wait for
 
 Kind = Literal["valid", "duplicate", "conflicting", "invalid"]
 Channel = Literal["bus", "api"]
@@ -169,7 +170,7 @@ class Subscriber:
         def reader() -> None:
             while not stop.is_set():
                 if not self.read(outcomes):
-                    stop.wait(0.02)
+                    stop.wait(IDLE_SECONDS)
 
         thread = threading.Thread(target=reader, name="subscriber", daemon=True)
         thread.start()
@@ -251,7 +252,7 @@ def run(count: int, threads: int, timeout: float, seed: int) -> int:
             if not submitting and not open_cases:
                 break
             if not answered:
-                time.sleep(0.01)
+                time.sleep(IDLE_SECONDS)
         timed_out = time.monotonic() >= deadline
         for thread in submitters:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
