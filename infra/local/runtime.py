@@ -353,7 +353,7 @@ class LocalRuntime:
     @contextmanager
     def exclusive(self) -> Iterator[None]:
         """Run code that touches the mocked services directly (a test, an operator command) while no
-        function runs: moto's backends are not thread-safe."""
+        function runs (outside ``concurrently()``): moto's backends are not thread-safe."""
         with self._one_at_a_time:
             yield
 
