@@ -12,24 +12,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from uuid import uuid4
 
-import boto3
 import pytest
 
-from infra.local.runtime import REGION, LocalRuntime
+from infra.local.runtime import LocalRuntime
 
 THREADS = 8
 HANDLER = "SweeperFunction"  # replaced by the test's own handler
 BARRIER_SECONDS = 10.0  # a bound on waiting for the other thread, never reached when handlers overlap
-
-
-@pytest.fixture
-def dynamodb(runtime: LocalRuntime) -> Any:
-    return boto3.client("dynamodb", region_name=REGION)
-
-
-@pytest.fixture
-def table(runtime: LocalRuntime) -> str:
-    return runtime.resources["CasesTable"]
 
 
 @pytest.fixture(autouse=True)

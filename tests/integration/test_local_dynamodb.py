@@ -4,23 +4,12 @@ touched items only, item versions are not kept by moto's tracker, a query reads 
 from typing import Any
 from uuid import uuid4
 
-import boto3
 import pytest
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import Item
 
-from infra.local.runtime import REGION, LocalRuntime
-
-
-@pytest.fixture
-def dynamodb(runtime: LocalRuntime) -> Any:
-    return boto3.client("dynamodb", region_name=REGION)
-
-
-@pytest.fixture
-def table(runtime: LocalRuntime) -> str:
-    return runtime.resources["CasesTable"]
+from infra.local.runtime import REGION
 
 
 def key(pk: str, sk: str) -> dict[str, Any]:
