@@ -217,6 +217,7 @@ def run(count: int, threads: int, timeout: float, seed: int) -> int:
     clock.set(datetime.fromisoformat(sample(VALID_SAMPLE)["detail"]["submitted_at"]))
     print(f"Starting the local runtime; {count} applications from {threads} threads", flush=True)
     with LocalRuntime() as runtime:
+        logging.getLogger("zerovisit").setLevel(logging.WARNING)  # the handlers' info lines, one per step
         subscriber = Subscriber(runtime)
         # Partners answer at once: the domain clock stays where the applications were submitted.
         simulator = PartnerSimulator(runtime, Script(latency={}))

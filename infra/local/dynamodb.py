@@ -12,8 +12,7 @@
 
 import copy
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
@@ -151,8 +150,3 @@ class RequestLock:
     def call_action(self, handler: Any) -> Any:
         with self.lock:
             return self._call_action(handler)
-
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        with self.lock:
-            yield

@@ -101,7 +101,6 @@ class LocalRuntime:
         self._physical_to_logical: dict[str, str] = {}
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._patches = Patches()
-        self._dynamodb_requests: local_dynamodb.RequestLock | None = None
         self._saved_env: dict[str, str] = {}
         self._clients: dict[str, Any] = {}
 
@@ -231,7 +230,6 @@ class LocalRuntime:
             MOTO_ORIGINALS["dynamodb query"], MOTO_ORIGINALS["dynamodb all items"]
         )
         requests = local_dynamodb.RequestLock(MOTO_ORIGINALS["dynamodb request"])
-        self._dynamodb_requests = requests
         self._replace("dynamodb stream records", method(self.streams.record))
         self._replace("dynamodb transactions", method(transactions.transact_write_items))
         self._replace("dynamodb transaction backup", local_dynamodb.TableKeepingCopy())
