@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -164,13 +165,20 @@ class Subscriber:
         events.put_rule(Name=name, EventBusName=bus, EventPattern='{"source": ["zerovisit.cases"]}')
         events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "load", "Arn": arn}])
 
-    def follow(self, outcomes: Outcomes, stop: threading.Event) -> threading.Thread:
-        """Read on a thread of its own, so that each case's end is timed when it is published."""
+    def follow(
+        self, outcomes: Outcomes, stop: threading.Event, progress: Callable[[], None]
+    ) -> threading.Thread:
+        """Read on a thread of its own, so that each case's end is timed when it is published, and
+        print the progress every few seconds."""
 
         def reader() -> None:
+            last_progress = time.monotonic()
             while not stop.is_set():
                 if not self.read(outcomes):
                     stop.wait(IDLE_SECONDS)
+                if time.monotonic() - last_progress >= PROGRESS_SECONDS:
+                    last_progress = time.monotonic()
+                    progress()
 
         thread = threading.Thread(target=reader, name="subscriber", daemon=True)
         thread.start()
@@ -225,31 +233,31 @@ def run(count: int, threads: int, timeout: float, seed: int) -> int:
         expected = {s.application_id for s in submissions if s.kind == "valid"}
         outcomes = Outcomes()
         stop_reading = threading.Event()
-        reader = subscriber.follow(outcomes, stop_reading)
         load_started = time.monotonic()
+
+        def progress() -> None:
+            print(
+                f"  {time.monotonic() - load_started:6.0f}s  "
+                f"submitted {sum(1 for s in submissions if s.answer)}/{len(submissions)}  "
+                f"ended {len(outcomes.ended())}/{len(expected)}  partner answers {len(simulator.exchanges)}  "
+                f"RSS peak {peak_rss_mb():.0f} MB",
+                flush=True,
+            )
+
+        reader = subscriber.follow(outcomes, stop_reading, progress)
         submitters = submit_all(runtime, submissions, threads)
         deadline = load_started + timeout
         statuses: dict[str, str] = {}
-        last_progress = last_status_check = load_started
+        last_status_check = load_started
         while time.monotonic() < deadline:
             answered = simulator.answer_pending()
             submitting = any(t.is_alive() for t in submitters)
             now = time.monotonic()
-            ended = outcomes.ended()
-            open_cases = expected - ended - {c for c, s in statuses.items() if s != "RUNNING"}
+            open_cases = expected - outcomes.ended() - {c for c, s in statuses.items() if s != "RUNNING"}
             if now - last_status_check >= STATUS_CHECK_SECONDS and not submitting:
                 last_status_check = now
                 for case_id in open_cases:
                     statuses[case_id] = runtime.execution_status(case_id) or "NONE"
-            if now - last_progress >= PROGRESS_SECONDS:
-                last_progress = now
-                done = sum(1 for s in submissions if s.answer)
-                print(
-                    f"  {now - load_started:6.0f}s  submitted {done}/{len(submissions)}  "
-                    f"ended {len(ended)}/{len(expected)}  partner answers {len(simulator.exchanges)}  "
-                    f"RSS peak {peak_rss_mb():.0f} MB",
-                    flush=True,
-                )
             if not submitting and not open_cases:
                 break
             if not answered:
