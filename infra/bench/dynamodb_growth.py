@@ -32,6 +32,7 @@ def fill(table_name: str, count: int) -> None:
                 "pk": {"S": f"CASE#{n // 10}"},
                 "sk": {"S": f"ITEM#{n % 10}"},
                 "kind": {"S": "case"},
+                **({"shard": {"S": f"SHARD#{n % 100}"}} if n % 10 == 0 else {}),
                 "body": {"S": "x" * 300},
             }
         )
@@ -47,6 +48,14 @@ def measure(size: int, transactions: int) -> dict[str, float]:
         AttributeDefinitions=[
             {"AttributeName": "pk", "AttributeType": "S"},
             {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "shard", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "ByShard",
+                "KeySchema": [{"AttributeName": "shard", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
         ],
     )
     fill(name, size)
@@ -69,10 +78,20 @@ def measure(size: int, transactions: int) -> dict[str, float]:
             ExpressionAttributeValues={":pk": {"S": f"CASE#{n}"}},
         )
     per_query = (time.perf_counter() - started) / transactions
+    started = time.perf_counter()
+    for n in range(transactions):
+        client.query(
+            TableName=name,
+            IndexName="ByShard",
+            KeyConditionExpression="shard = :shard",
+            ExpressionAttributeValues={":shard": {"S": f"SHARD#{n}"}},
+        )
+    per_index_query = (time.perf_counter() - started) / transactions
     client.delete_table(TableName=name)
     return {
         "transaction_ms": per_transaction * 1000,
         "query_ms": per_query * 1000,
+        "index_query_ms": per_index_query * 1000,
         "rss_growth_mb": rss_after - rss_before,
         "rss_mb": rss_after,
     }
@@ -91,12 +110,13 @@ def main() -> None:
             runtime._patch_moto()
         try:
             label = "moto as shipped" if args.moto_as_shipped else "with the runtime's seams"
-            print(f"{label}, {args.transactions} transactions of two puts and as many queries per size")
+            print(f"{label}, {args.transactions} each of transactions (two puts), queries, index queries")
             for size in args.sizes:
                 figures = measure(size, args.transactions)
                 print(
                     f"  {size:>6} items: {figures['transaction_ms']:8.1f} ms per transaction, "
-                    f"{figures['query_ms']:7.1f} ms per query, RSS +{figures['rss_growth_mb']:.0f} MB "
+                    f"{figures['query_ms']:7.1f} ms per query, "
+                    f"{figures['index_query_ms']:7.1f} ms per index query, RSS +{figures['rss_growth_mb']:.0f} MB "
                     f"(now {figures['rss_mb']:.0f} MB)"
                 )
         finally:

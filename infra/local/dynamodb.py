@@ -11,6 +11,7 @@
 """
 
 import copy
+import inspect
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -116,11 +117,13 @@ class PartitionQuery:
 
     def __init__(self, query: Callable[..., Any], all_items: Callable[[Table], list[Item]]) -> None:
         self._query = query
+        self._signature = inspect.signature(query)
         self._all_items = all_items
         self._local = threading.local()
 
     def query(self, table: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("index_name") or hash_key is None:
+        arguments = self._signature.bind(table, hash_key, *args, **kwargs).arguments
+        if arguments.get("index_name") or hash_key is None:
             return self._query(table, hash_key, *args, **kwargs)
         self._local.partition = (table, hash_key)
         try:

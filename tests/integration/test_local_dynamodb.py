@@ -153,3 +153,25 @@ def test_a_query_reads_its_own_partition_in_sort_key_order(dynamodb: Any, table:
         )["Items"]
         == []
     )
+
+
+def test_an_index_query_reads_every_partition_of_the_table(dynamodb: Any, table: str) -> None:
+    shard = f"ALARMS#{uuid4().hex}"
+    for n, moment in enumerate(("2026-03-02T10:00", "2026-03-01T10:00", "2026-03-03T10:00")):
+        dynamodb.put_item(
+            TableName=table,
+            Item={
+                **key(f"INDEX#{uuid4().hex}", f"TASK#{n}"),
+                "alarm_shard": {"S": shard},
+                "next_alarm_at": {"S": moment},
+            },
+        )
+
+    items = dynamodb.query(
+        TableName=table,
+        IndexName="DueAlarms",
+        KeyConditionExpression="alarm_shard = :shard AND next_alarm_at <= :until",
+        ExpressionAttributeValues={":shard": {"S": shard}, ":until": {"S": "2026-03-02T23:59"}},
+    )["Items"]
+
+    assert [i["sk"]["S"] for i in items] == ["TASK#1", "TASK#0"]
