@@ -116,7 +116,8 @@ def main() -> None:
                 print(
                     f"  {size:>6} items: {figures['transaction_ms']:8.1f} ms per transaction, "
                     f"{figures['query_ms']:7.1f} ms per query, "
-                    f"{figures['index_query_ms']:7.1f} ms per index query, RSS +{figures['rss_growth_mb']:.0f} MB "
+                    f"{figures['index_query_ms']:7.1f} ms per index query, "
+                    f"RSS +{figures['rss_growth_mb']:.0f} MB "
                     f"(now {figures['rss_mb']:.0f} MB)"
                 )
         finally:
