@@ -5,7 +5,8 @@
   with the data).
 - moto's instance tracker (kept for its server's dashboard) does not keep every item version
   ever written.
-- A base-table query reads its partition, not every item of the table.
+- A base-table query reads its partition, not every item of the table; an index query reads
+  the table without sorting it first.
 - Each DynamoDB request runs whole under one lock, as one request is atomic in DynamoDB: a
   condition and the write it guards are never split by another thread's request.
 """
@@ -112,8 +113,9 @@ class Transactions:
 
 
 class PartitionQuery:
-    """A base-table query reads its partition: moto walks ``all_items()`` and keeps those with the
-    hash key, so this narrows ``all_items`` for the duration of the query, on this thread."""
+    """moto's query walks ``all_items()``, the whole table sorted, and keeps the items that match:
+    for the duration of a query, on this thread, ``all_items`` gives a base-table query its own
+    partition, and an index query the table unsorted (moto sorts what matches afterwards)."""
 
     def __init__(self, query: Callable[..., Any], all_items: Callable[[Table], list[Item]]) -> None:
         self._query = query
@@ -123,24 +125,32 @@ class PartitionQuery:
 
     def query(self, table: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
         arguments = self._signature.bind(table, hash_key, *args, **kwargs).arguments
-        if arguments.get("index_name") or hash_key is None:
-            return self._query(table, hash_key, *args, **kwargs)
-        self._local.partition = (table, hash_key)
+        index_query = bool(arguments.get("index_name")) or hash_key is None
+        self._local.scope = (table, None if index_query else hash_key)
         try:
             return self._query(table, hash_key, *args, **kwargs)
         finally:
-            self._local.partition = None
+            self._local.scope = None
 
     def all_items(self, table: Table) -> list[Item]:
-        partition = getattr(self._local, "partition", None)
-        if partition is None or partition[0] is not table:
+        scope = getattr(self._local, "scope", None)
+        if scope is None or scope[0] is not table:
             return self._all_items(table)
-        stored = table.items.get(partition[1])
+        hash_key = scope[1]
+        if hash_key is None:
+            return _unsorted(table, table.items.values())
+        stored = table.items.get(hash_key)
         if stored is None:
             return []
         if table.range_key_attr is None:
             return [stored]
         return sorted(stored.values(), key=lambda item: item.range_key)
+
+
+def _unsorted(table: Table, partitions: Any) -> list[Item]:
+    if table.range_key_attr is None:
+        return list(partitions)
+    return [item for partition in partitions for item in partition.values()]
 
 
 class RequestLock:
