@@ -7,7 +7,7 @@ ended or ``--timeout`` seconds of real time have passed. Prints the figures, one
 exits 1 when something was lost or doubled, a case did not complete, or a dead-letter queue is
 not empty.
 
-    .venv/bin/python -m infra.bench.load [--count N] [--threads K] [--timeout S] [--seed N]
+    .venv/bin/python -m infra.bench.load [--count N] [--threads K] [--timeout S] [--seed N] [--concurrent]
 """
 
 import argparse
@@ -220,12 +220,13 @@ def rate(ended: list[float]) -> float:
     return (len(ended) - 1) / span if span > 0 else float("inf")
 
 
-def run(count: int, threads: int, timeout: float, seed: int) -> int:
+def run(count: int, threads: int, timeout: float, seed: int, concurrent: bool) -> int:
     started = time.monotonic()
     clock.set(datetime.fromisoformat(sample(VALID_SAMPLE)["detail"]["submitted_at"]))
     print(f"Starting the local runtime; {count} applications from {threads} threads", flush=True)
     with LocalRuntime() as runtime:
         logging.getLogger("zerovisit").setLevel(logging.WARNING)  # the handlers' info lines, one per step
+        runtime.concurrent = concurrent
         subscriber = Subscriber(runtime)
         # Partners answer at once: the domain clock stays where the applications were submitted.
         simulator = PartnerSimulator(runtime, Script(latency={}))
@@ -342,11 +343,16 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout", type=float, default=3600.0, help="seconds of real time before giving up (default 3600)"
     )
     parser.add_argument("--seed", type=int, default=1, help="the plan's random seed")
+    parser.add_argument(
+        "--concurrent",
+        action="store_true",
+        help="handlers run at the same time, as in Lambda (races exercised)",
+    )
     args = parser.parse_args(argv)
     if args.count < 20:
         parser.error("--count must be at least 20, so that each 5 % is at least one application")
     logging.getLogger().setLevel(logging.WARNING)
-    return run(args.count, args.threads, args.timeout, args.seed)
+    return run(args.count, args.threads, args.timeout, args.seed, args.concurrent)
 
 
 if __name__ == "__main__":
