@@ -12,7 +12,7 @@ PY := $(BIN)/python
 # sam build looks for python3.13 on PATH: the virtualenv has one.
 SAM := SAM_CLI_TELEMETRY=0 PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam
 
-.PHONY: help venv run serve test unit lint fmt build validate bench openapi clean
+.PHONY: help venv run serve test unit lint fmt build validate bench load openapi clean
 
 help:
 	@echo "make run       run one business start-up case end to end on the local runtime"
@@ -21,6 +21,7 @@ help:
 	@echo "make lint      ruff, mypy, sam validate --lint, cfn-lint and the state-machine checks"
 	@echo "make build     sam build"
 	@echo "make bench     pipeline throughput, handler import time, transitions per case, sweeper reads"
+	@echo "make load      1,000 applications from 10 threads through the bus and the API (ARGS=--count N)"
 	@echo "make openapi   regenerate openapi.json, the HTTP API's OpenAPI 3.1 document, from the code"
 
 $(BIN)/.installed: requirements.lock pyproject.toml
@@ -63,6 +64,9 @@ build: venv
 bench: venv
 	$(PY) -m infra.bench.pipeline
 	$(PY) -m infra.bench.sweeper
+
+load: venv
+	$(PY) -m infra.bench.load $(ARGS)
 
 openapi: venv
 	$(PY) -m infra.tools.openapi --write

@@ -5,15 +5,16 @@
   with the data).
 - moto's instance tracker (kept for its server's dashboard) does not keep every item version
   ever written.
-- A base-table query reads its partition, not every item of the table.
+- A base-table query reads its partition, not every item of the table; an index query reads
+  the table without sorting it first.
 - Each DynamoDB request runs whole under one lock, as one request is atomic in DynamoDB: a
   condition and the write it guards are never split by another thread's request.
 """
 
 import copy
+import inspect
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
@@ -112,35 +113,44 @@ class Transactions:
 
 
 class PartitionQuery:
-    """A base-table query reads its partition: moto walks ``all_items()`` and keeps those with the
-    hash key, so this narrows ``all_items`` for the duration of the query, on this thread."""
+    """moto's query walks ``all_items()``, the whole table sorted, and keeps the items that match:
+    for the duration of a query, on this thread, ``all_items`` gives a base-table query its own
+    partition, and an index query the table unsorted (moto sorts what matches afterwards)."""
 
     def __init__(self, query: Callable[..., Any], all_items: Callable[[Table], list[Item]]) -> None:
         self._query = query
+        self._signature = inspect.signature(query)
         self._all_items = all_items
         self._local = threading.local()
 
     def query(self, table: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
-        # moto passes index_name as the eighth positional argument (after hash_key, seven more).
-        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
-        if index_name or hash_key is None:
-            return self._query(table, hash_key, *args, **kwargs)
-        self._local.partition = (table, hash_key)
+        arguments = self._signature.bind(table, hash_key, *args, **kwargs).arguments
+        index_query = bool(arguments.get("index_name")) or hash_key is None
+        self._local.scope = (table, None if index_query else hash_key)
         try:
             return self._query(table, hash_key, *args, **kwargs)
         finally:
-            self._local.partition = None
+            self._local.scope = None
 
     def all_items(self, table: Table) -> list[Item]:
-        partition = getattr(self._local, "partition", None)
-        if partition is None or partition[0] is not table:
+        scope = getattr(self._local, "scope", None)
+        if scope is None or scope[0] is not table:
             return self._all_items(table)
-        stored = table.items.get(partition[1])
+        hash_key = scope[1]
+        if hash_key is None:
+            return _unsorted(table, table.items.values())
+        stored = table.items.get(hash_key)
         if stored is None:
             return []
         if table.range_key_attr is None:
             return [stored]
         return sorted(stored.values(), key=lambda item: item.range_key)
+
+
+def _unsorted(table: Table, partitions: Any) -> list[Item]:
+    if table.range_key_attr is None:
+        return list(partitions)
+    return [item for partition in partitions for item in partition.values()]
 
 
 class RequestLock:
@@ -153,8 +163,3 @@ class RequestLock:
     def call_action(self, handler: Any) -> Any:
         with self.lock:
             return self._call_action(handler)
-
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        with self.lock:
-            yield

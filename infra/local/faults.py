@@ -51,15 +51,16 @@ class Faults:
 
     def inject(
         self,
-        function: str,
+        function_logical_id: str,
         error: str = "Sandbox.Timedout",
         times: int | None = 1,
         when: When = "before",
     ) -> None:
         """Fail the function's next ``times`` invocations (None: until cleared) with ``error``."""
         problems = []
-        if function not in self._functions:
-            problems.append(f"unknown function {function!r}; one of {', '.join(sorted(self._functions))}")
+        if function_logical_id not in self._functions:
+            known = ", ".join(sorted(self._functions))
+            problems.append(f"unknown function {function_logical_id!r}; one of {known}")
         if times is not None and times < 1:
             problems.append(f"times must be at least 1 or None, not {times}")
         if when not in ("before", "after"):
@@ -69,15 +70,15 @@ class Faults:
         if problems:
             raise ValueError("; ".join(problems))
         with self._lock:
-            self._active[function] = Fault(function, error, when, times)
+            self._active[function_logical_id] = Fault(function_logical_id, error, when, times)
 
-    def clear(self, function: str | None = None) -> None:
-        """Clear one function's fault, or every fault."""
+    def clear(self, name: str | None = None) -> None:
+        """Clear the fault of the function with this logical id, or every fault."""
         with self._lock:
-            if function is None:
+            if name is None:
                 self._active.clear()
             else:
-                self._active.pop(function, None)
+                self._active.pop(name, None)
 
     def active(self) -> dict[str, Fault]:
         with self._lock:

@@ -57,6 +57,7 @@ from infra.local.seams import (
     ClockTime,
     Patches,
     cached_client_factory,
+    cached_parse,
     copy_rule,
     key_from_cloudformation,
     method,
@@ -107,7 +108,6 @@ class LocalRuntime:
         self._physical_to_logical: dict[str, str] = {}
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._patches = Patches()
-        self._dynamodb_requests: local_dynamodb.RequestLock | None = None
         self._saved_env: dict[str, str] = {}
         self._clients: dict[str, Any] = {}
 
@@ -225,6 +225,8 @@ class LocalRuntime:
         self._replace("retry wait", ClockTime())
         create_client = MOTO_ORIGINALS["interpreter lambda client"]
         self._replace("interpreter lambda client", cached_client_factory(create_client))
+        self._replace("interpreter json path", cached_parse(MOTO_ORIGINALS["interpreter json path"]))
+        self._replace("interpreter result path", cached_parse(MOTO_ORIGINALS["interpreter result path"]))
         self._patch_dynamodb()
 
     def _patch_dynamodb(self) -> None:
@@ -236,7 +238,6 @@ class LocalRuntime:
             MOTO_ORIGINALS["dynamodb query"], MOTO_ORIGINALS["dynamodb all items"]
         )
         requests = local_dynamodb.RequestLock(MOTO_ORIGINALS["dynamodb request"])
-        self._dynamodb_requests = requests
         self._replace("dynamodb stream records", method(self.streams.record))
         self._replace("dynamodb transactions", method(transactions.transact_write_items))
         self._replace("dynamodb transaction backup", local_dynamodb.TableKeepingCopy())
@@ -394,7 +395,7 @@ class LocalRuntime:
     @contextmanager
     def exclusive(self) -> Iterator[None]:
         """Run code that touches the mocked services directly (a test, an operator command) while no
-        function runs: moto's backends are not thread-safe."""
+        function runs (outside ``concurrently()``): moto's backends are not thread-safe."""
         with self._one_at_a_time:
             yield
 
@@ -574,4 +575,13 @@ def running() -> Iterator[LocalRuntime]:
         runtime.stop()
 
 
-__all__ = ["MOTO_READS", "MOTO_SEAMS", "REGION", "ROOT", "HttpResponse", "LocalRuntime", "running"]
+__all__ = [
+    "MOTO_ORIGINALS",
+    "MOTO_READS",
+    "MOTO_SEAMS",
+    "REGION",
+    "ROOT",
+    "HttpResponse",
+    "LocalRuntime",
+    "running",
+]

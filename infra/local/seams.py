@@ -5,6 +5,7 @@ tests/integration/test_moto_seams.py, loudly, instead of the runtime failing in 
 """
 
 import copy
+import functools
 import inspect
 import json
 import threading
@@ -23,8 +24,10 @@ from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.events.models import EventPattern, Rule
 from moto.kms.models import Key, kms_backends
+from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.utils import json_path
 from zerovisit.clock import clock
 
 # The moto internals this runtime replaces.
@@ -34,6 +37,8 @@ MOTO_SEAMS: dict[str, tuple[Any, str]] = {
     "kms key from cloudformation": (Key, "create_from_cloudformation_json"),
     "retry wait": (retrier_decl, "time"),
     "interpreter lambda client": (lambda_eval_utils, "boto_client_for"),
+    "interpreter json path": (json_path, "parse"),
+    "interpreter result path": (result_path, "parse"),
     "dynamodb stream records": (StreamShard, "add"),
     "dynamodb transactions": (DynamoDBBackend, "transact_write_items"),
     "dynamodb transaction backup": (dynamodb_models, "copy"),
@@ -82,6 +87,13 @@ def cached_client_factory(create: Callable[..., Any]) -> Callable[..., Any]:
             return clients[(region, service)]
 
     return client_for
+
+
+def cached_parse(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """moto's interpreter parses each JSONPath again on every state it runs, and jsonpath_ng builds
+    a new parser for each parse (tens of milliseconds); a parsed path is never changed, so one per
+    path serves every execution."""
+    return functools.lru_cache(maxsize=4096)(parse)
 
 
 def key_from_cloudformation(

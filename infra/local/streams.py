@@ -108,9 +108,10 @@ class StreamDelivery:
                 mapping.pending.append(record)
 
     def _mapping(self, esm: EventSourceMapping) -> Mapping:
-        if esm.uuid not in self._mappings:
-            self._mappings[esm.uuid] = Mapping.of(esm)
-        return self._mappings[esm.uuid]
+        with self._queue_lock:
+            if esm.uuid not in self._mappings:
+                self._mappings[esm.uuid] = Mapping.of(esm)
+            return self._mappings[esm.uuid]
 
     def _stream_record(
         self, shard: StreamShard, stream_arn: str, old: Item | None, new: Item | None

@@ -86,3 +86,96 @@ def test_the_runtime_puts_back_what_it_replaced() -> None:
 def test_the_interpreter_still_asks_for_a_lambda_client_by_region_and_service() -> None:
     parameters = list(inspect.signature(original("interpreter lambda client")).parameters)
     assert parameters == ["region", "service", "state_credentials"]
+
+
+def test_moto_still_sends_stream_records_from_inside_the_write() -> None:
+    """moto sends a shard's records to the mapped functions from StreamShard.add, during the write;
+    the runtime queues them instead. If moto stops, the seam may be gone or doubled."""
+    assert list(inspect.signature(original("dynamodb stream records")).parameters) == ["self", "old", "new"]
+    source = inspect.getsource(original("dynamodb stream records"))
+    assert "send_dynamodb_items" in source
+    assert "lambda_event_source_mappings" in source
+
+
+def test_the_event_source_mapping_keeps_the_settings_the_stream_delivery_reads() -> None:
+    from moto.awslambda.models import EventSourceMapping
+    from moto.dynamodb.models.table import Table
+
+    source = inspect.getsource(EventSourceMapping.__init__)
+    for attribute in (
+        "self.batch_size",
+        "self.bisect_on_error",
+        "self.destination_config",
+        "self.filter_criteria",
+        "self.function_response_types",
+        "self.max_retry_attempts",
+        "self.function_arn",
+        "self.uuid",
+    ):
+        assert attribute in source, attribute
+    assert "self.lambda_event_source_mappings" in inspect.getsource(Table.__init__)
+    assert "stream_shard.add(" in inspect.getsource(Table.put_item)
+
+
+def test_the_event_pattern_matcher_is_there() -> None:
+    from moto.events.models import EventPattern
+
+    pattern = EventPattern.load(
+        '{"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S": ["outbox"]}}}}'
+    )
+    inserted: Any = {"eventName": "INSERT", "dynamodb": {"NewImage": {"kind": {"S": "outbox"}}}}
+    assert pattern.matches_event(inserted)
+    modified: Any = {**inserted, "eventName": "MODIFY"}
+    assert not pattern.matches_event(modified)
+
+
+def test_transactions_still_back_up_whole_tables_through_copy_deepcopy() -> None:
+    """The runtime makes moto's whole-table copy a no-op (``copy`` in moto's DynamoDB models) and keeps
+    its own backup of the touched items; that holds only while moto backs up and restores by table."""
+    import copy as copy_module
+
+    source = inspect.getsource(original("dynamodb transactions"))
+    assert "original_table_state[table_name] = copy.deepcopy(" in source
+    assert "self.tables[table_name] = original_table_state[table_name]" in source
+    assert original("dynamodb transaction backup") is copy_module
+    assert list(inspect.signature(original("dynamodb transactions")).parameters) == ["self", "transact_items"]
+
+
+def test_a_query_still_walks_all_items_and_sorts_what_matches() -> None:
+    parameters = list(inspect.signature(original("dynamodb query")).parameters)
+    assert parameters[:2] == ["self", "hash_key"]
+    assert "index_name" in parameters
+    source = inspect.getsource(original("dynamodb query"))
+    assert "for item in self.all_items()" in source
+    assert "item.hash_key == hash_key" in source
+    # an index query's candidates are sorted after the walk, so the walk may read them unsorted
+    assert "possible_results = self.sorted_items(" in source
+    assert list(inspect.signature(original("dynamodb all items")).parameters) == ["self"]
+
+
+def test_each_dynamodb_request_goes_through_call_action() -> None:
+    from moto.core.responses import BaseResponse
+
+    assert list(inspect.signature(original("dynamodb request")).parameters) == ["self"]
+    assert "self.call_action()" in inspect.getsource(BaseResponse._dispatch)
+
+
+def test_the_instance_tracker_still_appends_every_model_instance() -> None:
+    from moto.core.common_models import BaseModel
+
+    assert "cls.instances_tracked.append(instance)" in inspect.getsource(BaseModel.__new__)
+    for seam in ("tracked items", "tracked stream records", "tracked stream shards"):
+        assert isinstance(original(seam), list)
+
+
+def test_the_interpreter_parses_json_paths_with_jsonpath_ng() -> None:
+    """Parsed paths are cached by their text; that holds while they are jsonpath_ng expressions,
+    which evaluating never changes."""
+    import jsonpath_ng
+    import jsonpath_ng.ext
+
+    assert original("interpreter json path") is jsonpath_ng.ext.parse  # type: ignore[attr-defined]
+    assert original("interpreter result path") is jsonpath_ng.parse  # type: ignore[attr-defined]
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    assert "input_expr = parse(path)" in inspect.getsource(json_path)

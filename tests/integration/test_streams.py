@@ -17,8 +17,8 @@ PROBE = "OutboxProbe"  # a detail type no rule of the stack routes: only the tes
 
 
 @pytest.fixture
-def cases(runtime: LocalRuntime) -> Any:
-    return boto3.client("dynamodb", region_name=REGION)
+def cases(dynamodb: Any) -> Any:
+    return dynamodb
 
 
 @pytest.fixture(autouse=True)
