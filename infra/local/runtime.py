@@ -578,7 +578,11 @@ def _load_module(name: str, path: Any) -> ModuleType:
         raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(Path(path).parent))  # as in Lambda, the code's folder is on the path
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(Path(path).parent))
     return module
 
 

@@ -45,6 +45,16 @@ def _every_path(runtime: LocalRuntime) -> None:
     assert runtime.http("GET", f"/certificates/{case.certificate_id}/verify").status == 200
     query = "region=320102&from=2026-01-01&to=2026-12-31"
     assert runtime.signed_http("supervision", "GET", "/reports/3550", query=query).status == 200
+    for query in (
+        "applicant=360426199101010071",
+        "status=completed",
+        "step=completion&region=320102",
+        "region=320102",
+        "due_from=2026-01-01",
+    ):
+        assert runtime.signed_http(NETWORK, "GET", "/cases", query=query).status == 200
+    assert runtime.signed_http("dept-scjg", "GET", "/tasks").status == 200
+    assert runtime.signed_http("supervision", "GET", "/regions/320102/open-cases").status == 200
     _overdue_then_refused_parcel(runtime)
 
 
