@@ -1,5 +1,6 @@
 """Search through the real API handler on the local runtime: each filter, each list, page by page."""
 
+import base64
 import secrets
 from collections.abc import Iterator
 from datetime import timedelta
@@ -10,6 +11,7 @@ from zerovisit.clock import clock
 from zerovisit.domain.identity import id_number_check_char
 from zerovisit.domain.model import TaskStatus
 from zerovisit.storage import cases
+from zerovisit.storage.common import applicant_key
 
 from infra.local.partners import PartnerSimulator
 from infra.local.runtime import LocalRuntime
@@ -95,6 +97,9 @@ def test_the_service_network_finds_an_applicants_cases_newest_first_page_by_page
     assert [len(page) for page in found][:2] == [2, 1]
     assert ids(found) == [t["case_id"] for t in reversed(tasks)]
     assert applicant not in str(found)  # a list shows no identity numbers
+    cursor = runtime.signed_http(NETWORK, "GET", "/cases", query=f"applicant={applicant}&limit=1").body
+    decoded = base64.urlsafe_b64decode(cursor["next_cursor"] + "==").decode()
+    assert applicant_key(applicant) not in decoded  # nor does a cursor carry its digest
     first = found[0][0]
     assert first["status"] == "in_review"
     assert first["step"] == "review"

@@ -69,6 +69,10 @@ def duration(text: str) -> timedelta:
     return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
 
 
+def _days(span: timedelta) -> str:
+    return f"{span / timedelta(days=1):g} day(s)"
+
+
 def add_operator_commands(commands: Any) -> None:
     """The `case` and `cases` commands, on the main parser's subcommands."""
     case = commands.add_parser("case", help="one case: timeline, deadlines and open tasks")
@@ -205,6 +209,6 @@ def _cases_stuck(args: argparse.Namespace) -> int:
     from zerovisit.services.search import stuck_cases
 
     rows = stuck_cases(args.older_than, args.limit)
-    _print_cases(rows, ("since", "step_since", 26))
-    print(f"{len(rows)} case(s) whose step has not moved for {args.older_than}")
+    _print_cases(rows, ("since", "step_since", 22))
+    print(f"{len(rows)} case(s) whose step has not moved for {_days(args.older_than)} or more")
     return 0

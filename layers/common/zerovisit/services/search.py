@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from zerovisit.clock import clock
+from zerovisit.clock import CHINA, clock
 from zerovisit.domain.model import CLOSED_STATUSES, Case, CaseStatus, Task, TimelineEntry
 from zerovisit.errors import InvalidInput
 from zerovisit.storage import cases, search
@@ -222,7 +222,7 @@ def stuck_cases(older_than: timedelta, limit: int = MAX_LIMIT) -> list[dict[str,
                     found.append(
                         {
                             **summary(case, today),
-                            "step_since": since.isoformat(),
+                            "step_since": since.astimezone(CHINA).isoformat(timespec="minutes"),
                             "stuck_days": round((now - since) / timedelta(days=1), 1),
                         }
                     )

@@ -32,12 +32,19 @@ class TaskPage:
 
 
 def _keys_page(
-    query: Callable[..., Any], limit: int, start: StartKey
+    query: Callable[..., Any], hash_key: tuple[str, str], limit: int, start: StartKey
 ) -> tuple[list[tuple[str, str]], StartKey]:
+    """One page of index keys. The next key leaves out the index's hash key, which the query itself
+    gives back (for the applicant index it is a digest of the identity number: it stays on the server)."""
+    name, value = hash_key
+    resume = None if start is None else {**start, name: {"S": value}}
     with storage_errors():
-        results = query(limit=limit, page_size=limit, last_evaluated_key=start)
+        results = query(limit=limit, page_size=limit, last_evaluated_key=resume)
         keys = [(item.pk, item.sk) for item in results]
-        return keys, results.last_evaluated_key if keys else None
+        next_key = results.last_evaluated_key if keys else None
+    if next_key is None:
+        return keys, None
+    return keys, {k: v for k, v in next_key.items() if k != name}
 
 
 def _records(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
@@ -56,10 +63,10 @@ def _cases(keys: list[tuple[str, str]], next_key: StartKey) -> CasePage:
 
 def by_applicant(identity: str, limit: int, start: StartKey) -> CasePage:
     """The applicant's cases, newest first."""
+    hashed = applicant_key(identity)
     keys, next_key = _keys_page(
-        lambda **page: CaseTableItem.by_applicant.query(
-            applicant_key(identity), scan_index_forward=False, **page
-        ),
+        lambda **page: CaseTableItem.by_applicant.query(hashed, scan_index_forward=False, **page),
+        ("applicant_key", hashed),
         limit,
         start,
     )
@@ -72,6 +79,7 @@ def by_status(
     """Cases in a status; within a region, by promised due date (and within [due_from, due_to])."""
     return _by_region_due(
         CaseTableItem.cases_by_status,
+        "status_key",
         CaseTableItem.status_sort,
         status,
         region,
@@ -87,12 +95,21 @@ def by_step(
 ) -> CasePage:
     """Cases at a step; within a region, by promised due date (and within [due_from, due_to])."""
     return _by_region_due(
-        CaseTableItem.cases_by_step, CaseTableItem.step_sort, step, region, due_from, due_to, limit, start
+        CaseTableItem.cases_by_step,
+        "step_key",
+        CaseTableItem.step_sort,
+        step,
+        region,
+        due_from,
+        due_to,
+        limit,
+        start,
     )
 
 
 def _by_region_due(
     index: Any,
+    hash_name: str,
     sort_key: Any,
     value: str,
     region: str | None,
@@ -106,14 +123,19 @@ def _by_region_due(
         first = f"{region}#{due_from.isoformat() if due_from else ''}"
         last = f"{region}#{due_to.isoformat() if due_to else NO_DUE_DATE}#~"
         condition = sort_key.between(first, last)
-    keys, next_key = _keys_page(lambda **page: index.query(value, condition, **page), limit, start)
+    keys, next_key = _keys_page(
+        lambda **page: index.query(value, condition, **page), (hash_name, value), limit, start
+    )
     return _cases(keys, next_key)
 
 
 def open_in_region(region: str, limit: int, start: StartKey) -> CasePage:
     """The region's open cases, oldest first."""
     keys, next_key = _keys_page(
-        lambda **page: CaseTableItem.open_by_region.query(region, **page), limit, start
+        lambda **page: CaseTableItem.open_by_region.query(region, **page),
+        ("open_region", region),
+        limit,
+        start,
     )
     return _cases(keys, next_key)
 
@@ -126,6 +148,7 @@ def open_due_between(due_from: date | None, due_to: date | None, limit: int, sta
         lambda **page: CaseTableItem.open_by_deadline.query(
             OPEN_SHARD, CaseTableItem.deadline_at.between(first, last), **page
         ),
+        ("open_shard", OPEN_SHARD),
         limit,
         start,
     )
@@ -135,7 +158,10 @@ def open_due_between(due_from: date | None, due_to: date | None, limit: int, sta
 def open_tasks(partner: str, limit: int, start: StartKey) -> TaskPage:
     """The partner's open tasks, soonest due first."""
     keys, next_key = _keys_page(
-        lambda **page: CaseTableItem.open_tasks_by_partner.query(partner, **page), limit, start
+        lambda **page: CaseTableItem.open_tasks_by_partner.query(partner, **page),
+        ("task_partner", partner),
+        limit,
+        start,
     )
     bodies = _records(keys)
     return TaskPage([Task.model_validate_json(bodies[k]) for k in keys if k in bodies], next_key)
