@@ -202,6 +202,8 @@ def test_bad_filters_are_all_named_and_a_cursor_serves_only_its_own_query(
     assert bad.status == 422
     assert [p.split(":")[0] for p in bad.body["problems"]] == ["applicant", "status"]
     assert runtime.signed_http(NETWORK, "GET", "/cases").status == 422
+    before_any = runtime.signed_http(NETWORK, "GET", "/cases", query="due_to=2000-01-01")
+    assert (before_any.status, before_any.body) == (200, {"cases": [], "next_cursor": None})
 
     first = runtime.signed_http(NETWORK, "GET", "/cases", query=f"applicant={applicant}&limit=1")
     cursor = first.body["next_cursor"]

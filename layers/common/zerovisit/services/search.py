@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -20,9 +20,10 @@ from zerovisit.clock import CHINA, clock
 from zerovisit.domain.model import CLOSED_STATUSES, Case, CaseStatus, Task, TimelineEntry
 from zerovisit.errors import InvalidInput
 from zerovisit.storage import cases, search
-from zerovisit.storage.search import CasePage, StartKey
+from zerovisit.storage.search import BAD_CURSOR, CasePage, StartKey
 
 DEFAULT_LIMIT = 25
+MAX_KEY_ATTRIBUTES = 4  # table key (pk, sk) and an index's range key
 MAX_LIMIT = 100
 OPEN_STATUSES = tuple(s for s in CaseStatus if s not in CLOSED_STATUSES)
 IDENTITY = re.compile(r"^[0-9A-Z]{18}$")  # an identity number or a unified social credit code
@@ -83,10 +84,24 @@ def decode_cursor(query: dict[str, Any], cursor: str | None) -> StartKey:
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         key, fingerprint = data["k"], data["q"]
     except (binascii.Error, ValueError, KeyError, TypeError) as e:
-        raise InvalidInput(["cursor: not a cursor this API gave out"]) from e
-    if fingerprint != _fingerprint(query) or not isinstance(key, dict):
+        raise InvalidInput([BAD_CURSOR]) from e
+    if fingerprint != _fingerprint(query):
         raise InvalidInput(["cursor: belongs to another query; start again without it"])
-    return key
+    if not _is_key(key):
+        raise InvalidInput([BAD_CURSOR])
+    return cast(dict[str, Any], key)
+
+
+def _is_key(key: Any) -> bool:
+    """A DynamoDB key as storage/search.py gives it out: a few names, each a non-empty string."""
+    return (
+        isinstance(key, dict)
+        and 0 < len(key) <= MAX_KEY_ATTRIBUTES
+        and all(
+            isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str) and v["S"]
+            for v in key.values()
+        )
+    )
 
 
 def is_overdue(case: Case, today: date) -> bool:

@@ -10,13 +10,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from pynamodb.exceptions import QueryError
+
 from zerovisit.domain.model import Case, Task
+from zerovisit.errors import DependencyUnavailable, InvalidInput
 from zerovisit.storage.cases import OPEN_SHARD
 from zerovisit.storage.common import applicant_key, storage_errors
 from zerovisit.storage.search_keys import NO_DUE_DATE
 from zerovisit.storage.tables import CaseTableItem
 
 StartKey = dict[str, Any] | None
+BAD_CURSOR = "cursor: not a cursor this API gave out"
 
 
 @dataclass(frozen=True)
@@ -38,10 +42,18 @@ def _keys_page(
     gives back (for the applicant index it is a digest of the identity number: it stays on the server)."""
     name, value = hash_key
     resume = None if start is None else {**start, name: {"S": value}}
-    with storage_errors():
-        results = query(limit=limit, page_size=limit, last_evaluated_key=resume)
-        keys = [(item.pk, item.sk) for item in results]
-        next_key = results.last_evaluated_key if keys else None
+    try:
+        with storage_errors():
+            results = query(limit=limit, page_size=limit, last_evaluated_key=resume)
+            keys = [(item.pk, item.sk) for item in results]
+            next_key = results.last_evaluated_key if keys else None
+    except DependencyUnavailable as e:
+        refused = (
+            isinstance(e.__cause__, QueryError) and e.__cause__.cause_response_code == "ValidationException"
+        )
+        if resume is not None and refused:
+            raise InvalidInput([BAD_CURSOR]) from e
+        raise
     if next_key is None:
         return keys, None
     return keys, {k: v for k, v in next_key.items() if k != name}
@@ -142,12 +154,11 @@ def open_in_region(region: str, limit: int, start: StartKey) -> CasePage:
 
 def open_due_between(due_from: date | None, due_to: date | None, limit: int, start: StartKey) -> CasePage:
     """Open cases whose promised due date is within [due_from, due_to], soonest first."""
-    first = due_from.isoformat() if due_from else ""
     last = f"{due_to.isoformat() if due_to else NO_DUE_DATE}#~"
+    due = CaseTableItem.deadline_at
+    condition = due.between(due_from.isoformat(), last) if due_from else due <= last
     keys, next_key = _keys_page(
-        lambda **page: CaseTableItem.open_by_deadline.query(
-            OPEN_SHARD, CaseTableItem.deadline_at.between(first, last), **page
-        ),
+        lambda **page: CaseTableItem.open_by_deadline.query(OPEN_SHARD, condition, **page),
         ("open_shard", OPEN_SHARD),
         limit,
         start,
