@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from aws_lambda_powertools.utilities import parameters
 from botocore.client import BaseClient
 from zerovisit.storage import calendar, catalog
 
@@ -107,7 +108,9 @@ class CallRecorder:
 
 
 def _as_cold_start() -> None:
-    """Each Lambda environment reads the catalog and the stored schedules on its own; in one local
-    process the first function would read them for all, so forget them before every invocation."""
+    """Each Lambda environment reads the catalog, the stored schedules and the partner secrets on its
+    own; in one local process the first function would read them for all, so forget them before every
+    invocation."""
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
     catalog.get_matter.cache_clear()
     calendar._last_refresh = -float("inf")
