@@ -7,6 +7,8 @@ PYTHON313 := $(shell if python3.13 -c '' >/dev/null 2>&1; then echo python3.13; 
 	elif PYENV_VERSION=3.13.0 python3.13 -c '' >/dev/null 2>&1; then echo 'env PYENV_VERSION=3.13.0 python3.13'; \
 	elif command -v pyenv >/dev/null 2>&1 && pyenv prefix 3.13 >/dev/null 2>&1; then echo "$$(pyenv prefix 3.13)/bin/python3.13"; fi)
 VENV := .venv
+# checkov pins boto3 and packaging against the project's own pins: it lives in a virtualenv of its own.
+CHECKOV_VENV := .venv-checkov
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 # sam build looks for python3.13 on PATH: the virtualenv has one.
@@ -18,7 +20,7 @@ help:
 	@echo "make run       run one business start-up case end to end on the local runtime"
 	@echo "make test      run the whole test suite (unit, integration, pipeline) and the lint checks"
 	@echo "make serve     the local runtime as an HTTP API on 127.0.0.1:8787 (ARGS=--simulate-partners)"
-	@echo "make lint      ruff, mypy, sam validate --lint, cfn-lint and the state-machine checks"
+	@echo "make lint      ruff, mypy, sam validate --lint, cfn-lint, checkov and the state-machine checks"
 	@echo "make build     sam build"
 	@echo "make bench     pipeline throughput, handler import time, transitions per case, sweeper reads"
 	@echo "make load      1,000 applications from 10 threads through the bus and the API (ARGS=--count N)"
@@ -34,6 +36,13 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 
 venv: $(BIN)/.installed
 
+$(CHECKOV_VENV)/.installed: requirements-checkov.lock
+	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found" >&2; exit 1; }
+	$(PYTHON313) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip==26.3
+	$(CHECKOV_VENV)/bin/pip install --quiet --no-deps -r requirements-checkov.lock
+	touch $@
+
 run: venv
 	$(PY) -m infra.local.run $(ARGS)
 
@@ -46,13 +55,14 @@ test: venv lint
 unit: venv
 	$(BIN)/pytest tests/unit
 
-lint: venv
+lint: venv $(CHECKOV_VENV)/.installed
 	$(PY) -m infra.tools.openapi
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy layers/common/zerovisit functions infra tests
 	$(PY) -m infra.tools.check_templates
 	$(SAM) validate --lint --template template.yaml
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
 fmt: venv
 	$(BIN)/ruff format .
@@ -72,4 +82,4 @@ openapi: venv
 	$(PY) -m infra.tools.openapi --write
 
 clean:
-	rm -rf $(VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache

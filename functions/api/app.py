@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
+from search_routes import router as search_router  # type: ignore[import-not-found]  # the function folder
 from zerovisit.adapters.secrets import partner_secret
 from zerovisit.clock import clock
 from zerovisit.domain.model import SubmittedMaterial
@@ -41,6 +42,7 @@ from zerovisit.services import (
 
 cold_start()
 app = APIGatewayHttpResolver(enable_validation=True)
+app.include_router(search_router)
 
 SERVICE_NETWORK = "service-network"
 SUPERVISION = "supervision"

@@ -2,9 +2,10 @@
 
 zerovisit deadline --from 2026-09-30 --working-days 5
 zerovisit catalog check infra/catalog/*.yaml
-zerovisit catalog load infra/catalog/*.yaml          (tables from CATALOG_TABLE, CASES_TABLE, ...)
-zerovisit calendar load schedule-2027.yaml
+zerovisit catalog load infra/catalog/*.yaml --stack zerovisit-prod
+zerovisit calendar load schedule-2027.yaml --stack zerovisit-prod
 zerovisit report 3550 --region 320000 --from 2026-01-01 --to 2026-12-31 --out reports/
+(and the operator commands: zerovisit case --help, zerovisit cases --help)
 """
 
 import argparse
@@ -17,6 +18,7 @@ import yaml
 from zerovisit.catalog_files import read_catalog_files
 from zerovisit.domain.workdays import add_working_days
 from zerovisit.errors import InvalidInput, ZeroVisitError
+from zerovisit.operator_cli import add_operator_commands, add_stack_option, use_stack
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,10 +37,13 @@ def main(argv: list[str] | None = None) -> int:
     catalog = commands.add_parser("catalog", help="check or load matter catalog files")
     catalog.add_argument("action", choices=["check", "load"])
     catalog.add_argument("files", nargs="+", type=Path)
+    add_stack_option(catalog)
 
     calendar = commands.add_parser("calendar", help="load a year's official holiday schedule")
     calendar.add_argument("action", choices=["load"])
     calendar.add_argument("file", type=Path, help="YAML: year, holidays (dates), makeup_workdays (dates)")
+    add_stack_option(calendar)
+    add_operator_commands(commands)
 
     report = commands.add_parser("report", help="the 3550 report: a CSV table and a PNG chart")
     report.add_argument("kind", choices=["3550"])
@@ -49,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     try:
+        use_stack(getattr(args, "stack", None))
+        if hasattr(args, "run"):
+            return int(args.run(args))
         if args.command == "deadline":
             return _deadline(args.start, args.working_days, args.explain)
         if args.command == "catalog":

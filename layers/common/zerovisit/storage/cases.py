@@ -20,6 +20,7 @@ from zerovisit.domain.model import Task, TaskRef, TaskStatus, TimelineEntry
 from zerovisit.domain.outbox import OutboxMessage
 from zerovisit.errors import Conflict
 from zerovisit.storage.common import applicant_key, storage_errors
+from zerovisit.storage.search_keys import index_case, index_task
 from zerovisit.storage.tables import CaseTableItem, CertificateItem, certificate_item
 
 CASE_SK = "CASE"
@@ -80,6 +81,7 @@ def _case_item(case: Case, version: int) -> CaseTableItem:
         item.closed_on = f"{case.closed_at.astimezone(CHINA).date().isoformat()}#{case.case_id}"
         item.report_days = case.working_days_used
         item.report_documents = len(application.materials)
+    index_case(item, case)
     return item
 
 
@@ -118,6 +120,7 @@ def _task_item(task: Task) -> CaseTableItem:
     if task.next_alarm_at is not None and task.status is TaskStatus.OPEN:
         item.alarm_shard = alarm_shard(task.case_id)
         item.next_alarm_at = moment_key(task.next_alarm_at)
+    index_task(item, task)
     return item
 
 

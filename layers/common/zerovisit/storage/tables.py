@@ -49,6 +49,50 @@ class ClosedByMatterRegion(GlobalSecondaryIndex["CaseTableItem"]):
     closed_on = UnicodeAttribute(range_key=True)
 
 
+class CasesByStatus(GlobalSecondaryIndex["CaseTableItem"]):
+    """Cases by status, then region and promised due date (storage/search_keys.py sets the keys)."""
+
+    class Meta:
+        index_name = "CasesByStatus"
+        projection = KeysOnlyProjection()
+
+    status_key = UnicodeAttribute(hash_key=True)
+    status_sort = UnicodeAttribute(range_key=True)
+
+
+class CasesByStep(GlobalSecondaryIndex["CaseTableItem"]):
+    """Cases by current step, then region and promised due date."""
+
+    class Meta:
+        index_name = "CasesByStep"
+        projection = KeysOnlyProjection()
+
+    step_key = UnicodeAttribute(hash_key=True)
+    step_sort = UnicodeAttribute(range_key=True)
+
+
+class OpenByRegion(GlobalSecondaryIndex["CaseTableItem"]):
+    """Open cases of a region, oldest first."""
+
+    class Meta:
+        index_name = "OpenByRegion"
+        projection = KeysOnlyProjection()
+
+    open_region = UnicodeAttribute(hash_key=True)
+    opened_at = UnicodeAttribute(range_key=True)
+
+
+class OpenTasksByPartner(GlobalSecondaryIndex["CaseTableItem"]):
+    """Open tasks of a partner (a department, the payment platform, EMS), soonest due first."""
+
+    class Meta:
+        index_name = "OpenTasksByPartner"
+        projection = KeysOnlyProjection()
+
+    task_partner = UnicodeAttribute(hash_key=True)
+    task_due = UnicodeAttribute(range_key=True)
+
+
 class CaseTableItem(Model):
     """One item of a case's partition: the case itself, a timeline entry, a task, or a counter."""
 
@@ -73,11 +117,23 @@ class CaseTableItem(Model):
     report_days = NumberAttribute(null=True)
     report_documents = NumberAttribute(null=True)
     expires_at = NumberAttribute(null=True)
+    status_key = UnicodeAttribute(null=True)
+    status_sort = UnicodeAttribute(null=True)
+    step_key = UnicodeAttribute(null=True)
+    step_sort = UnicodeAttribute(null=True)
+    open_region = UnicodeAttribute(null=True)
+    opened_at = UnicodeAttribute(null=True)
+    task_partner = UnicodeAttribute(null=True)
+    task_due = UnicodeAttribute(null=True)
 
     open_by_deadline = OpenByDeadline()
     due_alarms = DueAlarms()
     closed_by_matter_region = ClosedByMatterRegion()
     by_applicant = ByApplicant()
+    cases_by_status = CasesByStatus()
+    cases_by_step = CasesByStep()
+    open_by_region = OpenByRegion()
+    open_tasks_by_partner = OpenTasksByPartner()
 
 
 class CatalogItem(Model):

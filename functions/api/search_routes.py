@@ -1,0 +1,80 @@
+"""Lists, for the partners who may see them: the service network's cases (by applicant, status,
+step, region, due date), a partner's own open tasks, and supervision's open cases of a region.
+
+Included in app.py's resolver; every route here is signed, and app.py has put the caller in the
+context. Pages carry an opaque ``next_cursor``; pass it back as ``cursor`` for the next page.
+"""
+
+from datetime import date
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from zerovisit.errors import NotPermitted
+from zerovisit.services import search
+
+router = APIGatewayHttpRouter()
+
+SERVICE_NETWORK = "service-network"
+SUPERVISION = "supervision"
+Cursor = Annotated[str | None, Query(max_length=2000)]
+Limit = Annotated[int, Query(ge=1, le=search.MAX_LIMIT)]
+Region = Annotated[str, Path(pattern=r"^[0-9]{6}$")]
+Applicant = Annotated[str | None, Query(description="identity number or unified social credit code")]
+
+
+def _caller() -> str:
+    return str(router.context.get("partner"))
+
+
+@router.get("/cases")
+def list_cases(
+    applicant: Annotated[
+        str | None, Query(description="identity number or unified social credit code")
+    ] = None,
+    status: Annotated[str | None, Query()] = None,
+    step: Annotated[str | None, Query()] = None,
+    region: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
+    due_from: Annotated[date | None, Query()] = None,
+    due_to: Annotated[date | None, Query()] = None,
+    overdue: Annotated[bool | None, Query()] = None,
+    cursor: Cursor = None,
+    limit: Limit = search.DEFAULT_LIMIT,
+) -> dict[str, Any]:
+    """Cases by applicant, status, step, region or promised due date, every given filter applied.
+    The service network lists any; supervision lists those of a region it names."""
+    caller = _caller()
+    if caller not in (SERVICE_NETWORK, SUPERVISION):
+        raise NotPermitted(f"partner {caller} may not list cases")
+    if caller == SUPERVISION and region is None:
+        raise NotPermitted("supervision lists the cases of a region: give region")
+    wanted = search.CaseFilter(
+        applicant=applicant,
+        status=status,
+        step=step,
+        region=region,
+        due_from=due_from,
+        due_to=due_to,
+        overdue=overdue,
+    )
+    return search.list_cases(wanted, cursor, limit)
+
+
+@router.get("/tasks")
+def list_open_tasks(cursor: Cursor = None, limit: Limit = search.DEFAULT_LIMIT) -> dict[str, Any]:
+    """The calling partner's open tasks (a department's reviews, the payment platform's orders,
+    EMS's shipments), soonest due first."""
+    return search.open_tasks(_caller(), cursor, limit)
+
+
+@router.get("/regions/<region>/open-cases")
+def region_open_cases(
+    region: Region,
+    overdue: Annotated[bool | None, Query()] = None,
+    cursor: Cursor = None,
+    limit: Limit = search.DEFAULT_LIMIT,
+) -> dict[str, Any]:
+    """Supervision: the region's open cases, oldest first; ``overdue=true`` keeps the overdue ones."""
+    if _caller() != SUPERVISION:
+        raise NotPermitted("only supervision lists a region's open cases")
+    return search.open_cases_of_region(region, overdue, cursor, limit)

@@ -1,0 +1,106 @@
+"""The AWS actions each function's code calls, per resource: a logical id of template.yaml, with
+``/index/<name>`` for an index. tests/unit/test_policies.py checks that the template grants each
+function exactly these (plus LAMBDA_SERVICE_USES); the pipeline test
+tests/integration/test_policies_used.py checks that the code calls exactly these.
+
+Every function reads the stored holiday schedules (BatchGetItem on the catalog table) when it starts.
+Writes go through TransactWriteItems, which IAM checks item by item (PutItem); UpdateItem is the
+atomic counter (case numbers, certificate serials, waybills). Nothing deletes, nothing scans.
+"""
+
+SCHEDULES = "dynamodb:BatchGetItem CatalogTable"
+MATTER = "dynamodb:GetItem CatalogTable"
+READ_CASE = "dynamodb:GetItem CasesTable"
+CASE_PARTITION = "dynamodb:Query CasesTable"
+WRITE_CASE = "dynamodb:PutItem CasesTable"
+COUNTER = "dynamodb:UpdateItem CasesTable"
+PUBLISH = "events:PutEvents CaseEventBus"
+RESUME = "states:SendTaskSuccess CaseStateMachine"
+FAIL = "states:SendTaskFailure CaseStateMachine"
+START = "states:StartExecution CaseStateMachine"
+
+USES: dict[str, set[str]] = {
+    "IntakeFunction": {SCHEDULES, MATTER, WRITE_CASE, PUBLISH, START},
+    "PreReviewFunction": {
+        SCHEDULES,
+        MATTER,
+        READ_CASE,
+        CASE_PARTITION,
+        WRITE_CASE,
+        PUBLISH,
+        "dynamodb:Query CertificatesTable/index/ByHolder",
+    },
+    "AcceptanceFunction": {SCHEDULES, MATTER, READ_CASE, WRITE_CASE, COUNTER, PUBLISH},
+    "ReviewDispatchFunction": {SCHEDULES, READ_CASE, CASE_PARTITION, WRITE_CASE, PUBLISH},
+    "ReviewConsolidationFunction": {SCHEDULES, MATTER, READ_CASE, CASE_PARTITION, WRITE_CASE},
+    "PaymentFunction": {SCHEDULES, READ_CASE, CASE_PARTITION, WRITE_CASE, PUBLISH},
+    "CertificateFunction": {
+        SCHEDULES,
+        MATTER,
+        READ_CASE,
+        WRITE_CASE,
+        COUNTER,
+        PUBLISH,
+        "dynamodb:PutItem CertificatesTable",
+        "kms:Sign CertificateSigningKey",
+    },
+    "DeliveryFunction": {SCHEDULES, READ_CASE, CASE_PARTITION, WRITE_CASE, COUNTER, PUBLISH},
+    "CompletionFunction": {SCHEDULES, READ_CASE, WRITE_CASE, PUBLISH},
+    "SweeperFunction": {
+        SCHEDULES,
+        MATTER,
+        READ_CASE,
+        WRITE_CASE,
+        PUBLISH,
+        RESUME,
+        "dynamodb:Query CasesTable/index/DueAlarms",
+        "sns:Publish SupervisionTopic",
+    },
+    "RelayFunction": {SCHEDULES, PUBLISH, RESUME, FAIL},
+    "ApiFunction": {
+        SCHEDULES,
+        MATTER,
+        READ_CASE,
+        CASE_PARTITION,
+        WRITE_CASE,
+        PUBLISH,
+        START,
+        RESUME,
+        FAIL,
+        "dynamodb:Query CasesTable/index/ClosedByMatterRegion",
+        # search: each list reads one index, then its records in one batch
+        "dynamodb:BatchGetItem CasesTable",
+        "dynamodb:Query CasesTable/index/ByApplicant",
+        "dynamodb:Query CasesTable/index/CasesByStatus",
+        "dynamodb:Query CasesTable/index/CasesByStep",
+        "dynamodb:Query CasesTable/index/OpenByRegion",
+        "dynamodb:Query CasesTable/index/OpenByDeadline",
+        "dynamodb:Query CasesTable/index/OpenTasksByPartner",
+        "dynamodb:GetItem CertificatesTable",
+        "kms:Verify CertificateSigningKey",
+        "secretsmanager:GetSecretValue PartnerSecrets",
+    },
+}
+
+# Declared uses the local pipeline run does not reach, each with the reason.
+NOT_EXERCISED_LOCALLY: dict[str, dict[str, str]] = {
+    "PaymentFunction": {
+        READ_CASE: "the sample business start-up charges no fee, so no payment step runs",
+        CASE_PARTITION: "the sample business start-up charges no fee",
+        WRITE_CASE: "the sample business start-up charges no fee",
+        PUBLISH: "the sample business start-up charges no fee",
+        SCHEDULES: "the sample business start-up charges no fee",
+    },
+    "RelayFunction": {
+        PUBLISH: "the local runtime does not feed the cases table's stream to the relay yet",
+        RESUME: "the local runtime does not feed the cases table's stream to the relay yet",
+        FAIL: "the local runtime does not feed the cases table's stream to the relay yet",
+    },
+}
+
+# What the Lambda service itself does with a function's role, not the code: sending a failed stream
+# batch's record to the on-failure destination. (SAM adds the stream reads itself, with the managed
+# AWSLambdaDynamoDBExecutionRole, for the DynamoDB event.)
+LAMBDA_SERVICE_USES: dict[str, set[str]] = {
+    "RelayFunction": {"sqs:SendMessage OutboxDeadLetterQueue"},
+}

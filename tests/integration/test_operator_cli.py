@@ -1,0 +1,98 @@
+"""The operator's runbook on the local runtime: the `zerovisit` commands find the stack's tables from
+its Outputs (--stack), load the catalog and a year's schedule, find a case by applicant, show it,
+and find it stuck."""
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from zerovisit.cli import main
+from zerovisit.clock import clock
+from zerovisit.domain.workdays import default_calendar
+from zerovisit.storage import calendar
+from zerovisit.storage.tables import CatalogItem
+
+from infra.local.runtime import ROOT, LocalRuntime
+from infra.local.stack import STACK_NAME
+from tests.integration.test_search import close, new_applicant, submit_waiting
+
+STACK = ("--stack", STACK_NAME)
+SCHEDULE_YEAR = 2028  # a year no other test loads
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def schedule_file(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / f"schedule-{SCHEDULE_YEAR}.yaml"
+    schedule = {
+        "year": SCHEDULE_YEAR,
+        "holidays": [f"{SCHEDULE_YEAR}-01-01", *(f"{SCHEDULE_YEAR}-01-{day}" for day in range(26, 32))],
+        "makeup_workdays": [f"{SCHEDULE_YEAR}-01-23"],  # a Sunday
+    }
+    path.write_text(yaml.safe_dump(schedule), encoding="utf-8")
+    yield path
+    CatalogItem(calendar.key(SCHEDULE_YEAR)).delete()
+    default_calendar().forget_year(SCHEDULE_YEAR)
+
+
+def test_the_runbook_on_the_local_runtime(
+    runtime: LocalRuntime, capsys: pytest.CaptureFixture[str], schedule_file: Path
+) -> None:
+    catalog_files = sorted(str(p) for p in (ROOT / "infra" / "catalog").glob("*.yaml"))
+    code, out, _ = run(capsys, "catalog", "load", *catalog_files, *STACK)
+    assert (code, out.split(":")[0]) == (0, "loaded 3 matter(s)")
+    code, out, _ = run(capsys, "calendar", "load", str(schedule_file), *STACK)
+    assert (code, out) == (0, f"loaded the {SCHEDULE_YEAR} schedule; recomputed 0 provisional deadline(s)\n")
+
+    applicant = new_applicant()
+    (task,) = submit_waiting(runtime, applicant, 1)
+    case_id = task["case_id"]
+    try:
+        code, out, _ = run(capsys, "cases", "list", "--applicant", applicant, *STACK)
+        assert code == 0
+        header, row = out.splitlines()
+        assert header.split() == ["case", "number", "matter", "region", "status", "step", "due", "overdue"]
+        assert row.split()[0] == case_id
+        assert row.split()[4:6] == ["in_review", "review"]
+
+        code, out, _ = run(capsys, "case", "show", case_id, *STACK)
+        assert code == 0
+        assert out.startswith(f"case {case_id}  number {task['case_number']}  matter BUSINESS-STARTUP\n")
+        assert "  status in_review, step review since " in out
+        assert "timeline\n" in out
+        assert "review       review requested" in out
+        assert f"open tasks (1)\n  {task['task_id']}" in out
+
+        clock.advance(timedelta(days=3))
+        code, out, _ = run(capsys, "cases", "stuck", "--older-than", "2d", *STACK)
+        assert code == 0
+        stuck = [line.split()[0] for line in out.splitlines()[1:-1]]
+        assert case_id in stuck
+        assert out.splitlines()[-1].endswith("whose step has not moved for 2 day(s) or more")
+        code, out, _ = run(capsys, "cases", "stuck", "--older-than", "30d", *STACK)
+        assert case_id not in out
+    finally:
+        close(runtime, [task])
+
+
+def test_an_unknown_stack_is_named_and_nothing_runs(
+    runtime: LocalRuntime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "cases", "stuck", "--older-than", "2d", "--stack", "no-such-stack")
+    assert code == 1
+    assert out == ""
+    assert err.startswith("error: cannot read the outputs of stack no-such-stack")
+
+
+def test_a_bad_duration_is_refused_by_the_parser(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["cases", "stuck", "--older-than", "two days"])
+    assert exit_info.value.code == 2
+    assert "a number and d, h or m" in capsys.readouterr().err
