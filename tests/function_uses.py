@@ -20,43 +20,39 @@ FAIL = "states:SendTaskFailure CaseStateMachine"
 START = "states:StartExecution CaseStateMachine"
 
 USES: dict[str, set[str]] = {
-    "IntakeFunction": {SCHEDULES, MATTER, WRITE_CASE, PUBLISH, START},
+    # The steps write the case and its outbox messages together; only the relay publishes and resumes.
+    "IntakeFunction": {SCHEDULES, MATTER, READ_CASE, WRITE_CASE, PUBLISH, START},
     "PreReviewFunction": {
         SCHEDULES,
         MATTER,
         READ_CASE,
         CASE_PARTITION,
         WRITE_CASE,
-        PUBLISH,
         "dynamodb:Query CertificatesTable/index/ByHolder",
     },
-    "AcceptanceFunction": {SCHEDULES, MATTER, READ_CASE, WRITE_CASE, COUNTER, PUBLISH},
-    "ReviewDispatchFunction": {SCHEDULES, READ_CASE, CASE_PARTITION, WRITE_CASE, PUBLISH},
+    "AcceptanceFunction": {SCHEDULES, MATTER, READ_CASE, CASE_PARTITION, WRITE_CASE, COUNTER},
+    "ReviewDispatchFunction": {SCHEDULES, READ_CASE, CASE_PARTITION, WRITE_CASE},
     "ReviewConsolidationFunction": {SCHEDULES, MATTER, READ_CASE, CASE_PARTITION, WRITE_CASE},
-    "PaymentFunction": {SCHEDULES, READ_CASE, CASE_PARTITION, WRITE_CASE, PUBLISH},
+    "PaymentFunction": {SCHEDULES, MATTER, READ_CASE, CASE_PARTITION, WRITE_CASE},
     "CertificateFunction": {
         SCHEDULES,
         MATTER,
         READ_CASE,
         WRITE_CASE,
         COUNTER,
-        PUBLISH,
         "dynamodb:PutItem CertificatesTable",
         "kms:Sign CertificateSigningKey",
     },
-    "DeliveryFunction": {SCHEDULES, READ_CASE, CASE_PARTITION, WRITE_CASE, COUNTER, PUBLISH},
-    "CompletionFunction": {SCHEDULES, READ_CASE, WRITE_CASE, PUBLISH},
+    "DeliveryFunction": {SCHEDULES, MATTER, READ_CASE, CASE_PARTITION, WRITE_CASE, COUNTER},
+    "CompletionFunction": {SCHEDULES, READ_CASE, WRITE_CASE},
     "SweeperFunction": {
         SCHEDULES,
         MATTER,
         READ_CASE,
         WRITE_CASE,
-        PUBLISH,
-        RESUME,
         "dynamodb:Query CasesTable/index/DueAlarms",
-        "sns:Publish SupervisionTopic",
     },
-    "RelayFunction": {SCHEDULES, PUBLISH, RESUME, FAIL},
+    "RelayFunction": {SCHEDULES, PUBLISH, RESUME, FAIL, "sns:Publish SupervisionTopic"},
     "ApiFunction": {
         SCHEDULES,
         MATTER,
@@ -65,8 +61,6 @@ USES: dict[str, set[str]] = {
         WRITE_CASE,
         PUBLISH,
         START,
-        RESUME,
-        FAIL,
         "dynamodb:Query CasesTable/index/ClosedByMatterRegion",
         # search: each list reads one index, then its records in one batch
         "dynamodb:BatchGetItem CasesTable",
@@ -84,17 +78,15 @@ USES: dict[str, set[str]] = {
 
 # Declared uses the local pipeline run does not reach, each with the reason.
 NOT_EXERCISED_LOCALLY: dict[str, dict[str, str]] = {
+    "AcceptanceFunction": {
+        CASE_PARTITION: "only a resumed case's plan reads its tasks (tests/pipeline/test_faults.py resumes one)",
+    },
     "PaymentFunction": {
+        MATTER: "the sample business start-up charges no fee, so no payment step runs",
         READ_CASE: "the sample business start-up charges no fee, so no payment step runs",
         CASE_PARTITION: "the sample business start-up charges no fee",
         WRITE_CASE: "the sample business start-up charges no fee",
-        PUBLISH: "the sample business start-up charges no fee",
         SCHEDULES: "the sample business start-up charges no fee",
-    },
-    "RelayFunction": {
-        PUBLISH: "the local runtime does not feed the cases table's stream to the relay yet",
-        RESUME: "the local runtime does not feed the cases table's stream to the relay yet",
-        FAIL: "the local runtime does not feed the cases table's stream to the relay yet",
     },
 }
 

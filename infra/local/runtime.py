@@ -104,7 +104,8 @@ class LocalRuntime:
         self.concurrent = False
         self._depth = threading.local()
         self.faults = Faults(set(self.functions))
-        self.streams = StreamDelivery(self.invoke, self._send_to_destination)
+        # late-bound, so that a wrapper of invoke (a test recording calls) sees the relay too
+        self.streams = StreamDelivery(lambda arn, event: self.invoke(arn, event), self._send_to_destination)
         self.schedules: list[Schedule] = []
         self._physical_to_logical: dict[str, str] = {}
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})

@@ -17,7 +17,8 @@ from typing import Any, cast
 from pydantic import BaseModel, ConfigDict
 
 from zerovisit.clock import CHINA, clock
-from zerovisit.domain.model import CLOSED_STATUSES, Case, CaseStatus, Task, TimelineEntry
+from zerovisit.domain.case import Case
+from zerovisit.domain.model import CLOSED_STATUSES, CaseStatus, Task, TimelineEntry
 from zerovisit.errors import InvalidInput
 from zerovisit.storage import cases, search
 from zerovisit.storage.search import BAD_CURSOR, CasePage, StartKey

@@ -1,5 +1,6 @@
 """The matter catalog table: matters by code, and the provinces' division lists."""
 
+import json
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -24,18 +25,25 @@ def get_matter(code: str) -> Matter | None:
     return Matter.model_validate_json(item.body)
 
 
+# The list of matter codes a load wrote: the catalog is read by key, never scanned.
+MATTER_LIST = "MATTERS#ALL"
+
+
 def all_matters() -> list[Matter]:
-    """Every matter in the catalog, by code. Other items (schedules, divisions) have a '#' in
-    their key, which no matter code has."""
-    with storage_errors():
-        items = [item for item in CatalogItem.scan() if "#" not in item.matter_code]
-    return sorted((Matter.model_validate_json(item.body) for item in items), key=lambda m: m.code)
+    """Every matter of the last catalog load, by code."""
+    try:
+        with storage_errors():
+            codes = json.loads(CatalogItem.get(MATTER_LIST).body)
+    except CaseNotFound:
+        return []
+    return [m for code in sorted(codes) if (m := get_matter(code)) is not None]
 
 
 def put_matters(matters: Sequence[Matter]) -> None:
     with storage_errors(), CatalogItem.batch_write() as batch:
         for matter in matters:
             batch.save(CatalogItem(matter.code, body=matter.model_dump_json()))
+        batch.save(CatalogItem(MATTER_LIST, body=json.dumps(sorted(m.code for m in matters))))
     get_matter.cache_clear()
 
 

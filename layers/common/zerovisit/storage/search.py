@@ -12,7 +12,8 @@ from typing import Any
 
 from pynamodb.exceptions import QueryError
 
-from zerovisit.domain.model import Case, Task
+from zerovisit.domain.case import Case
+from zerovisit.domain.model import Task
 from zerovisit.errors import DependencyUnavailable, InvalidInput
 from zerovisit.storage.cases import OPEN_SHARD
 from zerovisit.storage.common import applicant_key, storage_errors

@@ -7,7 +7,8 @@ indexes are sparse: a closed case or an answered task loses its keys and leaves 
 
 from datetime import UTC
 
-from zerovisit.domain.model import Case, Task, TaskStatus
+from zerovisit.domain.case import Case
+from zerovisit.domain.model import Task, TaskStatus
 from zerovisit.storage.tables import CaseTableItem
 
 NO_DUE_DATE = "9999-12-31"  # sorts after every real date
