@@ -18,7 +18,6 @@ from zerovisit.api.models import (
     Accepted,
     CorrectionAnswer,
     DecisionAnswer,
-    ErrorBody,
     EvaluationAnswer,
     PaymentAnswer,
     Report3550,
@@ -59,30 +58,6 @@ CertificateIdentifier = Annotated[str, Path(max_length=128)]
 
 class Correction(BaseModel):
     materials: list[SubmittedMaterial] = Field(min_length=1, max_length=50)
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
-
-
-REFUSALS: dict[int, str] = {
-    400: "The body is not UTF-8, not JSON, or not within the JSON limits (depth, numbers, repeated keys).",
-    401: "Not authenticated: a signature header is missing or malformed, the timestamp is more than "
-    "300 s from the real time, or the signature does not match.",
-    403: "The partner may not call this route, or the record it acts on is assigned to another partner.",
-    404: "No such record, or none the calling partner may see.",
-    409: "The record is not in a state that allows this, or was already answered differently.",
-    413: "The body is larger than 65536 bytes.",
-    415: "The body is not application/json.",
-    422: "The request is invalid; every problem is named, with the allowed values of an enumeration.",
-    503: "A dependency is temporarily unavailable; try again.",
-}
-SIGNED = (400, 401, 403, 404, 409, 413, 415, 422, 503)
-PUBLIC = (404, 422, 503)
-
-
-def responses(*statuses: int) -> dict[int, Any]:
-    return {status: _error(REFUSALS[status]) for status in statuses}
 
 
 def _json(status: int, message: str, problems: list[str] | None = None) -> Response[dict[str, Any]]:
@@ -143,7 +118,6 @@ def own_records_only(read: Any) -> Any:
     "/applications",
     operation_id="submitApplication",
     status_code=202,
-    responses=responses(*SIGNED),
     response_description="Accepted: the case is open (created false: it already was, with this body).",
 )
 def submit_application(application: Annotated[Application, Body()]) -> Response[Accepted]:
@@ -157,31 +131,27 @@ def submit_application(application: Annotated[Application, Body()]) -> Response[
     return Response(202, content_types.APPLICATION_JSON, body)
 
 
-@app.post(
-    "/applications/<application_id>/corrections",
-    operation_id="submitCorrection",
-    responses=responses(*SIGNED),
-)
+@app.post("/applications/<application_id>/corrections", operation_id="submitCorrection")
 def submit_correction(application_id: CaseId, correction: Annotated[Correction, Body()]) -> CorrectionAnswer:
     """The applicant's corrected materials, answering the one-time correction notice."""
     return CorrectionAnswer.model_validate(prereview.submit_correction(application_id, correction.materials))
 
 
-@app.get("/cases/<case_id>", operation_id="getCase", responses=responses(*SIGNED))
+@app.get("/cases/<case_id>", operation_id="getCase")
 def get_case(case_id: CaseId) -> queries.CaseView | queries.DepartmentCaseView:
     """The case as the caller may see it: the service network and supervision (its regions) the
     status, deadlines and timeline; a department with a review task what its review needs."""
     return queries.case_view(case_id, caller())
 
 
-@app.post("/cases/<case_id>/evaluation", operation_id="evaluateCase", responses=responses(*SIGNED))
+@app.post("/cases/<case_id>/evaluation", operation_id="evaluateCase")
 def evaluate(case_id: CaseId, rating: Annotated[evaluation.Evaluation, Body()]) -> EvaluationAnswer:
     """The applicant's service evaluation (好差评): five levels, exactly one per closed case; the
     same evaluation again returns the first answer."""
     return EvaluationAnswer.model_validate(evaluation.evaluate(case_id, rating))
 
 
-@app.post("/reviews/<task_id>/decision", operation_id="decideReview", responses=responses(*SIGNED))
+@app.post("/reviews/<task_id>/decision", operation_id="decideReview")
 def decide(task_id: TaskId, decision: Annotated[DepartmentDecision, Body()]) -> DecisionAnswer:
     """A department's decision on its review task."""
     try:
@@ -191,25 +161,25 @@ def decide(task_id: TaskId, decision: Annotated[DepartmentDecision, Body()]) -> 
     return DecisionAnswer.model_validate(review.decide(task_id, case_id, caller(), decision))
 
 
-@app.post("/callbacks/payment", operation_id="confirmPayment", responses=responses(*SIGNED))
+@app.post("/callbacks/payment", operation_id="confirmPayment")
 def payment_callback(confirmation: Annotated[payment.PaymentConfirmation, Body()]) -> PaymentAnswer:
     """The unified payment platform confirms a payment order."""
     return PaymentAnswer.model_validate(payment.confirm_payment(caller(), confirmation))
 
 
-@app.post("/callbacks/ems", operation_id="trackShipment", responses=responses(*SIGNED))
+@app.post("/callbacks/ems", operation_id="trackShipment")
 def ems_callback(event: Annotated[delivery.TrackingEvent, Body()]) -> TrackingAnswer:
     """EMS reports a parcel's tracking state."""
     return TrackingAnswer.model_validate(delivery.track(caller(), event))
 
 
-@app.get("/shipments/<order_id>", operation_id="getShipmentRecipient", responses=responses(*SIGNED))
+@app.get("/shipments/<order_id>", operation_id="getShipmentRecipient")
 def shipment_recipient(order_id: TaskId) -> ShipmentRecipient:
     """EMS fetches where to deliver one of its shipments; the address never travels on the event bus."""
     return ShipmentRecipient.model_validate(own_records_only(lambda: delivery.recipient(caller(), order_id)))
 
 
-@app.get("/reports/3550", operation_id="getReport3550", responses=responses(*SIGNED))
+@app.get("/reports/3550", operation_id="getReport3550")
 def report_3550(
     region: Annotated[str, Query(pattern=r"^[0-9]{6}$", max_length=6)],
     first: Annotated[date, Query(alias="from")],
@@ -222,7 +192,7 @@ def report_3550(
     return Report3550.model_validate(report.report_3550(region, first, last))
 
 
-@app.get("/certificates/<identifier>/verify", operation_id="verifyCertificate", responses=responses(*PUBLIC))
+@app.get("/certificates/<identifier>/verify", operation_id="verifyCertificate")
 def verify_certificate(
     identifier: CertificateIdentifier,
     code: Annotated[str | None, Query(max_length=16)] = None,

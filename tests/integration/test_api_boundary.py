@@ -312,7 +312,7 @@ def _store_secret(runtime: LocalRuntime, partner: str, value: str) -> None:
     runtime.client("secretsmanager").put_secret_value(
         SecretId=f"{os.environ['PARTNER_SECRET_PREFIX']}{partner}", SecretString=value
     )
-    parameters.clear_caches()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
     assert partner_secret(partner) == value
 
 
