@@ -84,7 +84,7 @@ def server(runtime: LocalRuntime) -> Iterator[tuple[str, int]]:
     httpd = serve(runtime, 0)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield httpd.server_address[0], httpd.server_address[1]
+    yield "127.0.0.1", httpd.server_address[1]
     httpd.shutdown()
     httpd.server_close()
     thread.join(timeout=10)
