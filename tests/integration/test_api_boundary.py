@@ -12,8 +12,9 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 from zerovisit.adapters.secrets import partner_secret
 from zerovisit.clock import clock
-from zerovisit.domain.model import TaskStatus
+from zerovisit.domain.model import TaskStatus, TimelineEntry
 from zerovisit.domain.signature import signed_headers, signed_headers_v2
+from zerovisit.errors import InvalidInput
 from zerovisit.storage import cases
 
 from infra.local.partners import PartnerSimulator
@@ -384,3 +385,14 @@ def test_an_identical_evaluation_sent_again_gets_the_first_answer(runtime: Local
     assert (first.status, again.status, different.status) == (200, 200, 409)
     assert again.body == first.body
     assert [e.event for e in cases.timeline(detail["application_id"])].count("evaluated") == 1
+
+
+def test_an_item_too_large_for_storage_is_invalid_input_never_unavailable(runtime: LocalRuntime) -> None:
+    detail = application()
+    runtime.signed_http(NETWORK, "POST", "/applications", detail)
+    huge = TimelineEntry(at=clock.now(), step="delivery", event="tracking", detail="x" * 500_000)
+
+    with pytest.raises(InvalidInput) as refused:
+        cases.append_timeline(detail["application_id"], [huge])
+
+    assert "400 KB" in refused.value.problems[0]
