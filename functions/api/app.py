@@ -39,6 +39,7 @@ from zerovisit.services import (
     delivery,
     evaluation,
     intake,
+    partner_tasks,
     payment,
     prereview,
     queries,
@@ -142,6 +143,17 @@ def get_case(case_id: CaseId) -> queries.CaseView | queries.DepartmentCaseView:
     """The case as the caller may see it: the service network and supervision (its regions) the
     status, deadlines and timeline; a department with a review task what its review needs."""
     return queries.case_view(case_id, caller())
+
+
+@app.get("/tasks", operation_id="listTasks")
+def list_tasks(
+    status: Annotated[partner_tasks.TaskState, Query()] = "open",
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> partner_tasks.TaskPage:
+    """The calling partner's own tasks (reviews, payment orders, shipments, corrections), oldest
+    first, a page at a time: pass the cursor of a page to get the next one (none: the last page)."""
+    return partner_tasks.list_tasks(caller(), status, cursor, limit)
 
 
 @app.post("/cases/<case_id>/evaluation", operation_id="evaluateCase")

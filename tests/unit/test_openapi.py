@@ -80,6 +80,7 @@ OPERATION_IDS = {
     ("POST", "/applications"): "submitApplication",
     ("POST", "/applications/{application_id}/corrections"): "submitCorrection",
     ("GET", "/cases/{case_id}"): "getCase",
+    ("GET", "/tasks"): "listTasks",
     ("POST", "/cases/{case_id}/evaluation"): "evaluateCase",
     ("POST", "/reviews/{task_id}/decision"): "decideReview",
     ("POST", "/callbacks/payment"): "confirmPayment",

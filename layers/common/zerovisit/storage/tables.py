@@ -49,6 +49,17 @@ class ClosedByMatterRegion(GlobalSecondaryIndex["CaseTableItem"]):
     closed_on = UnicodeAttribute(range_key=True)
 
 
+class TasksByPartner(GlobalSecondaryIndex["CaseTableItem"]):
+    """Each partner's tasks by status and age: what GET /tasks reads (zerovisit.storage.partner_tasks)."""
+
+    class Meta:
+        index_name = "TasksByPartner"
+        projection = IncludeProjection(["body"])
+
+    task_partner = UnicodeAttribute(hash_key=True)
+    task_key = UnicodeAttribute(range_key=True)
+
+
 class CaseTableItem(Model):
     """One item of a case's partition: the case itself, a timeline entry, a task, or a counter."""
 
@@ -72,11 +83,14 @@ class CaseTableItem(Model):
     closed_on = UnicodeAttribute(null=True)
     report_days = NumberAttribute(null=True)
     report_documents = NumberAttribute(null=True)
+    task_partner = UnicodeAttribute(null=True)
+    task_key = UnicodeAttribute(null=True)
 
     open_by_deadline = OpenByDeadline()
     due_alarms = DueAlarms()
     closed_by_matter_region = ClosedByMatterRegion()
     by_applicant = ByApplicant()
+    tasks_by_partner = TasksByPartner()
 
 
 class CatalogItem(Model):
