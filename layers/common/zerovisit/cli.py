@@ -4,6 +4,7 @@ zerovisit deadline --from 2026-09-30 --working-days 5
 zerovisit catalog check infra/catalog/*.yaml
 zerovisit catalog load infra/catalog/*.yaml          (tables from CATALOG_TABLE, CASES_TABLE, ...)
 zerovisit calendar load schedule-2027.yaml
+zerovisit partner add|rotate|remove dept-new       (see zerovisit.partner_cli)
 """
 
 import argparse
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from zerovisit import partner_cli
 from zerovisit.catalog_files import read_catalog
 from zerovisit.domain.workdays import add_working_days
 from zerovisit.errors import InvalidInput, ZeroVisitError
@@ -39,8 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     calendar.add_argument("action", choices=["load"])
     calendar.add_argument("file", type=Path, help="YAML: year, holidays (dates), makeup_workdays (dates)")
 
+    partner_cli.register(commands)
     args = parser.parse_args(argv)
     try:
+        if args.command == "partner":
+            return partner_cli.run(args)
         if args.command == "deadline":
             return _deadline(args.start, args.working_days, args.explain)
         if args.command == "catalog":
