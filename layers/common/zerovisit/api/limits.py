@@ -6,6 +6,7 @@ NaN or Infinity, and strings of at most ``MAX_STRING_LENGTH`` characters (fields
 """
 
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,9 +101,10 @@ def _bounded_int(digits: str) -> int:
 
 
 def _bounded_float(text: str) -> float:
-    if len(text) > MAX_FLOAT_CHARACTERS:
-        raise _NotStrictJson(f"a number is longer than {MAX_FLOAT_CHARACTERS} characters")
-    return float(text)
+    value = float(text)
+    if len(text) > MAX_FLOAT_CHARACTERS or not math.isfinite(value):
+        raise _NotStrictJson(f"a number is longer than {MAX_FLOAT_CHARACTERS} characters or not finite")
+    return value
 
 
 def _no_constant(name: str) -> Any:

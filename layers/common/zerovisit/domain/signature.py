@@ -11,7 +11,8 @@ Version 2 (``X-ZV-Signature-Version: 2`` and a fresh ``X-ZV-Nonce`` per request)
     \\n hex SHA-256 of the body
 
 The canonical query string is every ``name=value`` pair of the query, each side percent-encoded
-(RFC 3986: only ``A-Z a-z 0-9 - . _ ~`` left as they are), sorted, joined with ``&``.
+(UTF-8, RFC 3986: only ``A-Z a-z 0-9 - . _ ~`` left as they are), the encoded pairs sorted,
+joined with ``&``.
 
 Version 1 (no version header) signs ``timestamp \\n METHOD \\n path \\n body``: it does not cover the
 query string, and is accepted only until the partner's ``v1_until`` date (see ``PartnerKeys``).
@@ -110,8 +111,10 @@ def partner_keys(stored: str | None) -> PartnerKeys | None:
 
 
 def canonical_query(query: str) -> str:
+    """Each name and value percent-encoded (UTF-8, RFC 3986), then the pairs sorted as text."""
     pairs = parse_qsl(query, keep_blank_values=True)
-    return "&".join(f"{quote(k, safe='-._~')}={quote(v, safe='-._~')}" for k, v in sorted(pairs))
+    encoded = sorted((quote(k, safe="-._~"), quote(v, safe="-._~")) for k, v in pairs)
+    return "&".join(f"{k}={v}" for k, v in encoded)
 
 
 def string_to_sign_v2(timestamp: str, nonce: str, method: str, path: str, query: str, body: bytes) -> str:
