@@ -1,37 +1,18 @@
 """The HTTP API through the real handler on the local runtime: every route and every refusal."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from zerovisit.domain.model import TaskStatus
 from zerovisit.domain.signature import signed_headers
 from zerovisit.storage import cases
-from zerovisit.storage.tables import CaseTableItem
 
 from infra.local.partners import PartnerSimulator, Script
 from infra.local.runtime import HttpResponse, LocalRuntime
-from tests.support import application, next_partner_task
+from tests.integration.conftest import partition
+from tests.support import application
 
 NETWORK = "service-network"
-
-
-def partition(case_id: str) -> list[tuple[str, str | None]]:
-    """Every item of the case's partition, to show a refused request changed nothing."""
-    return sorted((i.sk, i.body) for i in CaseTableItem.query(f"CASE#{case_id}", consistent_read=True))
-
-
-@pytest.fixture
-def waiting_review(runtime: LocalRuntime) -> Iterator[dict[str, Any]]:
-    """A case whose first review task waits on the market regulation department."""
-    detail = application()
-    runtime.put_event("gov.service-network", "ApplicationSubmitted", detail)
-    task = next_partner_task(runtime, "ReviewRequested", detail["application_id"])
-    yield task
-    if cases.get_task(task["case_id"], task["task_id"]).status is TaskStatus.OPEN:
-        decide(runtime, task["task_id"], {"decision": "approve"})
-    PartnerSimulator(runtime).run_until_closed(detail["application_id"])
 
 
 def decide(runtime: LocalRuntime, task_id: str, body: Any, partner: str = "dept-scjg") -> HttpResponse:

@@ -4,7 +4,6 @@ what API Gateway sends for the template's stage (rawPath ``/dev/...``)."""
 import base64
 import json
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 from zerovisit.adapters.secrets import partner_secret
 from zerovisit.clock import clock
-from zerovisit.domain.model import TaskStatus, TimelineEntry
+from zerovisit.domain.model import TimelineEntry
 from zerovisit.domain.signature import signed_headers, signed_headers_v2
 from zerovisit.errors import InvalidInput
 from zerovisit.storage import cases
@@ -20,8 +19,8 @@ from zerovisit.storage import cases
 from infra.local.partners import PartnerSimulator
 from infra.local.runtime import LocalRuntime, _http_event
 from infra.local.template import load_template
-from tests.integration.test_api import partition
-from tests.support import application, next_partner_task
+from tests.integration.conftest import partition
+from tests.support import application
 
 NETWORK = "service-network"
 REPORT_QUERY = "region=320104&from=2026-02-01&to=2026-02-28"
@@ -40,18 +39,6 @@ def events(runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch) -> list[dict[
 
     monkeypatch.setattr(runtime, "invoke", recording)
     return seen
-
-
-@pytest.fixture
-def review_task(runtime: LocalRuntime) -> Iterator[dict[str, Any]]:
-    detail = application()
-    runtime.put_event("gov.service-network", "ApplicationSubmitted", detail)
-    task = next_partner_task(runtime, "ReviewRequested", detail["application_id"])
-    yield task
-    if cases.get_task(task["case_id"], task["task_id"]).status is TaskStatus.OPEN:
-        decision = {"decision": "approve"}
-        runtime.signed_http(task["partner_id"], "POST", f"/reviews/{task['task_id']}/decision", decision)
-    PartnerSimulator(runtime).run_until_closed(detail["application_id"])
 
 
 def test_the_api_runs_on_the_templates_stage(runtime: LocalRuntime, events: list[dict[str, Any]]) -> None:
@@ -92,10 +79,10 @@ def test_a_signature_over_the_path_with_the_stage_is_refused(runtime: LocalRunti
 
 
 def test_each_partner_reads_only_its_own_case_data(
-    runtime: LocalRuntime, review_task: dict[str, Any]
+    runtime: LocalRuntime, waiting_review: dict[str, Any]
 ) -> None:
-    case_id = review_task["case_id"]
-    department = review_task["partner_id"]
+    case_id = waiting_review["case_id"]
+    department = waiting_review["partner_id"]
 
     network = runtime.signed_http(NETWORK, "GET", f"/cases/{case_id}")
     supervision = runtime.signed_http("supervision", "GET", f"/cases/{case_id}")
@@ -109,7 +96,7 @@ def test_each_partner_reads_only_its_own_case_data(
     assert (network.status, network.body["view"]) == (200, "case")
     assert (supervision.status, supervision.body["view"]) == (200, "case")
     assert (reviewer.status, reviewer.body["view"]) == (200, "review")
-    assert [t["task_id"] for t in reviewer.body["tasks"]] == [review_task["task_id"]]
+    assert [t["task_id"] for t in reviewer.body["tasks"]] == [waiting_review["task_id"]]
     assert reviewer.body["applicant"]["id_number_masked"] == "360*************71"
     assert "timeline" not in reviewer.body
     assert [r.status for r in others] == [404] * len(others)
@@ -124,9 +111,9 @@ def test_each_partner_reads_only_its_own_case_data(
 
 
 def test_supervision_sees_only_the_regions_it_oversees(
-    runtime: LocalRuntime, review_task: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    runtime: LocalRuntime, waiting_review: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    case_id = review_task["case_id"]
+    case_id = waiting_review["case_id"]
     region = cases.get_case(case_id).application.region_code
     other = "110101"
     monkeypatch.setenv("SUPERVISION_REGIONS", other[:4])
@@ -249,12 +236,12 @@ def test_a_field_longer_than_its_schema_allows_is_422_naming_it(runtime: LocalRu
 
 
 def test_an_enumeration_refusal_names_the_allowed_values(
-    runtime: LocalRuntime, review_task: dict[str, Any]
+    runtime: LocalRuntime, waiting_review: dict[str, Any]
 ) -> None:
     response = runtime.signed_http(
-        review_task["partner_id"],
+        waiting_review["partner_id"],
         "POST",
-        f"/reviews/{review_task['task_id']}/decision",
+        f"/reviews/{waiting_review['task_id']}/decision",
         {"decision": "maybe"},
     )
 
@@ -284,9 +271,9 @@ def test_version_2_covers_the_query_string(runtime: LocalRuntime) -> None:
     assert reordered.status == 200  # the canonical query string sorts the parameters
 
 
-def test_version_2_covers_the_body_digest(runtime: LocalRuntime, review_task: dict[str, Any]) -> None:
-    path = f"/reviews/{review_task['task_id']}/decision"
-    partner = review_task["partner_id"]
+def test_version_2_covers_the_body_digest(runtime: LocalRuntime, waiting_review: dict[str, Any]) -> None:
+    path = f"/reviews/{waiting_review['task_id']}/decision"
+    partner = waiting_review["partner_id"]
     headers = signed_headers_v2(
         partner, runtime.partner_secrets[partner], "POST", path, b'{"decision":"approve"}'
     )
@@ -341,9 +328,13 @@ def test_version_1_is_accepted_until_the_partners_date(runtime: LocalRuntime) ->
 
 
 def test_a_replayed_request_gets_the_first_answer_and_no_second_effect(
-    runtime: LocalRuntime, review_task: dict[str, Any]
+    runtime: LocalRuntime, waiting_review: dict[str, Any]
 ) -> None:
-    task_id, case_id, partner = review_task["task_id"], review_task["case_id"], review_task["partner_id"]
+    task_id, case_id, partner = (
+        waiting_review["task_id"],
+        waiting_review["case_id"],
+        waiting_review["partner_id"],
+    )
     path = f"/reviews/{task_id}/decision"
     body = json.dumps({"decision": "approve", "comments": "同意"}, ensure_ascii=False)
     headers = signed_headers_v2(partner, runtime.partner_secrets[partner], "POST", path, body.encode())

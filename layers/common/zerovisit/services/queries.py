@@ -11,15 +11,25 @@ Never a task token, a phone number, an address or an unmasked identity number.
 
 import os
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from zerovisit.clock import clock
 from zerovisit.domain.deadlines import working_days_used
 from zerovisit.domain.identity import mask_id_number, mask_personal_data
-from zerovisit.domain.model import Case, Project, SubmittedMaterial, Task, TaskKind
+from zerovisit.domain.model import (
+    Case,
+    CaseStatus,
+    Project,
+    SubmittedMaterial,
+    SuspensionReason,
+    Task,
+    TaskKind,
+    TaskStatus,
+)
 from zerovisit.domain.partners import SERVICE_NETWORK, SUPERVISION, region_prefixes, supervises
+from zerovisit.domain.review import Decision
 from zerovisit.errors import CaseNotFound
 from zerovisit.storage import cases
 
@@ -33,7 +43,7 @@ class TimelineView(BaseModel):
 
 
 class SuspensionView(BaseModel):
-    reason: str
+    reason: SuspensionReason
     note: str
     started_on: date
     ended_on: date | None
@@ -44,18 +54,24 @@ class FailureView(BaseModel):
     error: str
 
 
-class CaseView(BaseModel):
-    """The case as the service network and supervision see it."""
+class CaseHeading(BaseModel):
+    """What every view of a case starts with."""
 
-    view: Literal["case"] = "case"
     case_id: str
     case_number: str | None
     matter_code: str
     region_code: str
-    status: str
+    status: CaseStatus
     step: str
-    accepted_on: date | None
     promised_due: date | None
+    suspended: bool
+
+
+class CaseView(CaseHeading):
+    """The case as the service network and supervision see it."""
+
+    view: Literal["case"] = "case"
+    accepted_on: date | None
     statutory_due: date | None
     deadline_provisional: bool
     working_days_used: int | None
@@ -64,7 +80,6 @@ class CaseView(BaseModel):
     statutory_limit: int | None
     statutory_days_remaining: int | None
     deadline_basis: str | None
-    suspended: bool
     suspensions: list[SuspensionView]
     alarms_raised: list[str]
     certificate_id: str | None
@@ -75,7 +90,7 @@ class CaseView(BaseModel):
 
 
 class ApplicantView(BaseModel):
-    kind: str
+    kind: Literal["person", "enterprise"]
     name: str
     id_number_masked: str | None
     credit_code: str | None
@@ -84,24 +99,16 @@ class ApplicantView(BaseModel):
 class ReviewTaskView(BaseModel):
     task_id: str
     stage: int | None
-    status: str
+    status: TaskStatus
     due_on: date | None
-    decision: str | None
+    decision: Decision | None
     comments: str | None
 
 
-class DepartmentCaseView(BaseModel):
+class DepartmentCaseView(CaseHeading):
     """A case as a department holding a review task on it sees it."""
 
     view: Literal["review"] = "review"
-    case_id: str
-    case_number: str | None
-    matter_code: str
-    region_code: str
-    status: str
-    step: str
-    promised_due: date | None
-    suspended: bool
     applicant: ApplicantView
     materials: list[SubmittedMaterial]
     project: Project | None
@@ -133,14 +140,8 @@ def _case_view(case: Case) -> CaseView:
         return max(0, limit - (used or 0)) if limit is not None and not case.is_closed else None
 
     return CaseView(
-        case_id=case.case_id,
-        case_number=case.case_number,
-        matter_code=case.application.matter_code,
-        region_code=case.application.region_code,
-        status=case.status.value,
-        step=case.step,
+        **_heading(case),
         accepted_on=case.accepted_on,
-        promised_due=case.promised_due,
         statutory_due=case.statutory_due,
         deadline_provisional=case.deadline_provisional,
         working_days_used=used,
@@ -149,10 +150,9 @@ def _case_view(case: Case) -> CaseView:
         statutory_limit=case.statutory_limit,
         statutory_days_remaining=remaining(case.statutory_limit),
         deadline_basis=case.deadline_basis,
-        suspended=_suspended(case),
         suspensions=[
             SuspensionView(
-                reason=s.reason.value,
+                reason=s.reason,
                 note=mask_personal_data(s.note),
                 started_on=s.started_on,
                 ended_on=s.ended_on,
@@ -176,14 +176,7 @@ def _case_view(case: Case) -> CaseView:
 def _department_view(case: Case, own: list[Task]) -> DepartmentCaseView:
     applicant = case.application.applicant
     return DepartmentCaseView(
-        case_id=case.case_id,
-        case_number=case.case_number,
-        matter_code=case.application.matter_code,
-        region_code=case.application.region_code,
-        status=case.status.value,
-        step=case.step,
-        promised_due=case.promised_due,
-        suspended=_suspended(case),
+        **_heading(case),
         applicant=ApplicantView(
             kind=applicant.kind,
             name=applicant.name,
@@ -196,7 +189,7 @@ def _department_view(case: Case, own: list[Task]) -> DepartmentCaseView:
             ReviewTaskView(
                 task_id=t.task_id,
                 stage=t.stage,
-                status=t.status.value,
+                status=t.status,
                 due_on=t.due_on,
                 decision=(t.answer or {}).get("decision"),
                 comments=(t.answer or {}).get("comments"),
@@ -206,5 +199,14 @@ def _department_view(case: Case, own: list[Task]) -> DepartmentCaseView:
     )
 
 
-def _suspended(case: Case) -> bool:
-    return any(s.ended_on is None for s in case.suspensions)
+def _heading(case: Case) -> dict[str, Any]:
+    return {
+        "case_id": case.case_id,
+        "case_number": case.case_number,
+        "matter_code": case.application.matter_code,
+        "region_code": case.application.region_code,
+        "status": case.status,
+        "step": case.step,
+        "promised_due": case.promised_due,
+        "suspended": any(s.ended_on is None for s in case.suspensions),
+    }

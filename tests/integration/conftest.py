@@ -1,0 +1,31 @@
+"""Fixtures of the HTTP API tests."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from zerovisit.domain.model import TaskStatus
+from zerovisit.storage import cases
+from zerovisit.storage.tables import CaseTableItem
+
+from infra.local.partners import PartnerSimulator
+from infra.local.runtime import LocalRuntime
+from tests.support import application, next_partner_task
+
+
+def partition(case_id: str) -> list[tuple[str, str | None]]:
+    """Every item of the case's partition, to show a refused request changed nothing."""
+    return sorted((i.sk, i.body) for i in CaseTableItem.query(f"CASE#{case_id}", consistent_read=True))
+
+
+@pytest.fixture
+def waiting_review(runtime: LocalRuntime) -> Iterator[dict[str, Any]]:
+    """A case whose first review task waits on the market regulation department."""
+    detail = application()
+    runtime.put_event("gov.service-network", "ApplicationSubmitted", detail)
+    task = next_partner_task(runtime, "ReviewRequested", detail["application_id"])
+    yield task
+    if cases.get_task(task["case_id"], task["task_id"]).status is TaskStatus.OPEN:
+        path = f"/reviews/{task['task_id']}/decision"
+        runtime.signed_http(task["partner_id"], "POST", path, {"decision": "approve"})
+    PartnerSimulator(runtime).run_until_closed(detail["application_id"])
