@@ -29,3 +29,13 @@ def waiting_review(runtime: LocalRuntime) -> Iterator[dict[str, Any]]:
         path = f"/reviews/{task['task_id']}/decision"
         runtime.signed_http(task["partner_id"], "POST", path, {"decision": "approve"})
     PartnerSimulator(runtime).run_until_closed(detail["application_id"])
+
+
+@pytest.fixture
+def submitted(runtime: LocalRuntime) -> Iterator[dict[str, Any]]:
+    """An application submitted through the API; its case is run to its end afterwards, so that no
+    open case is left for another test's deadlines."""
+    detail = application()
+    assert runtime.signed_http("service-network", "POST", "/applications", detail).status == 202
+    yield detail
+    PartnerSimulator(runtime).run_until_closed(detail["application_id"])
