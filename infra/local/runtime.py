@@ -41,7 +41,7 @@ from zerovisit.adapters import aws
 from zerovisit.catalog_files import read_catalog_files
 from zerovisit.clock import clock
 from zerovisit.domain.catalog import Matter
-from zerovisit.domain.signature import signed_headers
+from zerovisit.domain.signature import signed_headers_v2
 from zerovisit.errors import CaseNotFound
 from zerovisit.storage.cases import get_case
 from zerovisit.storage.catalog import put_divisions, put_matters
@@ -461,13 +461,16 @@ class LocalRuntime:
         headers: dict[str, str] | None = None,
         query: str = "",
     ) -> HttpResponse:
-        """One request to the HttpApi, as API Gateway would pass it to the route's function:
-        ``path`` is the decoded path (rawPath), ``query`` the raw query string."""
+        """One request to the HttpApi, as API Gateway passes it to the route's function for the
+        template's stage: ``path`` is the route's path (``/applications``; the event's rawPath is
+        ``/dev/applications``), ``query`` the raw query string."""
         route, parameters = self._route(method.upper(), path)
         if route is None:
             return HttpResponse(404, {"message": "Not Found"}, {})
         raw_body = body if isinstance(body, str) or body is None else json.dumps(body, ensure_ascii=False)
-        event = _http_event(method.upper(), path, query, route, parameters, raw_body, headers or {})
+        event = _http_event(
+            method.upper(), path, query, route, parameters, raw_body, headers or {}, self.stage
+        )
         payload, failed = self.invoke(route.function, event)
         if failed:
             return HttpResponse(500, {"message": "Internal Server Error"}, {})
@@ -478,13 +481,20 @@ class LocalRuntime:
             parsed = response_body
         return HttpResponse(int(payload.get("statusCode", 200)), parsed, payload.get("headers") or {})
 
+    @property
+    def stage(self) -> str:
+        """The API stage the template deploys (its Stage parameter's default)."""
+        return str(self.template.get("Parameters", {}).get("Stage", {}).get("Default", "$default"))
+
     def signed_http(
         self, partner: str, method: str, path: str, body: Any = None, query: str = ""
     ) -> HttpResponse:
-        """A request signed with the partner's secret, as a partner system sends it (the query string
-        is not signed: API Gateway's rawPath does not hold it)."""
+        """A request signed as a partner system signs it: signature version 2 (method, path without
+        the stage, canonical query string, body digest), the real time, a fresh nonce."""
         raw = body if isinstance(body, str) or body is None else json.dumps(body, ensure_ascii=False)
-        headers = signed_headers(partner, self.partner_secrets[partner], clock.now(), method, path, raw or "")
+        headers = signed_headers_v2(
+            partner, self.partner_secrets[partner], method, path, (raw or "").encode(), query
+        )
         return self.http(method, path, raw, headers, query)
 
     def _route(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
@@ -537,14 +547,18 @@ def _http_event(
     parameters: dict[str, str],
     body: str | None,
     headers: dict[str, str],
+    stage: str = "$default",
 ) -> dict[str, Any]:
+    """The payload 2.0 event API Gateway sends for ``path`` on a stage: rawPath and http.path hold
+    the stage (``/dev/applications``), the routeKey does not."""
     now = datetime.now(UTC)
     lower = {k.lower(): v for k, v in headers.items()}
     lower.setdefault("content-type", "application/json")
+    raw_path = path if stage == "$default" else f"/{stage}{path}"
     return {
         "version": "2.0",
         "routeKey": f"{method} {route.path}",
-        "rawPath": path,
+        "rawPath": raw_path,
         "rawQueryString": query,
         "queryStringParameters": {k: ",".join(v) for k, v in parse_qs(query).items()} or None,
         "headers": lower,
@@ -556,14 +570,14 @@ def _http_event(
             "domainPrefix": "localhost",
             "http": {
                 "method": method,
-                "path": path,
+                "path": raw_path,
                 "protocol": "HTTP/1.1",
                 "sourceIp": "127.0.0.1",
                 "userAgent": "zerovisit-local",
             },
             "requestId": str(uuid4()),
             "routeKey": f"{method} {route.path}",
-            "stage": "$default",
+            "stage": stage,
             "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
             "timeEpoch": int(now.timestamp() * 1000),
         },

@@ -1,10 +1,10 @@
 """The OpenAPI 3.1 document of the HTTP API, generated from the code of the API function.
 
 The API function's module (functions/api/app.py) is loaded the way the local runtime loads it, and
-Powertools builds the document from its routes (``app.get_openapi_json_schema``). What the routes do
-not declare yet is added here, each step marked POST-PROCESSING: the partner signature required on
-every route but certificate verification, the refusals each route answers with, and the 202 of
-``POST /applications``.
+Powertools builds the document from its routes (``app.get_openapi_json_schema``): typed request and
+answer models, operationIds. What the routes cannot declare is added here, each step marked
+POST-PROCESSING: the servers, the partner signature required on every route but certificate
+verification, the refusals (one shape, ErrorBody) and the bound on every string.
 
 Run from the project root: python -m infra.tools.openapi [--write]
   --write   write openapi.json at the repository root (``make openapi``)
@@ -27,6 +27,9 @@ from types import ModuleType
 from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, SecurityScheme
+from zerovisit.api.access import is_public
+from zerovisit.api.limits import MAX_BODY_BYTES, MAX_STRING_LENGTH
+from zerovisit.api.models import ErrorBody
 
 from infra.local.template import ROOT, functions, http_routes, load_template
 
@@ -38,11 +41,19 @@ Zero-visit government approvals (不见面审批): applications from the governm
 case status, the departments' review decisions, the payment platform's and EMS's callbacks, and \
 public verification of electronic certificates.
 
-Every route but `GET /certificates/{identifier}/verify` is called by a partner system and signed: \
-`X-ZV-Partner` is the partner's id, `X-ZV-Timestamp` the unix time in seconds (within 300 s of the \
-server's), and `X-ZV-Signature` the hex HMAC-SHA256, keyed with the partner's secret, of \
-`timestamp + "\\n" + METHOD + "\\n" + path + "\\n" + body`. An unsigned, stale or forged request is \
-refused with 401; a partner calling a route or record that is not its own with 403.
+Every route but `GET /certificates/{identifier}/verify` is called by a partner system and signed \
+(signature version 2): `X-ZV-Partner` is the partner's id, `X-ZV-Timestamp` the unix time in seconds \
+(within 300 s of the real time), `X-ZV-Signature-Version: 2`, `X-ZV-Nonce` 16 to 64 characters from \
+`A-Z a-z 0-9 - _`, fresh for each request, and `X-ZV-Signature` the 64 hex characters of the \
+HMAC-SHA256, keyed with the partner's secret, of `"ZV2-HMAC-SHA256" \\n timestamp \\n nonce \\n METHOD \
+\\n path \\n canonical query \\n hex SHA-256 of the body`, where the path is the route's path without \
+the stage and the canonical query is the query's `name=value` pairs, percent-encoded (RFC 3986), sorted \
+and joined with `&`. Signature version 1 (no version header; `timestamp \\n METHOD \\n path \\n body`) \
+is accepted until a date set per partner. A request sent again with the same signature gets the first \
+answer (header `X-ZV-Replayed: true`) and has no second effect.
+
+Every refusal has one shape, `ErrorBody`: a `message` for a person and every `problem` found. Each \
+partner sees only what is its own; a record that is not is answered 404.
 """
 
 # The module name the local runtime gives the API function (infra.local.runtime._load_handlers), so
@@ -61,60 +72,45 @@ DUMMY_ENVIRONMENT = {name: f"openapi-{name.lower()}" for name in FUNCTION_ENVIRO
     "AWS_DEFAULT_REGION": "us-east-1"
 }
 
-# The partner signature (zerovisit.domain.signature): three headers, all required together.
+# The partner signature (zerovisit.domain.signature): the headers of version 2, all required together.
 SIGNATURE_HEADERS = {
     "X-ZV-Partner": "The calling partner's id.",
-    "X-ZV-Timestamp": "Unix time in seconds; refused when more than 300 s from the server's time.",
-    "X-ZV-Signature": (
-        'Hex HMAC-SHA256, keyed with the partner\'s secret, of timestamp + "\\n" + METHOD + "\\n" '
-        '+ path + "\\n" + body.'
-    ),
+    "X-ZV-Timestamp": "Unix time in seconds; refused when more than 300 s from the real time.",
+    "X-ZV-Signature-Version": "2 (version 1, without this header, only until the partner's date).",
+    "X-ZV-Nonce": "16 to 64 characters from A-Z a-z 0-9 - _, fresh for each request.",
+    "X-ZV-Signature": "64 hex characters: the HMAC-SHA256 of the string to sign (see the description).",
 }
 
 REFUSAL_DESCRIPTIONS = {
-    401: "Not authenticated: a signature header is missing, the timestamp is stale, or the signature "
-    "does not match.",
-    403: "The partner may not call this route, or the record is not assigned to it.",
-    404: "No such case, task, order or certificate.",
+    400: "The body is not UTF-8, not JSON, or breaks the JSON limits (nesting, number size, a key "
+    "repeated in an object).",
+    401: "Not authenticated: a signature header is missing or malformed, the timestamp is more than "
+    "300 s from the real time, or the signature does not match.",
+    403: "The partner may not call this route, or the record it acts on is assigned to another partner.",
+    404: "No such record, or none the calling partner may see.",
     409: "The record is not in a state that allows this, or was already answered differently.",
-    422: "The request is invalid: the body or a parameter does not match its schema, or breaks a "
-    "domain rule (every problem is named).",
-    503: "A dependency is temporarily unavailable; try again.",
+    413: f"The body is larger than {MAX_BODY_BYTES} bytes.",
     415: "The body is not application/json.",
+    422: "The request is invalid: every problem is named, with the allowed values of an enumeration.",
+    503: "A dependency is temporarily unavailable; try again.",
 }
-# The refusals each route answers with, besides 422 (every route validates its parameters) and 415
-# (every route that takes a body refuses any but JSON). A route missing here is documented with all
-# of these: add it, with the ones it really gives.
-ALL_REFUSALS = (401, 403, 404, 409, 503)
-REFUSALS: dict[tuple[str, str], tuple[int, ...]] = {
-    ("post", "/applications"): (401, 403, 503),
-    ("post", "/applications/{application_id}/corrections"): (401, 403, 404, 409, 503),
-    ("get", "/cases/{case_id}"): (401, 404, 503),
-    ("post", "/cases/{case_id}/evaluation"): (401, 403, 404, 409, 503),
-    ("post", "/reviews/{task_id}/decision"): (401, 403, 404, 409, 503),
-    ("post", "/callbacks/payment"): (401, 403, 404, 409, 503),
-    ("post", "/callbacks/ems"): (401, 403, 404, 409, 503),
-    ("get", "/shipments/{order_id}"): (401, 403, 404, 503),
-    ("get", "/certificates/{identifier}/verify"): (404, 503),
-}
-# Routes whose success is not Powertools' default 200.
-SUCCESS_STATUS = {("post", "/applications"): 202}
-
-REFUSAL_SCHEMA = {
-    "title": "Refusal",
-    "type": "object",
-    "properties": {"message": {"type": "string", "title": "Message"}},
-    "required": ["message"],
-}
-INVALID_REQUEST_SCHEMA = {
-    "title": "InvalidRequest",
-    "type": "object",
-    "properties": {
-        "message": {"type": "string", "title": "Message"},
-        "problems": {"type": "array", "items": {"type": "string"}, "title": "Problems"},
+SIGNED_REFUSALS = (401, 403, 404, 409, 422, 503)
+BODY_REFUSALS = (400, 413, 415)
+PUBLIC_REFUSALS = (404, 422, 503)
+SERVERS = [
+    {
+        "url": "https://{apiId}.execute-api.{region}.amazonaws.com/{stage}",
+        "description": "The deployed stack (the HttpApiUrl output of template.yaml).",
+        "variables": {
+            "apiId": {"default": "example", "description": "The HttpApi's id."},
+            "region": {"default": "cn-north-1"},
+            "stage": {"default": "dev", "enum": ["dev", "prod"]},
+        },
     },
-    "required": ["message", "problems"],
-}
+    {"url": "http://127.0.0.1:8787/dev", "description": "`make serve`: the local runtime."},
+]
+# Schemas Powertools adds for its own 422, which every route answers with ErrorBody instead.
+POWERTOOLS_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
 
 
 def api_function_module() -> ModuleType:
@@ -186,69 +182,53 @@ def generate() -> dict[str, Any]:
             security_schemes=security_schemes(),
         )
     )
-    # Powertools adds a server "/" by default; the stage's URL is the deployment's, not the code's.
-    document.pop("servers", None)
+    document["servers"] = SERVERS
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    # POST-PROCESSING: Powertools 3.37's ValidationError requires "msg", which its 422 answers leave out
-    # on purpose ("we hide msg details"): require only what they carry.
-    validation_error = schemas.get("ValidationError", {})
-    if "required" in validation_error:
-        validation_error["required"] = [
-            name for name in validation_error["required"] if name in validation_error.get("properties", {})
-        ]
-    schemas["Refusal"] = REFUSAL_SCHEMA
-    schemas["InvalidRequest"] = INVALID_REQUEST_SCHEMA
+    for name in POWERTOOLS_ERROR_SCHEMAS:
+        schemas.pop(name, None)
+    schemas["ErrorBody"] = ErrorBody.model_json_schema()
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
-            _add_security(operation, public=_is_public(module, method, path))
-            _set_success_status(method, path, operation)
-            _add_refusals(method, path, operation)
+            public = is_public(method.upper(), re.sub(r"\{\w+\}", "x", path))
+            _add_security(operation, public=public)
+            _add_refusals(operation, public=public)
+    bound_strings(document)
     return document
-
-
-def _is_public(module: ModuleType, method: str, path: str) -> bool:
-    """Whether the handler lets the route through unsigned: its PUBLIC_ROUTES patterns match raw
-    paths, so they are tried on the path with each parameter filled in."""
-    sample = re.sub(r"\{\w+\}", "x", path)
-    return any(m == method.upper() and pattern.match(sample) for m, pattern in module.PUBLIC_ROUTES)
 
 
 def _add_security(operation: dict[str, Any], *, public: bool) -> None:
     # POST-PROCESSING: Powertools writes an operation's `security` only from the route's own
     # `security=` argument, and drops an empty list, so a global requirement cannot be lifted from the
-    # public route. Until every signed route declares it in functions/api/app.py, it is added here.
+    # public route: the signed routes get it here, from the handler's own list of public routes.
     if not public:
         operation["security"] = [{header: [] for header in SIGNATURE_HEADERS}]
 
 
-def _set_success_status(method: str, path: str, operation: dict[str, Any]) -> None:
-    # POST-PROCESSING: the route returns Response(status_code=202, ...) itself; Powertools documents
-    # its default 200 unless the route declares `status_code=` or `responses=`.
-    status = SUCCESS_STATUS.get((method, path))
-    if status is not None and "200" in operation["responses"]:
-        success = operation["responses"].pop("200")
-        success["description"] = "Accepted"
-        operation["responses"][str(status)] = success
-
-
-def _add_refusals(method: str, path: str, operation: dict[str, Any]) -> None:
-    # POST-PROCESSING: the refusals come from exception handlers and from the content type and
-    # signature checks in `handler`, which Powertools cannot see; the routes would declare them with
-    # `responses=`. The 422 Powertools documents covers only its own validation: a domain InvalidInput
-    # answers with {"message", "problems"}, so the response is either shape.
+def _add_refusals(operation: dict[str, Any], *, public: bool) -> None:
+    # POST-PROCESSING: the refusals come from exception handlers and from the checks in the handler
+    # before any route runs, which Powertools cannot see; its own 422 is answered as ErrorBody too.
+    statuses = PUBLIC_REFUSALS if public else SIGNED_REFUSALS
+    if "requestBody" in operation:
+        statuses = (*statuses, *BODY_REFUSALS)
     responses = operation["responses"]
-    takes_body = (415,) if "requestBody" in operation else ()
-    for status in (*REFUSALS.get((method, path), ALL_REFUSALS), 422, *takes_body):
-        if status == 422:
-            generated = responses.get("422", {}).get("content", {}).get("application/json", {}).get("schema")
-            shapes = [generated] if generated else []
-            schema: dict[str, Any] = {"anyOf": [*shapes, {"$ref": "#/components/schemas/InvalidRequest"}]}
-        else:
-            schema = {"$ref": "#/components/schemas/Refusal"}
+    for status in sorted(statuses):
         responses[str(status)] = {
             "description": REFUSAL_DESCRIPTIONS[status],
-            "content": {"application/json": {"schema": schema}},
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
         }
+
+
+def bound_strings(node: Any) -> None:
+    """POST-PROCESSING: every string without its own bound gets the handler's (zerovisit.api.limits),
+    which the boundary enforces on every string of a body; enumerations and dates need none."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and not {"maxLength", "enum", "const", "format"} & node.keys():
+            node["maxLength"] = MAX_STRING_LENGTH
+        for value in node.values():
+            bound_strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            bound_strings(value)
 
 
 def render(document: dict[str, Any]) -> str:

@@ -1,9 +1,45 @@
+"""Fixtures of the HTTP API tests."""
+
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+from zerovisit.domain.model import TaskRef, TaskStatus
+from zerovisit.storage import cases
+from zerovisit.storage.tables import CaseTableItem
 
+from infra.local.partners import PartnerSimulator
 from infra.local.runtime import REGION, LocalRuntime
+from tests.support import application, next_partner_task
+
+
+def partition(case_id: str) -> list[tuple[str, str | None]]:
+    """Every item of the case's partition, to show a refused request changed nothing."""
+    return sorted((i.sk, i.body) for i in CaseTableItem.query(f"CASE#{case_id}", consistent_read=True))
+
+
+@pytest.fixture
+def waiting_review(runtime: LocalRuntime) -> Iterator[dict[str, Any]]:
+    """A case whose first review task waits on the market regulation department."""
+    detail = application()
+    runtime.put_event("gov.service-network", "ApplicationSubmitted", detail)
+    task = next_partner_task(runtime, "ReviewRequested", detail["application_id"])
+    yield task
+    if cases.get_task(TaskRef.parse(task["task_id"])).status is TaskStatus.OPEN:
+        path = f"/reviews/{task['task_id']}/decision"
+        runtime.signed_http(task["partner_id"], "POST", path, {"decision": "approve"})
+    PartnerSimulator(runtime).run_until_closed(detail["application_id"])
+
+
+@pytest.fixture
+def submitted(runtime: LocalRuntime) -> Iterator[dict[str, Any]]:
+    """An application submitted through the API; its case is run to its end afterwards, so that no
+    open case is left for another test's deadlines."""
+    detail = application()
+    assert runtime.signed_http("service-network", "POST", "/applications", detail).status == 202
+    yield detail
+    PartnerSimulator(runtime).run_until_closed(detail["application_id"])
 
 
 @pytest.fixture

@@ -24,8 +24,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from zerovisit.clock import clock
-from zerovisit.domain.signature import signed_headers
+from zerovisit.api.access import route_path
+from zerovisit.domain.signature import signed_headers_v2
 
 from infra.local.runtime import LocalRuntime
 from infra.local.server import wsgi_app
@@ -77,15 +77,10 @@ def signing(app: WsgiApp, runtime: LocalRuntime) -> WsgiApp:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         method = environ["REQUEST_METHOD"]
-        path = environ.get("PATH_INFO") or "/"
+        path = route_path(environ.get("PATH_INFO") or "/", runtime.stage)
         partner = partner_for(method, path)
-        headers = signed_headers(
-            partner,
-            runtime.partner_secrets[partner],
-            clock.now(),
-            method,
-            path,
-            body.decode("utf-8", errors="replace"),
+        headers = signed_headers_v2(
+            partner, runtime.partner_secrets[partner], method, path, body, environ.get("QUERY_STRING", "")
         )
         environ = {**environ, "wsgi.input": io.BytesIO(body)}
         for name, value in headers.items():
@@ -101,13 +96,14 @@ class Unsigned:
     path each request arrived with, to tell the gateway's 404 for a path that matches no route (a
     path parameter that is empty or holds a "/") from the API's own answers."""
 
-    def __init__(self, app: WsgiApp) -> None:
+    def __init__(self, app: WsgiApp, stage: str) -> None:
         self.app = app
+        self.stage = stage
         self.last_path = ""
         self.last_sent_non_json = False
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        self.last_path = environ.get("PATH_INFO") or "/"
+        self.last_path = route_path(environ.get("PATH_INFO") or "/", self.stage)
         content_type = str(environ.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
         has_body = int(environ.get("CONTENT_LENGTH") or 0) > 0
         self.last_sent_non_json = has_body and content_type not in ("", "application/json")
@@ -137,7 +133,7 @@ def signed_api(runtime: LocalRuntime) -> WsgiApp:
 
 @pytest.fixture(scope="module")
 def unsigned_api(runtime: LocalRuntime) -> Unsigned:
-    return Unsigned(wsgi_app(runtime))
+    return Unsigned(wsgi_app(runtime), runtime.stage)
 
 
 @SCHEMA.parametrize()
@@ -190,7 +186,7 @@ def test_a_multipart_content_type_without_a_boundary_is_refused_with_415(
     path = re.sub(r"\{\w+\}", "T-000000000000", template)
     body = '{"level": 5}'
     partner = partner_for(method, path)
-    headers = signed_headers(partner, runtime.partner_secrets[partner], clock.now(), method, path, body)
+    headers = signed_headers_v2(partner, runtime.partner_secrets[partner], method, path, body.encode())
 
     response = runtime.http(method, path, body, {**headers, "Content-Type": "multipart/form-data"})
 

@@ -56,7 +56,13 @@ def test_the_document_has_exactly_the_routes_of_the_template(committed: dict[str
 
 def test_every_route_but_verification_needs_the_partner_signature(committed: dict[str, Any]) -> None:
     schemes = committed["components"]["securitySchemes"]
-    signature: dict[str, list[str]] = {"X-ZV-Partner": [], "X-ZV-Timestamp": [], "X-ZV-Signature": []}
+    signature: dict[str, list[str]] = {
+        "X-ZV-Partner": [],
+        "X-ZV-Timestamp": [],
+        "X-ZV-Signature-Version": [],
+        "X-ZV-Nonce": [],
+        "X-ZV-Signature": [],
+    }
 
     assert {name: (s["type"], s["in"], s["name"]) for name, s in schemes.items()} == {
         name: ("apiKey", "header", name) for name in signature
@@ -68,6 +74,81 @@ def test_every_route_but_verification_needs_the_partner_signature(committed: dic
         else:
             assert security == [signature], f"{method} {path} must be signed"
             assert "401" in committed["paths"][path][method.lower()]["responses"]
+
+
+OPERATION_IDS = {
+    ("POST", "/applications"): "submitApplication",
+    ("POST", "/applications/{application_id}/corrections"): "submitCorrection",
+    ("GET", "/cases/{case_id}"): "getCase",
+    ("GET", "/tasks"): "listTasks",
+    ("POST", "/cases/{case_id}/evaluation"): "evaluateCase",
+    ("POST", "/reviews/{task_id}/decision"): "decideReview",
+    ("POST", "/callbacks/payment"): "confirmPayment",
+    ("POST", "/callbacks/ems"): "trackShipment",
+    ("GET", "/shipments/{order_id}"): "getShipmentRecipient",
+    ("GET", "/reports/3550"): "getReport3550",
+    ("GET", "/certificates/{identifier}/verify"): "verifyCertificate",
+}
+
+
+def test_operation_ids_are_stable_names(committed: dict[str, Any]) -> None:
+    found = {
+        (method, path): committed["paths"][path][method.lower()]["operationId"]
+        for method, path in operations(committed)
+    }
+
+    assert found == {op: name for op, name in OPERATION_IDS.items() if op in found}
+    assert len(found) == len(OPERATION_IDS)
+
+
+def test_every_request_and_answer_is_a_typed_model(committed: dict[str, Any]) -> None:
+    for method, path in operations(committed):
+        operation = committed["paths"][path][method.lower()]
+        success = next(v for k, v in operation["responses"].items() if k.startswith("2"))
+        schema = success["content"]["application/json"]["schema"]
+        assert "$ref" in schema or "anyOf" in schema, f"{method} {path}: untyped answer {schema}"
+        if "requestBody" in operation:
+            body = operation["requestBody"]["content"]["application/json"]["schema"]
+            assert "$ref" in body, f"{method} {path}: untyped body {body}"
+
+
+def test_every_refusal_has_the_one_error_shape(committed: dict[str, Any]) -> None:
+    error = committed["components"]["schemas"]["ErrorBody"]
+
+    assert error["required"] == ["message"]
+    assert set(error["properties"]) == {"message", "problems"}
+    for method, path in operations(committed):
+        for status, response in committed["paths"][path][method.lower()]["responses"].items():
+            if status.startswith(("4", "5")):
+                schema = response["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorBody"}, f"{method} {path} {status}"
+
+
+def walk(node: Any) -> Any:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from walk(value)
+
+
+def test_every_string_has_a_maximum_length_and_enumerations_their_values(committed: dict[str, Any]) -> None:
+    strings = [n for n in walk(committed) if n.get("type") == "string" and "format" not in n]
+
+    assert strings
+    assert all("maxLength" in n or "enum" in n or "const" in n for n in strings), [
+        n for n in strings if not {"maxLength", "enum", "const"} & n.keys()
+    ]
+    decision = committed["components"]["schemas"]["Decision"]
+    assert decision["enum"] == ["approve", "reject", "needs_correction", "suspend"]
+
+
+def test_the_document_names_its_servers(committed: dict[str, Any]) -> None:
+    urls = [server["url"] for server in committed["servers"]]
+
+    assert urls == ["https://{apiId}.execute-api.{region}.amazonaws.com/{stage}", "http://127.0.0.1:8787/dev"]
 
 
 def test_the_tool_writes_the_document_and_fails_with_a_diff_on_drift(

@@ -6,6 +6,7 @@ zerovisit catalog load infra/catalog/*.yaml --stack zerovisit-prod
 zerovisit calendar load schedule-2027.yaml --stack zerovisit-prod
 zerovisit report 3550 --region 320000 --from 2026-01-01 --to 2026-12-31 --out reports/
 (and the operator commands: zerovisit case --help, zerovisit cases --help)
+zerovisit partner add|rotate|remove dept-new       (see zerovisit.partner_cli)
 """
 
 import argparse
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from zerovisit import partner_cli
 from zerovisit.catalog_files import read_catalog_files
 from zerovisit.domain.workdays import add_working_days
 from zerovisit.errors import InvalidInput, ZeroVisitError
@@ -52,8 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--to", dest="last", type=date.fromisoformat, required=True, help="YYYY-MM-DD")
     report.add_argument("--out", type=Path, default=Path("."), help="directory for the CSV and PNG files")
 
+    partner_cli.register(commands)
     args = parser.parse_args(argv)
     try:
+        if args.command == "partner":
+            return partner_cli.run(args)
         use_stack(getattr(args, "stack", None))
         if hasattr(args, "run"):
             return int(args.run(args))

@@ -117,11 +117,11 @@ def _local(moment: str | None) -> str:
 def _case_show(args: argparse.Namespace) -> int:
     _prepare()
     from zerovisit.domain.model import TaskStatus
-    from zerovisit.services.queries import case_view
+    from zerovisit.services.queries import operator_view
     from zerovisit.services.search import step_since
     from zerovisit.storage import cases
 
-    view = case_view(args.case_id)
+    view = operator_view(args.case_id).model_dump(mode="json")
     timeline = cases.timeline(args.case_id)
     since = step_since(timeline)
     print(f"case {view['case_id']}  number {view['case_number'] or '-'}  matter {view['matter_code']}")

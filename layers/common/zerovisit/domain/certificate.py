@@ -1,6 +1,16 @@
-"""Electronic certificates (电子证照): content, identifier and the bytes that are signed."""
+"""Electronic certificates (电子证照): content, identifier, the bytes that are signed, and what
+public verification shows.
 
+An identifier's serial is random (``random_serial``), so identifiers cannot be guessed from one
+another; its check character stays ISO/IEC 7064 MOD 37,36 over the fields. The verification code
+printed on the certificate (``verification_code``) is derived from the certificate's signature,
+which is never published, and unlocks the holder's full name on the public verification route.
+"""
+
+import hashlib
+import hmac
 import json
+import secrets
 from datetime import datetime
 from typing import Any, Literal
 
@@ -9,6 +19,10 @@ from zerovisit.domain.identity import certificate_identifier
 from zerovisit.domain.model import Frozen
 
 SIGNING_ALGORITHM = "ECDSA_SHA_256"
+SERIAL_DIGITS = 16
+# Crockford's base 32: no I, L, O or U, so a code read from paper is not misread.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 8
 
 
 class CertificateContent(Frozen):
@@ -42,10 +56,32 @@ class Certificate(CertificateContent):
         )
 
 
+def random_serial() -> str:
+    """16 random digits: no identifier tells anything about another."""
+    return f"{secrets.randbelow(10**SERIAL_DIGITS):0{SERIAL_DIGITS}d}"
+
+
+def verification_code(signature: str) -> str:
+    """The code printed on the certificate, as ``XXXX-XXXX``: 40 bits derived from its signature."""
+    digest = int.from_bytes(hashlib.sha256(f"zerovisit-verification\n{signature}".encode()).digest()[:5])
+    chars = "".join(CODE_ALPHABET[(digest >> (5 * i)) & 31] for i in reversed(range(CODE_LENGTH)))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+def code_matches(signature: str, given: str) -> bool:
+    """Whether a code someone typed is the certificate's: case, spaces and dashes do not matter."""
+    typed = given.upper().replace("-", "").replace(" ", "")
+    return hmac.compare_digest(typed.encode(), verification_code(signature).replace("-", "").encode())
+
+
+def masked_name(name: str) -> str:
+    """The first character and a star for each other one: '张**', '南*******'."""
+    return name[:1] + "*" * (len(name) - 1)
+
+
 def new_content(
     spec: CertificateSpec,
     issuer: Issuer,
-    serial: int,
     *,
     holder_id: str,
     holder_name: str,
@@ -53,8 +89,9 @@ def new_content(
     case_number: str,
     issued_at: datetime,
 ) -> CertificateContent:
+    """The serial is random: one identifier tells nothing of another."""
     return CertificateContent(
-        identifier=certificate_identifier(spec.type_code, issuer.credit_code, f"{serial:08d}", spec.version),
+        identifier=certificate_identifier(spec.type_code, issuer.credit_code, random_serial(), spec.version),
         kind=spec.kind,
         name=spec.name,
         holder_id=holder_id,

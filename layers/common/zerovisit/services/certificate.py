@@ -23,11 +23,9 @@ def issue(case_id: str) -> dict[str, Any]:
     issuer = matter.issuer(case.application.region_code)
     if issuer is None:
         raise CaseNotFound(f"matter {matter.code} has no issuer for region {case.application.region_code}")
-    serial = ports().cases.next_number(f"CERT#{spec.type_code}#{issuer.credit_code}")
     content = new_content(
         spec,
         issuer,
-        serial,
         holder_id=applicant.id_number or applicant.credit_code or "",
         holder_name=applicant.name,
         case_id=case_id,

@@ -1,4 +1,5 @@
-"""The applicant's service evaluation (好差评): five levels, exactly one per case, after it closes."""
+"""The applicant's service evaluation (好差评): five levels, exactly one per case, after it closes.
+The same evaluation again gets the first answer; a different one, a conflict."""
 
 from enum import IntEnum
 from typing import Any
@@ -9,7 +10,7 @@ from zerovisit.adapters import aws
 from zerovisit.domain.model import Frozen
 from zerovisit.errors import Conflict
 from zerovisit.services.common import note
-from zerovisit.storage import cases
+from zerovisit.storage import cases, evaluations
 
 
 class Level(IntEnum):
@@ -35,7 +36,13 @@ def evaluate(case_id: str, evaluation: Evaluation) -> dict[str, Any]:
         f"level {int(evaluation.level)} ({evaluation.level.name.lower()})",
         "applicant",
     )
-    cases.put_evaluation(case_id, evaluation.model_dump_json(), entry)
+    try:
+        cases.put_evaluation(case_id, evaluation.model_dump_json(), entry)
+    except Conflict:
+        earlier = evaluations.get_evaluation(case_id)
+        if earlier is None or Evaluation.model_validate_json(earlier) != evaluation:
+            raise Conflict("the case was already evaluated, differently") from None
+        return {"case_id": case_id, "level": int(evaluation.level)}
     aws.publish(
         "ServiceEvaluated",
         {"case_id": case_id, "case_number": case.case_number, "level": int(evaluation.level)},

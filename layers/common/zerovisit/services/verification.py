@@ -1,36 +1,75 @@
-"""Certificate verification: anyone holding an identifier can check it, and learns no personal data."""
+"""Certificate verification: anyone holding an identifier can check a certificate, and cannot use
+the route to list holders.
+
+Serials are random, a malformed identifier is told what is wrong but never the check character it
+should have, and the holder's name is masked unless the caller gives the verification code printed
+on the certificate. The identity number is always masked. API Gateway throttles the route.
+"""
 
 import base64
-from typing import Any
+import re
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
 
 from zerovisit.adapters import aws
+from zerovisit.domain.certificate import code_matches, masked_name
 from zerovisit.domain.identity import certificate_identifier_problems, mask_id_number
 from zerovisit.errors import CaseNotFound, InvalidInput
 from zerovisit.storage import certificates
 
+EXPECTED_CHECK = re.compile(r"^check character is .*$")
 
-def verify(identifier: str) -> dict[str, Any]:
-    problems = certificate_identifier_problems(identifier)
+
+class Verification(BaseModel):
+    identifier: str
+    valid: bool
+    signature_valid: bool
+    status: Literal["valid", "revoked"]
+    name: str
+    holder_name: str
+    holder_name_masked: bool
+    holder_id_masked: str
+    issuer_name: str
+    issued_at: datetime
+    algorithm: str
+    trust_level: Literal["A", "B", "C", "D"]
+
+
+def identifier_problems(identifier: str) -> list[str]:
+    """The identifier's problems, without ever naming the check character it should have."""
+    return [
+        "identifier: check character does not match" if EXPECTED_CHECK.match(p) else f"identifier: {p}"
+        for p in certificate_identifier_problems(identifier)
+    ]
+
+
+def verify(identifier: str, code: str | None = None) -> Verification:
+    problems = identifier_problems(identifier)
     if problems:
-        raise InvalidInput([f"identifier: {p}" for p in problems])
+        raise InvalidInput(problems)
     certificate = certificates.get_certificate(identifier)
     if certificate is None:
         raise CaseNotFound("no certificate with that identifier")
+    if code is not None and not code_matches(certificate.signature, code):
+        raise InvalidInput(["code: does not match the certificate's verification code"])
     signature_valid = aws.verify_signature(
         certificate.signing_key_id,
         certificate.content().signed_bytes(),
         base64.b64decode(certificate.signature),
     )
-    return {
-        "identifier": certificate.identifier,
-        "valid": signature_valid and certificate.status == "valid",
-        "signature_valid": signature_valid,
-        "status": certificate.status,
-        "name": certificate.name,
-        "holder_name": certificate.holder_name,
-        "holder_id": mask_id_number(certificate.holder_id),
-        "issuer_name": certificate.issuer_name,
-        "issued_at": certificate.issued_at.isoformat(),
-        "algorithm": certificate.algorithm,
-        "trust_level": certificate.trust_level,
-    }
+    return Verification(
+        identifier=certificate.identifier,
+        valid=signature_valid and certificate.status == "valid",
+        signature_valid=signature_valid,
+        status=certificate.status,
+        name=certificate.name,
+        holder_name=certificate.holder_name if code is not None else masked_name(certificate.holder_name),
+        holder_name_masked=code is None,
+        holder_id_masked=mask_id_number(certificate.holder_id),
+        issuer_name=certificate.issuer_name,
+        issued_at=certificate.issued_at,
+        algorithm=certificate.algorithm,
+        trust_level=certificate.trust_level,
+    )

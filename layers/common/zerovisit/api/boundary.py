@@ -1,0 +1,143 @@
+"""What every request passes before a route runs, in this order:
+
+1. the path without the API stage (API Gateway's ``rawPath`` holds it: ``/dev/applications``);
+2. the body: at most 64 KiB, UTF-8 (a base64-encoded body is decoded first), JSON content type;
+3. the partner signature, against the real time (never the domain clock), except on public routes;
+4. the route's owner (403 for any other partner);
+5. a replay of a signed request already answered gets that first answer, and nothing runs again;
+6. the JSON limits (depth, numbers, repeated keys, string lengths).
+
+The event handed on to the routes has the stage taken out and the body as checked text.
+"""
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from zerovisit.adapters.secrets import partner_secret
+from zerovisit.api.access import is_public, route_owner, route_path
+from zerovisit.api.limits import Refusal, json_problems, text_of
+from zerovisit.domain.signature import PartnerKeys, SignedRequest, authenticate, partner_keys
+from zerovisit.errors import DependencyUnavailable, NotAuthenticated
+from zerovisit.observability import logger
+from zerovisit.storage import replays
+
+
+def real_time() -> datetime:
+    return datetime.now(UTC)
+
+
+# Authentication's own time source: the real time, which tests may replace. Never the domain clock,
+# which tests and the local runtime move on to drive deadlines.
+wall_clock: Callable[[], datetime] = real_time
+
+
+def keys_of(partner: str) -> PartnerKeys | None:
+    return partner_keys(partner_secret(partner))
+
+
+@dataclass
+class Admitted:
+    event: dict[str, Any]
+    partner: str | None = None
+    answer: dict[str, Any] | None = None
+    replay_key: str | None = None
+
+
+def refusal(status: int, message: str, problems: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"message": message, "problems": problems or []}, ensure_ascii=False),
+    }
+
+
+def _refused(event: dict[str, Any], r: Refusal) -> Admitted:
+    return Admitted(event, answer=refusal(r.status, r.message, r.problems))
+
+
+def admit(event: dict[str, Any]) -> Admitted:
+    context = event.get("requestContext") or {}
+    method = str((context.get("http") or {}).get("method", "")).upper()
+    path = route_path(str(event.get("rawPath") or "/"), str(context.get("stage") or "$default"))
+    raw_body = _body_bytes(event)
+    if raw_body is None:
+        return _refused(event, Refusal(400, "the body is marked base64 but is not"))
+    text = text_of(raw_body)
+    if isinstance(text, Refusal):
+        return _refused(event, text)
+    routed = {
+        **event,
+        "rawPath": path,
+        "body": text or None,
+        "isBase64Encoded": False,
+        "requestContext": {
+            **context,
+            "stage": "$default",
+            "http": {**(context.get("http") or {}), "path": path},
+        },
+    }
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if text and content_type not in ("application/json", ""):
+        return _refused(event, Refusal(415, "send the body as application/json"))
+    admitted = Admitted(routed)
+    if not is_public(method, path):
+        request = SignedRequest(method, path, str(event.get("rawQueryString") or ""), raw_body)
+        try:
+            partner = authenticate(headers, request, wall_clock(), keys_of)
+        except NotAuthenticated as e:
+            logger.warning("request refused", extra={"path": path, "reason": str(e)})
+            return _refused(event, Refusal(401, str(e)))
+        except DependencyUnavailable:
+            return _refused(event, Refusal(503, "temporarily unavailable, try again"))
+        owner = route_owner(method, path)
+        if owner is not None and partner != owner:
+            logger.warning("request refused", extra={"path": path, "partner": partner})
+            return _refused(event, Refusal(403, f"partner {partner} may not call {method} {path}"))
+        admitted.partner = partner
+        admitted.replay_key = hashlib.sha256(
+            f"{partner}\n{headers['x-zv-signature'].lower()}".encode()
+        ).hexdigest()
+        first = replays.first_answer(admitted.replay_key)
+        if first is not None:
+            admitted.answer = {
+                "statusCode": first.status,
+                "headers": {"Content-Type": "application/json", "X-ZV-Replayed": "true"},
+                "body": json.dumps(first.body, ensure_ascii=False),
+            }
+            return admitted
+    if text:
+        problems = json_problems(text)
+        if problems is not None:
+            admitted.answer = refusal(problems.status, problems.message, problems.problems)
+    return admitted
+
+
+def remember(admitted: Admitted, answer: dict[str, Any]) -> None:
+    """Keep the first answer of a signed request, unless it was a transient failure (5xx)."""
+    if admitted.replay_key is None or int(answer.get("statusCode", 500)) >= 500:
+        return
+    body = answer.get("body")
+    try:
+        parsed = json.loads(body) if body else None
+    except ValueError:
+        parsed = body
+    replays.keep_answer(admitted.replay_key, replays.Answer(int(answer["statusCode"]), parsed), wall_clock())
+
+
+def _body_bytes(event: dict[str, Any]) -> bytes | None:
+    body = event.get("body")
+    if not body:
+        return b""
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            return None
+    return str(body).encode("utf-8", errors="surrogateescape")

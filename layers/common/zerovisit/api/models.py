@@ -1,0 +1,90 @@
+"""The typed answers of the HTTP API's routes, as the OpenAPI document shows them."""
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from zerovisit.domain.model import SuspensionReason
+from zerovisit.domain.review import Decision
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx and 5xx answer: a message for a person, and every problem found."""
+
+    message: str
+    problems: list[str] = Field(default_factory=list)
+
+
+class Accepted(BaseModel):
+    application_id: str
+    case_id: str
+    created: bool
+
+
+class CorrectionAnswer(BaseModel):
+    case_id: str
+    task_id: str
+    status: Literal["resumed"]
+
+
+class EvaluationAnswer(BaseModel):
+    case_id: str
+    level: int = Field(ge=1, le=5)
+
+
+class RecordedDecision(BaseModel):
+    decision: Decision
+    comments: str = ""
+    items: list[str] = Field(default_factory=list)
+
+
+class DecisionAnswer(BaseModel):
+    task_id: str
+    status: Literal["recorded", "suspended"]
+    decision: RecordedDecision | None = None
+    reason: SuspensionReason | None = None
+
+
+class PaymentAnswer(BaseModel):
+    order_id: str
+    status: Literal["paid"]
+
+
+class TrackingAnswer(BaseModel):
+    order_id: str
+    status: Literal["picked_up", "in_transit", "out_for_delivery", "signed_for", "refused", "damaged", "lost"]
+
+
+class Recipient(BaseModel):
+    recipient: str
+    phone: str
+    address: str
+
+
+class ShipmentRecipient(BaseModel):
+    order_id: str
+    waybill: str
+    recipient: Recipient
+
+
+class MatterFigures(BaseModel):
+    matter_code: str
+    name: str
+    target_working_days: int
+    procedures: int
+    required_documents: int
+    completed: int
+    closed_without_result: int
+    mean_working_days: float | None
+    max_working_days: int | None
+    within_target: int
+    within_target_share: float | None
+    mean_documents_submitted: float | None
+
+
+class Report3550(BaseModel):
+    region_code: str
+    first: date = Field(alias="from")
+    last: date = Field(alias="to")
+    matters: list[MatterFigures]

@@ -1,0 +1,77 @@
+"""`zerovisit partner add|rotate|remove` against the local stack's Secrets Manager, and what the API
+then accepts."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aws_lambda_powertools.utilities import parameters
+from zerovisit.cli import main
+from zerovisit.domain.signature import PartnerKey, PartnerKeys, signed_headers, signed_headers_v2
+from zerovisit.partner_cli import rotate
+
+from infra.local.runtime import LocalRuntime
+
+PATH = "/cases/T-000000000000"
+
+
+def command(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    status = main(["partner", *args])
+    parameters.clear_caches()  # type: ignore[no-untyped-call] # the API's five-minute cache, elapsed
+    return status, capsys.readouterr().out.strip()
+
+
+def status_with(runtime: LocalRuntime, partner: str, secret: str) -> int:
+    return runtime.http("GET", PATH, None, signed_headers_v2(partner, secret, "GET", PATH)).status
+
+
+def test_add_rotate_and_remove_a_partner(runtime: LocalRuntime, capsys: pytest.CaptureFixture[str]) -> None:
+    partner = f"dept-new-{datetime.now(UTC).strftime('%H%M%S%f')}"
+
+    added, first = command(capsys, "add", partner)
+    assert added == 0
+    assert status_with(runtime, partner, first) == 404  # authenticated: no such case
+    v1 = signed_headers(partner, first, datetime.now(UTC), "GET", PATH, "")
+    assert runtime.http("GET", PATH, None, v1).status == 401  # a new partner signs with version 2
+
+    rotated, second = command(capsys, "rotate", partner)
+    assert rotated == 0
+    assert second != first
+    assert status_with(runtime, partner, second) == 404
+    assert status_with(runtime, partner, first) == 404  # still valid during the overlap
+
+    ended, third = command(capsys, "rotate", partner, "--overlap-hours", "0")
+    assert ended == 0
+    assert status_with(runtime, partner, third) == 404
+    assert status_with(runtime, partner, second) == 401
+    assert status_with(runtime, partner, first) == 401
+
+    removed, _ = command(capsys, "remove", partner)
+    assert removed == 0
+    assert status_with(runtime, partner, third) == 401
+    assert command(capsys, "remove", partner)[0] == 1
+
+
+def test_adding_an_existing_partner_or_a_bad_id_is_refused(
+    runtime: LocalRuntime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["partner", "add", "ems"]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert main(["partner", "add", "Dept_X"]) == 1
+    assert "not lower-case" in capsys.readouterr().err
+
+
+def test_rotation_keeps_the_secrets_still_valid_for_the_overlap_at_most() -> None:
+    now = datetime(2026, 11, 27, 12, tzinfo=UTC)
+    keys = PartnerKeys(
+        keys=[PartnerKey("current"), PartnerKey("older", now + timedelta(hours=1)), PartnerKey("gone", now)],
+        v1_until=None,
+    )
+
+    rotated = rotate(keys, "new", now, timedelta(hours=72))
+
+    assert [(k.secret, k.valid_until) for k in rotated.keys] == [
+        ("new", None),
+        ("current", now + timedelta(hours=72)),
+        ("older", now + timedelta(hours=1)),
+    ]
+    assert rotated.valid_secrets(now + timedelta(hours=2)) == ["new", "current"]
