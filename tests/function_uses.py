@@ -79,7 +79,7 @@ USES: dict[str, set[str]] = {
 # Declared uses the local pipeline run does not reach, each with the reason.
 NOT_EXERCISED_LOCALLY: dict[str, dict[str, str]] = {
     "AcceptanceFunction": {
-        CASE_PARTITION: "only a resumed case's plan reads its tasks (tests/pipeline/test_faults.py resumes one)",
+        CASE_PARTITION: "only a resumed case's plan reads its tasks (test_faults.py resumes one)",
     },
     "PaymentFunction": {
         MATTER: "the sample business start-up charges no fee, so no payment step runs",

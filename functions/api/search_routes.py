@@ -6,7 +6,7 @@ context. Pages carry an opaque ``next_cursor``; pass it back as ``cursor`` for t
 """
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
@@ -27,7 +27,7 @@ def _caller() -> str:
     return str(router.context.get("partner"))
 
 
-@router.get("/cases")
+@router.get("/cases", operation_id="listCases")
 def list_cases(
     applicant: Annotated[
         str | None, Query(description="identity number or unified social credit code")
@@ -40,7 +40,7 @@ def list_cases(
     overdue: Annotated[bool | None, Query()] = None,
     cursor: Cursor = None,
     limit: Limit = search.DEFAULT_LIMIT,
-) -> dict[str, Any]:
+) -> search.CaseListPage:
     """Cases by applicant, status, step, region or promised due date, every given filter applied.
     The service network lists any; supervision lists those of a region it names."""
     caller = _caller()
@@ -57,24 +57,24 @@ def list_cases(
         due_to=due_to,
         overdue=overdue,
     )
-    return search.list_cases(wanted, cursor, limit)
+    return search.CaseListPage.model_validate(search.list_cases(wanted, cursor, limit))
 
 
-@router.get("/tasks")
-def list_open_tasks(cursor: Cursor = None, limit: Limit = search.DEFAULT_LIMIT) -> dict[str, Any]:
+@router.get("/tasks", operation_id="listTasks")
+def list_open_tasks(cursor: Cursor = None, limit: Limit = search.DEFAULT_LIMIT) -> search.TaskListPage:
     """The calling partner's open tasks (a department's reviews, the payment platform's orders,
     EMS's shipments), soonest due first."""
-    return search.open_tasks(_caller(), cursor, limit)
+    return search.TaskListPage.model_validate(search.open_tasks(_caller(), cursor, limit))
 
 
-@router.get("/regions/<region>/open-cases")
+@router.get("/regions/<region>/open-cases", operation_id="listRegionOpenCases")
 def region_open_cases(
     region: Region,
     overdue: Annotated[bool | None, Query()] = None,
     cursor: Cursor = None,
     limit: Limit = search.DEFAULT_LIMIT,
-) -> dict[str, Any]:
+) -> search.CaseListPage:
     """Supervision: the region's open cases, oldest first; ``overdue=true`` keeps the overdue ones."""
     if _caller() != SUPERVISION:
         raise NotPermitted("only supervision lists a region's open cases")
-    return search.open_cases_of_region(region, overdue, cursor, limit)
+    return search.CaseListPage.model_validate(search.open_cases_of_region(region, overdue, cursor, limit))

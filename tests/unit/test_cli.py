@@ -207,7 +207,7 @@ def test_catalog_load_of_good_files_writes_the_three_matters(
     assert code == 0
     assert out.startswith("loaded 3 matter(s): ")
     assert err == ""
-    assert catalog_codes() == sorted(["DIVISIONS#320000", *MATTERS])
+    assert catalog_codes() == sorted(["DIVISIONS#320000", "MATTERS#ALL", *MATTERS])
 
 
 # --- calendar -------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from zerovisit.clock import CHINA, clock
 from zerovisit.domain.case import Case
@@ -107,6 +107,45 @@ def _is_key(key: Any) -> bool:
 
 def is_overdue(case: Case, today: date) -> bool:
     return not case.is_closed and case.promised_due is not None and case.promised_due < today
+
+
+class CaseSummary(BaseModel):
+    """A case in a list: no applicant, no personal data."""
+
+    case_id: str
+    case_number: str | None
+    matter_code: str
+    region_code: str
+    status: str
+    step: str
+    submitted_at: str
+    age_days: int
+    promised_due: str | None
+    statutory_due: str | None
+    overdue: bool
+
+
+class CaseListPage(BaseModel):
+    cases: list[CaseSummary]
+    next_cursor: str | None = Field(description="pass back as cursor for the next page; none on the last")
+
+
+class TaskSummary(BaseModel):
+    """A partner's task in its list: never the task token."""
+
+    task_id: str
+    case_id: str
+    kind: str
+    stage: int | None
+    department: str | None
+    created_at: str
+    due_on: str | None
+    escalations: int
+
+
+class TaskListPage(BaseModel):
+    tasks: list[TaskSummary]
+    next_cursor: str | None = Field(description="pass back as cursor for the next page; none on the last")
 
 
 def summary(case: Case, today: date) -> dict[str, Any]:
