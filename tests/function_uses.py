@@ -39,7 +39,6 @@ USES: dict[str, set[str]] = {
         MATTER,
         READ_CASE,
         WRITE_CASE,
-        COUNTER,
         "dynamodb:PutItem CertificatesTable",
         "kms:Sign CertificateSigningKey",
     },

@@ -44,7 +44,6 @@ from zerovisit.services import (
     prereview,
     queries,
     report,
-    resubmission,
     review,
     verification,
 )
@@ -127,8 +126,6 @@ def submit_application(application: Annotated[Application, Body()]) -> Response[
     The same application_id with a different body is refused with 409."""
     data = application.model_dump(mode="json")
     result = intake.take_in(data)
-    if not result.created:
-        resubmission.refuse_if_changed(application)
     body = Accepted(application_id=result.case_id, case_id=result.case_id, created=result.created)
     return Response(202, content_types.APPLICATION_JSON, body)
 

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from zerovisit.clock import clock
 from zerovisit.domain.identity import certificate_identifier
-from zerovisit.domain.signature import signed_headers
+from zerovisit.domain.signature import signed_headers_v2
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "events" / "application_submitted.business_startup.json"
@@ -42,9 +42,11 @@ class Check:
 
 
 def smoke(send: Send, secret: str, submit: bool, now: Callable[[], datetime] = clock.now) -> list[Check]:
+    """``now`` dates the sample application (the domain clock); signatures use the real time."""
+
     def signed(method: str, path: str, query: str = "", body: Any = None) -> tuple[int, Any]:
         raw = None if body is None else json.dumps(body, ensure_ascii=False)
-        headers = signed_headers(NETWORK, secret, now(), method, path, raw or "")
+        headers = signed_headers_v2(NETWORK, secret, method, path, (raw or "").encode(), query)
         if raw is not None:
             headers["Content-Type"] = "application/json"
         return send(method, path, query, raw, headers)

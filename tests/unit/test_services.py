@@ -312,7 +312,7 @@ def test_a_resubmission_with_other_content_is_refused(cases: FakeCases, gateway:
     assert intake.take_in(detail).created
     assert not intake.take_in(dict(detail)).created
     changed = {**detail, "region_code": "320104"}
-    with pytest.raises(Conflict, match="different content"):
+    with pytest.raises(Conflict, match="differs in: region_code"):
         intake.take_in(changed)
     assert gateway.events[-1].detail["application_id"] == detail["application_id"]
 

@@ -69,6 +69,8 @@ class ShipmentRecipient(BaseModel):
 
 
 class MatterFigures(BaseModel):
+    region_code: str
+    region_name: str
     matter_code: str
     name: str
     target_working_days: int
@@ -85,6 +87,10 @@ class MatterFigures(BaseModel):
 
 class Report3550(BaseModel):
     region_code: str
+    region_name: str
     first: date = Field(alias="from")
     last: date = Field(alias="to")
-    matters: list[MatterFigures]
+    matters: list[MatterFigures] = Field(description="the region's figures per flagship matter")
+    regions: list[MatterFigures] = Field(
+        description="the same per city of a province, or per district of a city"
+    )

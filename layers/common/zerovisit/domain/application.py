@@ -177,3 +177,9 @@ def validated_application(
         raise InvalidInput(problems)
     assert matter is not None
     return application, matter
+
+
+def changed_fields(stored: Application, submitted: Application) -> list[str]:
+    """The top-level fields in which a resubmission differs, never their values."""
+    before, after = stored.model_dump(mode="json"), submitted.model_dump(mode="json")
+    return sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))

@@ -5,7 +5,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from zerovisit.clock import clock
-from zerovisit.domain.application import validated_application
+from zerovisit.domain.application import changed_fields, validated_application
 from zerovisit.domain.case import Case, DomainEvent, EventType
 from zerovisit.domain.model import answer_digest
 from zerovisit.domain.payment import payment_items
@@ -65,8 +65,13 @@ def take_in(data: Any) -> IntakeResult:
             "intake", "submitted", f"{matter.name}, region {application.region_code}{filed_by}", "applicant"
         ),
     )
-    if not created and ports().cases.get(case.case_id).application_digest != digest:
-        problem = f"application_id: {case.case_id} was submitted before with different content"
+    stored = None if created else ports().cases.get(case.case_id)
+    if stored is not None and stored.application_digest != digest:
+        changed = ", ".join(changed_fields(stored.application, application))
+        problem = (
+            f"application_id {case.case_id} was already submitted with a different body "
+            f"(differs in: {changed}); a changed application needs a new application_id"
+        )
         ports().gateway.publish(
             DomainEvent(
                 EventType.APPLICATION_REJECTED, {"application_id": case.case_id, "problems": [problem]}

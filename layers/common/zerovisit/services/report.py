@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from zerovisit.domain.catalog import Matter
-from zerovisit.domain.regions import Divisions
+from zerovisit.domain.regions import Divisions, province_of
 from zerovisit.errors import InvalidInput
 from zerovisit.storage import cases, catalog
 from zerovisit.storage.cases import ClosedFigures
@@ -32,7 +32,9 @@ def report_3550(region_code: str, first: date, last: date) -> dict[str, Any]:
         problems.append("to: at most one year after from")
     if problems:
         raise InvalidInput(problems)
-    divisions = catalog.get_divisions(region_code) or Divisions(province=region_code, divisions={})
+    divisions = catalog.get_divisions(region_code) or Divisions(
+        province=province_of(region_code), divisions={region_code: region_code}
+    )
     matters = flagship(catalog.all_matters())
     closed = {
         (matter.code, code): [(code, f) for f in cases.closed_cases(matter.code, code, first, last)]
