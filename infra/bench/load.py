@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from zerovisit.clock import clock
 
+from infra.bench.pipeline import FailedInvocations
 from infra.local.partners import PartnerSimulator, Script
 from infra.local.runtime import ROOT, LocalRuntime
 
@@ -227,6 +228,7 @@ def run(count: int, threads: int, timeout: float, seed: int, concurrent: bool) -
     with LocalRuntime() as runtime:
         logging.getLogger("zerovisit").setLevel(logging.WARNING)  # the handlers' info lines, one per step
         runtime.concurrent = concurrent
+        failed = FailedInvocations(runtime)
         subscriber = Subscriber(runtime)
         # Partners answer at once: the domain clock stays where the applications were submitted.
         simulator = PartnerSimulator(runtime, Script(latency={}))
@@ -269,7 +271,16 @@ def run(count: int, threads: int, timeout: float, seed: int, concurrent: bool) -
         stop_reading.set()
         reader.join()
         subscriber.read(outcomes)
-        return report(runtime, submissions, expected, outcomes, started, load_started, timed_out, timeout)
+        summary = report(runtime, submissions, expected, outcomes, started, load_started, timed_out, timeout)
+        print_failures(failed)
+        return summary
+
+
+def print_failures(failed: FailedInvocations) -> None:
+    """Failed invocations are not lost cases (steps are retried), but each is worth a look."""
+    kinds = Counter((f.function, f.error) for f in failed.failures)
+    listed = ", ".join(f"{function} {error} x{n}" for (function, error), n in kinds.most_common(5))
+    print(f"failed invocations: {len(failed.failures)}" + (f" ({listed})" if listed else ""))
 
 
 def report(
