@@ -17,11 +17,13 @@ from search_routes import router as search_router  # type: ignore[import-not-fou
 from zerovisit.api.boundary import admit, remember
 from zerovisit.api.models import (
     Accepted,
+    CaseStatusAnswer,
     CorrectionAnswer,
     DecisionAnswer,
     EvaluationAnswer,
     PaymentAnswer,
     Report3550,
+    ResumeAnswer,
     ShipmentRecipient,
     TrackingAnswer,
 )
@@ -43,6 +45,7 @@ from zerovisit.services import (
     payment,
     prereview,
     queries,
+    recovery,
     report,
     review,
     verification,
@@ -141,6 +144,24 @@ def get_case(case_id: CaseId) -> queries.CaseView | queries.DepartmentCaseView:
     """The case as the caller may see it: the service network and supervision (its regions) the
     status, deadlines and timeline; a department with a review task what its review needs."""
     return queries.case_view(case_id, caller())
+
+
+class Withdrawal(BaseModel):
+    reason: str = Field(min_length=1, max_length=500, description="why the applicant withdraws")
+
+
+@app.post("/applications/<application_id>/withdrawal", operation_id="withdrawApplication")
+def withdraw(application_id: CaseId, withdrawal: Annotated[Withdrawal, Body()]) -> CaseStatusAnswer:
+    """The applicant withdraws the application: the case closes at once and every open task is
+    cancelled (its holder is told). Withdrawing again answers as the first time."""
+    return CaseStatusAnswer.model_validate(recovery.withdraw(application_id, withdrawal.reason, caller()))
+
+
+@app.post("/cases/<case_id>/resume", operation_id="resumeCase")
+def resume(case_id: CaseId) -> ResumeAnswer:
+    """Operations resume a failed case, once its cause is fixed, from the step it failed at: no
+    step already done is repeated. 409 for a case that has not failed."""
+    return ResumeAnswer.model_validate(recovery.resume(case_id, caller()))
 
 
 @app.post("/cases/<case_id>/evaluation", operation_id="evaluateCase")

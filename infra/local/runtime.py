@@ -69,7 +69,7 @@ from infra.local.template import ROOT, FunctionSpec, Route, functions, http_rout
 CATALOG_DIR = ROOT / "infra" / "catalog"
 SECRETS_FILE = ROOT / ".local" / "partner-secrets.json"
 # Partners that are not departments of any catalog matter.
-FIXED_PARTNERS = ("service-network", "payment-platform", "ems", "supervision")
+FIXED_PARTNERS = ("service-network", "payment-platform", "ems", "supervision", "operations")
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 Handler = Callable[[dict[str, Any], Any], Any]

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from zerovisit import cli
 from zerovisit.clock import clock
 from zerovisit.domain.model import CaseStatus, SuspensionReason, TaskKind, TaskStatus
 from zerovisit.services import recovery, sweeper
@@ -14,6 +15,7 @@ from zerovisit.storage import cases, certificates
 
 from infra.local.partners import PartnerSimulator, Script
 from infra.local.runtime import LocalRuntime
+from infra.local.stack import STACK_NAME
 from tests.conftest import OutboundEvents
 from tests.support import application, next_partner_task
 
@@ -107,8 +109,9 @@ def test_a_decision_whose_write_commits_before_a_crash_resumes_the_case(runtime:
     assert cases.get_case(case_id).status is CaseStatus.COMPLETED
 
 
+@pytest.mark.parametrize("through", ["route", "command"])
 def test_a_failed_case_resumes_from_the_failed_step_without_repeating_what_was_done(
-    runtime: LocalRuntime, outbound: OutboundEvents
+    runtime: LocalRuntime, outbound: OutboundEvents, through: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     runtime.faults.inject("CertificateFunction", error="DependencyUnavailable", times=None)
     case_id = submit(runtime, application(REAL_ESTATE, **ON_THE_CLOCK))
@@ -120,10 +123,18 @@ def test_a_failed_case_resumes_from_the_failed_step_without_repeating_what_was_d
     reviews_before = [t.task_id for t in cases.tasks(case_id) if t.kind is TaskKind.REVIEW]
 
     runtime.faults.clear("CertificateFunction")
-    with runtime.exclusive():
-        resumed = recovery.resume(case_id, "operations")
-    runtime.drain()
-    assert resumed["step"] == "certificate"
+    if through == "route":
+        answer = runtime.signed_http("operations", "POST", f"/cases/{case_id}/resume")
+        assert answer.status == 200
+        assert answer.body["step"] == "certificate"
+        again = runtime.signed_http("operations", "POST", f"/cases/{case_id}/resume")
+        assert again.body["execution_arn"] == answer.body["execution_arn"]
+        assert runtime.signed_http("service-network", "POST", f"/cases/{case_id}/resume").status == 403
+    else:
+        with runtime.exclusive():
+            assert cli.main(["case", "resume", case_id, "--stack", STACK_NAME]) == 0
+        runtime.drain()
+        assert f"case {case_id} resumed at certificate" in capsys.readouterr().out
     assert runtime.execution_arn(case_id).endswith(f":{case_id}.run2")
     assert run(runtime, case_id) == "SUCCEEDED"
 

@@ -81,6 +81,8 @@ OPERATION_IDS = {
     ("POST", "/applications/{application_id}/corrections"): "submitCorrection",
     ("GET", "/cases/{case_id}"): "getCase",
     ("GET", "/tasks"): "listTasks",
+    ("POST", "/applications/{application_id}/withdrawal"): "withdrawApplication",
+    ("POST", "/cases/{case_id}/resume"): "resumeCase",
     ("GET", "/cases"): "listCases",
     ("GET", "/regions/{region}/open-cases"): "listRegionOpenCases",
     ("POST", "/cases/{case_id}/evaluation"): "evaluateCase",

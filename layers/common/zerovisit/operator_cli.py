@@ -75,11 +75,13 @@ def _days(span: timedelta) -> str:
 
 def add_operator_commands(commands: Any) -> None:
     """The `case` and `cases` commands, on the main parser's subcommands."""
-    case = commands.add_parser("case", help="one case: timeline, deadlines and open tasks")
-    case.add_argument("action", choices=["show"])
+    case = commands.add_parser(
+        "case", help="one case: show its timeline, deadlines and open tasks; resume it once failed"
+    )
+    case.add_argument("action", choices=["show", "resume"])
     case.add_argument("case_id")
     add_stack_option(case)
-    case.set_defaults(run=_case_show)
+    case.set_defaults(run=_case)
 
     cases = commands.add_parser("cases", help="lists of cases (as GET /cases), and the stuck ones")
     actions = cases.add_subparsers(dest="cases_action", required=True)
@@ -112,6 +114,21 @@ def _local(moment: str | None) -> str:
     if not moment:
         return "-"
     return datetime.fromisoformat(moment).astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+def _case(args: argparse.Namespace) -> int:
+    return _case_resume(args) if args.action == "resume" else _case_show(args)
+
+
+def _case_resume(args: argparse.Namespace) -> int:
+    """Continue a failed case from the step it failed at, once its cause is fixed."""
+    _prepare()
+    from zerovisit.services import recovery
+
+    resumed = recovery.resume(args.case_id, "operator")
+    print(f"case {args.case_id} resumed at {resumed['step']} ({resumed['status']})")
+    print(f"execution {resumed['execution_arn']}")
+    return 0
 
 
 def _case_show(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ signatures and these checks all use the path without it.
 
 import re
 
-from zerovisit.domain.partners import SERVICE_NETWORK, SUPERVISION
+from zerovisit.domain.partners import OPERATIONS, SERVICE_NETWORK, SUPERVISION
 
 PAYMENT_PLATFORM = "payment-platform"
 EMS = "ems"
@@ -14,7 +14,8 @@ PUBLIC_ROUTES = (("GET", re.compile(r"^/certificates/[^/]+/verify$")),)
 # Routes only one partner may call (403 for any other), checked before the body is read. Which
 # records a caller may see or act on is checked by the route itself (404 for what is not its own).
 ROUTE_OWNERS = (
-    ("POST", re.compile(r"^/applications(/[^/]+/corrections)?$"), SERVICE_NETWORK),
+    ("POST", re.compile(r"^/applications(/[^/]+/(corrections|withdrawal))?$"), SERVICE_NETWORK),
+    ("POST", re.compile(r"^/cases/[^/]+/resume$"), OPERATIONS),
     ("POST", re.compile(r"^/cases/[^/]+/evaluation$"), SERVICE_NETWORK),
     ("POST", re.compile(r"^/callbacks/payment$"), PAYMENT_PLATFORM),
     ("POST", re.compile(r"^/callbacks/ems$"), EMS),

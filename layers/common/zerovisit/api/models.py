@@ -94,3 +94,15 @@ class Report3550(BaseModel):
     regions: list[MatterFigures] = Field(
         description="the same per city of a province, or per district of a city"
     )
+
+
+class CaseStatusAnswer(BaseModel):
+    case_id: str
+    status: str
+
+
+class ResumeAnswer(BaseModel):
+    case_id: str
+    status: str = Field(description="where the case stands again")
+    step: str = Field(description="the step it continues from")
+    execution_arn: str
