@@ -54,6 +54,7 @@ class Usage:
     write_units_by_operation: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     events_put: int = 0
     task_outputs: dict[str, Any] = field(default_factory=dict)
+    write_units_by_index: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     # (function, milliseconds of its own, the functions it set off by publishing excluded)
     handler_ms: list[tuple[str, float]] = field(default_factory=list)
 
@@ -83,6 +84,7 @@ class Usage:
             "dynamodb_write_units_by_operation": {
                 k: round(v, 2) for k, v in self.write_units_by_operation.items()
             },
+            "dynamodb_write_units_by_index": {k: round(v, 2) for k, v in self.write_units_by_index.items()},
             "events_put": self.events_put,
             "kms_signs": self.calls[("KMS", "Sign")],
         }
@@ -217,7 +219,10 @@ class CallMeter:
                 if key.startswith("check:"):
                     writes += factor * _write_units(before.item)
                     continue
-                writes += factor * (_write_units(max(before.item, after.item)) + _index_units(before, after))
+                writes += factor * _write_units(max(before.item, after.item))
+                for index, units in _index_units(before, after).items():
+                    writes += factor * units
+                    self.usage.write_units_by_index[index] += factor * units
         if reads:
             self.usage.read_units += reads
             self.usage.read_units_by_operation[operation] += reads
@@ -300,14 +305,14 @@ def _write_units(size: int) -> float:
     return float(max(1, math.ceil(size / WRITE_UNIT_BYTES)))
 
 
-def _index_units(before: Entry, after: Entry) -> float:
-    units = 0.0
+def _index_units(before: Entry, after: Entry) -> dict[str, float]:
+    units: dict[str, float] = {}
     for name in before.indexes.keys() | after.indexes.keys():
         old, new = before.indexes.get(name), after.indexes.get(name)
         if old and new and old[0] == new[0]:
-            units += _write_units(max(old[1], new[1]))
+            units[name] = _write_units(max(old[1], new[1]))
         else:
-            units += sum(_write_units(entry[1]) for entry in (old, new) if entry)
+            units[name] = sum(_write_units(entry[1]) for entry in (old, new) if entry)
     return units
 
 
@@ -344,6 +349,8 @@ def _add(total: Usage, part: Usage) -> None:
         total.read_units_by_operation[operation] += units
     for operation, units in part.write_units_by_operation.items():
         total.write_units_by_operation[operation] += units
+    for index, units in part.write_units_by_index.items():
+        total.write_units_by_index[index] += units
     total.events_put += part.events_put
     total.task_outputs.update(part.task_outputs)
     total.handler_ms.extend(part.handler_ms)

@@ -267,6 +267,7 @@ class CaseFigures:
             "lambda_invocations_by_function": dict(sorted(Counter(self.run.invocations).items())),
             "lambda_failed_invocations": dict(failures),
             "lambda_gb_seconds": round(self.usage.gb_seconds(memory_mb), 4),
+            "lambda_seconds": round(sum(ms for _, ms in self.usage.handler_ms) / 1000, 3),
             "open_days_on_domain_clock": round(self.open_days, 2),
             **self.usage.as_json(),
         }
