@@ -19,11 +19,13 @@ is cached for both alike. The ratio is median handler over median floor.
 
 import argparse
 import hashlib
+import io
 import json
 import os
 import statistics
 import subprocess
 import sys
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -200,20 +202,44 @@ def handler_apps() -> list[Path]:
     return sorted(p / "app.py" for p in FUNCTIONS_DIR.iterdir() if (p / "app.py").is_file())
 
 
-def bench_imports(runs: int, layer_source: Path = LAYER_SOURCE) -> dict[str, Any]:
-    """Alternate floor and handler imports, `runs` of each per handler; print and return the figures."""
+def baseline_source(revision: str) -> Path:
+    """The zerovisit package as it was at `revision`, extracted once under .bench/."""
+    home = BENCH_DIR / "baseline" / revision
+    if not (home / ".complete").is_file():
+        home.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(  # noqa: S603 - git with a revision the user named
+            ["git", "archive", revision, "layers/common"],  # noqa: S607
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(home, filter="data")
+        (home / ".complete").write_text("ok\n", encoding="utf-8")
+    return home / "layers" / "common"
+
+
+def bench_imports(
+    runs: int, layer_source: Path = LAYER_SOURCE, baseline: Path | None = None
+) -> dict[str, Any]:
+    """Alternate floor and handler imports, `runs` of each per handler; print and return the figures.
+    With a baseline (another commit's package), its import of each handler alternates with them too."""
     sdk = runtime_sdk()
     print(
         f"== handler cold import against the floor (layer pins + {sdk['runtime']} runtime SDK "
         f"boto3 {sdk['sdk']['boto3']}; fresh interpreter each; median of {runs})"
     )
     paths = environment_paths(layer_source)
+    baseline_paths = environment_paths(baseline) if baseline else None
     env = import_environment()
     apps = handler_apps()
     for target in ["floor", *(str(app) for app in apps)]:
         time_import(target, paths, env)  # warm-up: bytecode compiled and cached
+        if baseline_paths and target != "floor":
+            time_import(target, baseline_paths, env)
     floor_samples: dict[str, list[Sample]] = {app.parent.name: [] for app in apps}
     handler_samples: dict[str, list[Sample]] = {app.parent.name: [] for app in apps}
+    baseline_samples: dict[str, list[Sample]] = {app.parent.name: [] for app in apps}
     failures: dict[str, str] = {}
     for _ in range(runs):
         for app in apps:
@@ -223,6 +249,8 @@ def bench_imports(runs: int, layer_source: Path = LAYER_SOURCE) -> dict[str, Any
             floor_samples[name].append(time_import("floor", paths, env))
             try:
                 handler_samples[name].append(time_import(str(app), paths, env))
+                if baseline_paths:
+                    baseline_samples[name].append(time_import(str(app), baseline_paths, env))
             except (RuntimeError, subprocess.TimeoutExpired) as e:
                 failures[name] = str(e)
     all_floor = [s for samples in floor_samples.values() for s in samples]
@@ -240,11 +268,16 @@ def bench_imports(runs: int, layer_source: Path = LAYER_SOURCE) -> dict[str, Any
             handlers[name] = {"error": failures[name]}
             continue
         figures = _against_floor(handler_samples[name], floor_samples[name])
+        if baseline_samples[name]:
+            before = _against_floor(baseline_samples[name], floor_samples[name])
+            figures["baseline_ratio"] = before["ratio"]
+            figures["baseline_wall_ratio"] = before["wall_ratio"]
         verdict = "ok" if figures["ratio"] <= TARGET_RATIO else f"over {TARGET_RATIO}x"
         print(
             f"  {name:<22} {figures['cpu_ms']:7.1f} ms CPU {figures['wall_ms']:7.1f} ms wall"
             f"  {figures['ratio']:4.2f}x its floor ({figures['wall_ratio']:4.2f}x by wall)  {verdict:<9}"
             f" {figures['modules']} modules; loads {', '.join(figures['loads']) or 'none watched'}"
+            + (f"; baseline {figures['baseline_ratio']:.2f}x" if "baseline_ratio" in figures else "")
         )
         handlers[name] = figures
     ratios = [h["ratio"] for h in handlers.values() if "ratio" in h]
@@ -266,6 +299,7 @@ def bench_imports(runs: int, layer_source: Path = LAYER_SOURCE) -> dict[str, Any
         "floor_cpu_ms": round(floor_cpu, 1),
         "floor_wall_ms": round(floor_wall, 1),
         "target_ratio": TARGET_RATIO,
+        "baseline": str(baseline.relative_to(ROOT)) if baseline else None,
         "handlers": handlers,
     }
 
@@ -283,10 +317,18 @@ def main(argv: list[str] | None = None) -> int:
         default=LAYER_SOURCE,
         help="the directory holding the zerovisit package (default layers/common; another commit's)",
     )
+    parser.add_argument(
+        "--baseline", metavar="REV", help="also time each handler with the zerovisit package of commit REV"
+    )
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    path = record("imports", bench_imports(args.runs, args.layer_source.resolve()))
+    path = record(
+        "imports",
+        bench_imports(
+            args.runs, args.layer_source.resolve(), baseline_source(args.baseline) if args.baseline else None
+        ),
+    )
     print(f"  figures written to {path.relative_to(ROOT)}")
     return 0
 

@@ -31,7 +31,7 @@ from zerovisit.clock import clock
 
 from infra.bench.calls import CallMeter, Usage
 from infra.bench.floor import Recording, recording, run_floor
-from infra.bench.imports import bench_imports
+from infra.bench.imports import baseline_source, bench_imports
 from infra.bench.results import record
 from infra.local.partners import PartnerSimulator
 from infra.local.runtime import REGION, ROOT, LocalRuntime
@@ -453,7 +453,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--cases, --concurrent, --floor-cases and --import-runs must be at least 1")
 
     if not args.skip_imports:
-        record("imports", bench_imports(args.import_runs))
+        baseline = baseline_source(args.import_baseline) if args.import_baseline else None
+        record("imports", bench_imports(args.import_runs, baseline=baseline))
 
     quiet_moto()
     print("== local pipeline (moto, in-process handlers, simulated partners)")
