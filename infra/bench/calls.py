@@ -15,11 +15,13 @@ sizes of the items in moto's tables just before and after each call:
   half a unit when eventually consistent; a transactional read two units per 4 KB;
 - a write: one unit per 1 KB of the larger of the item before and after; a transactional write (and a
   transaction's condition check) two units per 1 KB;
-- each global secondary index the write touches: one unit per 1 KB of its projected entry, two writes
-  (delete and put) when the write changes the entry's index key;
+- each global secondary index whose entry the write changes: one unit per 1 KB of the projected
+  entry, two writes (delete and put) when the entry's index key changes, none when the entry (its
+  keys and projected attributes) is the same after as before;
 - reading the table's stream from Lambda is free (Lambda reads it; no GetRecords charge).
 """
 
+import json
 import math
 import threading
 import time
@@ -269,11 +271,13 @@ class CallMeter:
         item = self._backend().get_item(table.name, key)
         if item is None:
             return Entry(0, {})
-        indexes: dict[str, tuple[Any, int]] = {}
+        indexes: dict[str, tuple[Any, int, str]] = {}
         for index in table.global_indexes:
             if all(name in item.attrs for name in index.schema_key_attrs):
                 index_key = tuple(str(item.attrs[name].to_json()) for name in index.schema_key_attrs)
-                indexes[index.name] = (index_key, index.project(item).size())
+                projected = index.project(item)
+                content = json.dumps(projected.to_json(), sort_keys=True, default=str)
+                indexes[index.name] = (index_key, projected.size(), content)
         return Entry(item.size(), indexes)
 
     def _query_units(self, params: dict[str, Any], response: dict[str, Any]) -> float:
@@ -290,10 +294,10 @@ class CallMeter:
 
 @dataclass(frozen=True)
 class Entry:
-    """An item's size and, per global secondary index it appears in, its index key and entry size."""
+    """An item's size and, per global secondary index it appears in: its index key, entry size, content."""
 
     item: int
-    indexes: dict[str, tuple[Any, int]]
+    indexes: dict[str, tuple[Any, int, str]]
 
 
 def _read_units(size: int, consistent: bool) -> float:
@@ -309,6 +313,8 @@ def _index_units(before: Entry, after: Entry) -> dict[str, float]:
     units: dict[str, float] = {}
     for name in before.indexes.keys() | after.indexes.keys():
         old, new = before.indexes.get(name), after.indexes.get(name)
+        if old == new:
+            continue  # the entry is unchanged: DynamoDB writes nothing to the index
         if old and new and old[0] == new[0]:
             units[name] = _write_units(max(old[1], new[1]))
         else:

@@ -32,7 +32,7 @@ from zerovisit.clock import clock
 from infra.bench.calls import CallMeter, Usage
 from infra.bench.floor import Recording, recording, run_floor
 from infra.bench.imports import baseline_source, bench_imports
-from infra.bench.results import record
+from infra.bench.results import commit, record
 from infra.local.partners import PartnerSimulator
 from infra.local.runtime import REGION, ROOT, LocalRuntime
 
@@ -452,9 +452,10 @@ def main(argv: list[str] | None = None) -> int:
     if min(args.cases, args.concurrent, args.import_runs, args.floor_cases) < 1:
         parser.error("--cases, --concurrent, --floor-cases and --import-runs must be at least 1")
 
+    measured = commit()
     if not args.skip_imports:
         baseline = baseline_source(args.import_baseline) if args.import_baseline else None
-        record("imports", bench_imports(args.import_runs, baseline=baseline))
+        record("imports", bench_imports(args.import_runs, baseline=baseline), measured=measured)
 
     quiet_moto()
     print("== local pipeline (moto, in-process handlers, simulated partners)")
@@ -490,6 +491,7 @@ def main(argv: list[str] | None = None) -> int:
             "concurrent": concurrent,
             "lambda_memory_mb": memory,
         },
+        measured=measured,
     )
     print(f"== figures written to {path.relative_to(ROOT)}")
     return 0

@@ -40,11 +40,12 @@ def load(path: Path = LATEST) -> dict[str, Any]:
     return figures
 
 
-def record(section: str, figures: dict[str, Any], path: Path = LATEST) -> Path:
-    """Replace one section of the results file, keeping the others."""
+def record(section: str, figures: dict[str, Any], path: Path = LATEST, measured: str | None = None) -> Path:
+    """Replace one section of the results file, keeping the others. `measured`: the commit the figures
+    were measured on, when the tree may have changed while they were (default: the commit now)."""
     everything = load(path)
     everything[section] = {
-        "commit": commit(),
+        "commit": measured or commit(),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         **figures,
     }

@@ -28,13 +28,16 @@ def test_write_units_round_up_per_kb() -> None:
     assert _write_units(1025) == 2.0
 
 
-def test_an_index_entry_whose_key_changes_is_deleted_and_written() -> None:
-    before = Entry(500, {"DueAlarms": (("ALARM#1", "2026-01-01"), 300)})
-    same_key = Entry(500, {"DueAlarms": (("ALARM#1", "2026-01-01"), 1500)})
-    moved = Entry(500, {"DueAlarms": (("ALARM#1", "2026-02-01"), 300)})
+def test_an_index_entry_is_written_when_it_changes_and_twice_when_its_key_moves() -> None:
+    key = ("ALARM#1", "2026-01-01")
+    before = Entry(500, {"DueAlarms": (key, 300, "a")})
+    unchanged = Entry(900, {"DueAlarms": (key, 300, "a")})
+    grown = Entry(500, {"DueAlarms": (key, 1500, "b")})
+    moved = Entry(500, {"DueAlarms": (("ALARM#1", "2026-02-01"), 300, "c")})
     gone = Entry(500, {})
 
-    assert _index_units(before, same_key) == {"DueAlarms": 2.0}
+    assert _index_units(before, unchanged) == {}
+    assert _index_units(before, grown) == {"DueAlarms": 2.0}
     assert _index_units(before, moved) == {"DueAlarms": 2.0}
     assert _index_units(before, gone) == {"DueAlarms": 1.0}
 
