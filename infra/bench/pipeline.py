@@ -444,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrent", type=int, default=10, help="cases submitted at once (default 10)")
     parser.add_argument("--floor-cases", type=int, default=10, help="orchestration floor cases (default 10)")
     parser.add_argument("--import-runs", type=int, default=5, help="imports of each handler (default 5)")
+    parser.add_argument("--import-baseline", metavar="REV", help="also time the handlers as of commit REV")
     parser.add_argument(
         "--skip-imports", action="store_true", help="keep the import figures already recorded"
     )
