@@ -14,7 +14,7 @@ PY := $(BIN)/python
 # sam build looks for python3.13 on PATH: the virtualenv has one.
 SAM := SAM_CLI_TELEMETRY=0 PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam
 
-.PHONY: help venv run serve test unit lint fmt build validate bench load openapi clean
+.PHONY: help venv run serve test unit lint fmt build validate bench load capacity openapi clean
 
 help:
 	@echo "make run       run one business start-up case end to end on the local runtime"
@@ -22,7 +22,9 @@ help:
 	@echo "make serve     the local runtime as an HTTP API on 127.0.0.1:8787 (ARGS=--simulate-partners)"
 	@echo "make lint      ruff, mypy, sam validate --lint, cfn-lint, checkov and the state-machine checks"
 	@echo "make build     sam build"
-	@echo "make bench     pipeline throughput, handler import time, transitions per case, sweeper reads"
+	@echo "make bench     handler import against its floor, AWS calls and units per case, orchestration floor,"
+	@echo "               throughput at 10 and 100 cases (ARGS=--cases 1000 for 1,000), sweeper reads; .bench/latest.json"
+	@echo "make capacity  a province's year against AWS's default quotas, and the cost per case (docs/capacity.md)"
 	@echo "make load      1,000 applications from 10 threads through the bus and the API (ARGS=--count N)"
 	@echo "make openapi   regenerate openapi.json, the HTTP API's OpenAPI 3.1 document, from the code"
 
@@ -72,11 +74,14 @@ build: venv
 	$(SAM) build --template template.yaml
 
 bench: venv
-	$(PY) -m infra.bench.pipeline
+	$(PY) -m infra.bench.pipeline $(ARGS)
 	$(PY) -m infra.bench.sweeper
 
 load: venv
 	$(PY) -m infra.bench.load $(ARGS)
+
+capacity: venv
+	$(PY) -m infra.bench.capacity --write
 
 openapi: venv
 	$(PY) -m infra.tools.openapi --write

@@ -1,8 +1,11 @@
-"""`make bench`: handler import time, local pipeline throughput, transitions per case, a profile.
+"""`make bench`: handler cold import against its floor, and the local pipeline: what a case asks of
+AWS, the orchestration floor, throughput as the tables fill, a profile.
 
-Prints figures only; it asserts nothing. Run from the project root:
+Prints figures and writes them to .bench/latest.json; it asserts nothing. From the project root:
 
-    .venv/bin/python -m infra.bench.pipeline [--cases N] [--concurrent K]
+    .venv/bin/python -m infra.bench.pipeline [--cases N] [--concurrent K] [--import-runs R]
+
+``--cases 1000`` adds the 1,000-case checkpoint (about a quarter of an hour on this machine).
 """
 
 import argparse
@@ -10,10 +13,8 @@ import copy
 import cProfile
 import json
 import logging
-import os
 import pstats
 import statistics
-import subprocess
 import sys
 import time
 import warnings
@@ -21,44 +22,26 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from resource import RUSAGE_SELF, getrusage
 from typing import Any
 from uuid import uuid4
 
 import boto3
 from zerovisit.clock import clock
 
+from infra.bench.calls import CallMeter, Usage
+from infra.bench.floor import Recording, recording, run_floor
+from infra.bench.imports import baseline_source, bench_imports
+from infra.bench.results import commit, record
 from infra.local.partners import PartnerSimulator
 from infra.local.runtime import REGION, ROOT, LocalRuntime
-from infra.local.template import load_template
 
-SAMPLE = ROOT / "events" / "application_submitted.business_startup.json"
-FUNCTIONS_DIR = ROOT / "functions"
+EVENTS_DIR = ROOT / "events"
+FLOWS = ("business_startup", "industrial_construction_permit", "real_estate_transfer")
+SAMPLE = EVENTS_DIR / "application_submitted.business_startup.json"
 SUCCEEDED = "SUCCEEDED"
-
-# What the handlers read at import (cold_start); dummy values, nothing is called at import.
-IMPORT_ENV = {
-    "CASES_TABLE": "bench-cases",
-    "CATALOG_TABLE": "bench-catalog",
-    "CERTIFICATES_TABLE": "bench-certificates",
-    "EVENT_BUS_NAME": "bench-bus",
-    "CERTIFICATE_KEY_ID": "00000000-0000-0000-0000-000000000000",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
-
-# Run in a fresh interpreter: times only the import of one function's app.py.
-_IMPORT_CHILD = """
-import importlib.util, json, sys, time
-path, name = sys.argv[1], sys.argv[2]
-started = time.perf_counter()
-spec = importlib.util.spec_from_file_location(name, path)
-module = importlib.util.module_from_spec(spec)
-sys.modules[name] = module
-spec.loader.exec_module(module)
-elapsed = time.perf_counter() - started
-if not callable(getattr(module, "handler", None)):
-    raise SystemExit(f"{path} has no callable handler")
-print(json.dumps({"seconds": elapsed, "modules": len(sys.modules)}))
-"""
+CHECKPOINTS = (10, 100, 1000)
+WINDOW = 10  # throughput at a checkpoint: over the last this many cases
 
 
 @dataclass
@@ -100,67 +83,9 @@ class FailedInvocations:
         return payload, failed
 
 
-# ---------------------------------------------------------------------- 1. handler import time
-def import_environment() -> dict[str, str]:
-    """The dummy variables above, plus every other variable the template gives functions: its literal
-    value where it has one (POWERTOOLS_LOG_LEVEL must be a level), a dummy where it is an intrinsic."""
-    template = load_template()
-    declared: dict[str, Any] = dict(
-        template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
-    )
-    for resource in template["Resources"].values():
-        if resource["Type"] == "AWS::Serverless::Function":
-            declared.update(resource["Properties"].get("Environment", {}).get("Variables", {}))
-    env = dict(os.environ)
-    for name, value in declared.items():
-        env[name] = str(value) if isinstance(value, str | int | float) else f"bench-{name.lower()}"
-    env.update(IMPORT_ENV)
-    return env
-
-
-def time_import(app: Path, env: dict[str, str]) -> tuple[float, int]:
-    """Seconds to import app.py in a fresh interpreter, and the number of modules it left loaded."""
-    result = subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
-        [sys.executable, "-c", _IMPORT_CHILD, str(app), f"bench_{app.parent.name}"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if result.returncode != 0:
-        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(last)
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
-    return float(figures["seconds"]), int(figures["modules"])
-
-
-def bench_imports(runs: int) -> None:
-    apps = sorted(p / "app.py" for p in FUNCTIONS_DIR.iterdir() if (p / "app.py").is_file())
-    env = import_environment()
-    print(f"== handler import time (fresh interpreter per import, median of {runs} run(s) each)")
-    medians: list[float] = []
-    for app in apps:
-        name = app.parent.name
-        try:
-            samples = [time_import(app, env) for _ in range(runs)]
-        except (RuntimeError, subprocess.TimeoutExpired) as e:
-            print(f"  {name:<22} FAILED: {e}")
-            continue
-        ms = statistics.median(s for s, _ in samples) * 1000
-        medians.append(ms)
-        print(f"  {name:<22} {ms:7.1f} ms  ({samples[0][1]} modules in sys.modules)")
-    if medians:
-        print(
-            f"  median over {len(medians)} functions: {statistics.median(medians):.1f} ms "
-            f"(min {min(medians):.1f} ms, max {max(medians):.1f} ms)"
-        )
-
-
 # ---------------------------------------------------------------------- 2. pipeline throughput
-def load_sample() -> dict[str, Any]:
-    sample: dict[str, Any] = json.loads(SAMPLE.read_text(encoding="utf-8"))
+def load_sample(path: Path = SAMPLE) -> dict[str, Any]:
+    sample: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return sample
 
 
@@ -206,27 +131,9 @@ def run_one(
     return CaseRun(case_id, status, seconds, invoked, failed.failures[first_failure:])
 
 
-def bench_sequential(
-    runtime: LocalRuntime, failed: FailedInvocations, sample: dict[str, Any], cases: int
-) -> list[CaseRun]:
-    simulator = PartnerSimulator(runtime)
-    started = time.perf_counter()
-    runs = [run_one(runtime, simulator, failed, sample, "S", i) for i in range(cases)]
-    elapsed = time.perf_counter() - started
-    per_case = [r.seconds * 1000 for r in runs]
-    print(f"  throughput (sequential): {cases / elapsed:.2f} cases/s over {cases} cases in {elapsed:.2f} s")
-    print(
-        f"  latency per case: median {statistics.median(per_case):.0f} ms, "
-        f"min {min(per_case):.0f} ms, max {max(per_case):.0f} ms"
-    )
-    report_statuses("sequential", {r.case_id: r.status for r in runs})
-    report_failures("sequential", [f for r in runs for f in r.failures])
-    return runs
-
-
 def bench_concurrent(
     runtime: LocalRuntime, failed: FailedInvocations, sample: dict[str, Any], cases: int
-) -> None:
+) -> dict[str, Any]:
     """Submit every case first, then one simulator answers whatever is queued until all have ended."""
     clock.set(submitted_at(sample))
     first_failure = len(failed.failures)
@@ -256,6 +163,7 @@ def bench_concurrent(
     )
     report_statuses("concurrent", statuses)
     report_failures("concurrent", failed.failures[first_failure:])
+    return {"cases": cases, "closed": closed, "cases_per_s": round(closed / elapsed, 3)}
 
 
 def report_statuses(label: str, statuses: dict[str, str]) -> None:
@@ -292,36 +200,7 @@ def report_dead_letters(runtime: LocalRuntime) -> None:
     print(f"  {prefix}: {listed or 'none in the template'}")
 
 
-# ---------------------------------------------------------------------- 3. transitions per case
-def report_transitions(runtime: LocalRuntime, runs: list[CaseRun]) -> None:
-    print("== state transitions per case")
-    happy = next((r for r in runs if r.status == SUCCEEDED), None)
-    if happy is None:
-        print("  WARNING: no sequential case succeeded; no happy path to count")
-        return
-    history = runtime.history(happy.case_id)
-    entered = sum(1 for e in history if str(e["type"]).endswith("StateEntered"))
-    counts = [len(r.invocations) for r in runs if r.status == SUCCEEDED]
-    failures = Counter(f.function for f in happy.failures)
-    print(f"  states entered: {entered} per happy-path case ({happy.case_id})")
-    print(f"  history events: {len(history)} per happy-path case")
-    print(
-        f"  lambda invocations: {len(happy.invocations)} per happy-path case "
-        f"(min {min(counts)}, max {max(counts)} over {len(counts)} succeeded sequential cases), "
-        f"{len(happy.failures)} of them failed"
-    )
-    by_function = Counter(happy.invocations)
-    print(
-        "    by function: "
-        + ", ".join(
-            f"{name.removesuffix('Function')} {n}" + (f" ({failures[name]} failed)" if failures[name] else "")
-            for name, n in sorted(by_function.items())
-        )
-    )
-    print(f"  real time per state entered: {happy.seconds * 1000 / entered:.1f} ms")
-
-
-# ---------------------------------------------------------------------- 4. bottleneck hint
+# ---------------------------------------------------------------------- 6. bottleneck hint
 def short_location(filename: str) -> str:
     for marker in ("site-packages/", "/lib/python3."):
         if marker in filename:
@@ -365,6 +244,189 @@ def report_profile(
     )
 
 
+# ---------------------------------------------------------------------- 3. what one case asks of AWS
+@dataclass
+class CaseFigures:
+    flow: str
+    run: CaseRun
+    usage: Usage
+    states_entered: int
+    history_events: int
+    open_days: float
+
+    def as_json(self, memory_mb: dict[str, int]) -> dict[str, Any]:
+        failures = Counter(f.function for f in self.run.failures)
+        return {
+            "case_id": self.run.case_id,
+            "status": self.run.status,
+            "states_entered": self.states_entered,
+            # Standard workflows bill state transitions; every state entered is one.
+            "state_transitions": self.states_entered,
+            "history_events": self.history_events,
+            "lambda_invocations": len(self.run.invocations),
+            "lambda_invocations_by_function": dict(sorted(Counter(self.run.invocations).items())),
+            "lambda_failed_invocations": dict(failures),
+            "lambda_gb_seconds": round(self.usage.gb_seconds(memory_mb), 4),
+            "lambda_seconds": round(sum(ms for _, ms in self.usage.handler_ms) / 1000, 3),
+            "open_days_on_domain_clock": round(self.open_days, 2),
+            **self.usage.as_json(),
+        }
+
+
+def function_memory(runtime: LocalRuntime) -> dict[str, int]:
+    """Each function's MemorySize from the template (its own, else the Globals')."""
+    template = runtime.template
+    default = int(template.get("Globals", {}).get("Function", {}).get("MemorySize", 128))
+    return {
+        logical: int(resource["Properties"].get("MemorySize", default))
+        for logical, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+
+
+def measure_flows(
+    runtime: LocalRuntime, failed: FailedInvocations, meter: CallMeter
+) -> tuple[dict[str, CaseFigures], Recording]:
+    """One happy-path case per flow, each counted alone, after an uncounted one of the same flow (so the
+    figures are a warm container's: the catalog, partner secrets and calendar already read); the
+    business start-up case is recorded for the orchestration floor."""
+    simulator = PartnerSimulator(runtime)
+    figures: dict[str, CaseFigures] = {}
+    recorded = Recording()
+    for flow in FLOWS:
+        sample = load_sample(EVENTS_DIR / f"application_submitted.{flow}.json")
+        run_one(runtime, simulator, failed, sample, "WARM", 0)
+        with meter.window() as usage, recording(runtime) as steps:
+            run = run_one(runtime, simulator, failed, sample, flow[:4].upper(), 0)
+            closed_at = clock.now()
+        if flow == "business_startup":
+            steps.case_id = run.case_id
+            steps.complete(usage.task_outputs)
+            recorded = steps
+        history = runtime.history(run.case_id)
+        figures[flow] = CaseFigures(
+            flow=flow,
+            run=run,
+            usage=usage,
+            states_entered=sum(1 for e in history if str(e["type"]).endswith("StateEntered")),
+            history_events=len(history),
+            open_days=(closed_at - submitted_at(sample)).total_seconds() / 86400,
+        )
+    return figures, recorded
+
+
+def report_flows(figures: dict[str, CaseFigures], memory_mb: dict[str, int]) -> None:
+    print("== what one happy-path case asks of AWS, per flow (the product's calls only: see calls.py)")
+    for flow, case in figures.items():
+        data = case.as_json(memory_mb)
+        print(
+            f"  {flow}: {case.run.status}; {data['state_transitions']} state transitions,"
+            f" {data['history_events']} history events, {data['lambda_invocations']} Lambda invocations"
+            f" ({sum(data['lambda_failed_invocations'].values())} failed), {data['lambda_gb_seconds']} GB-s;"
+            f" {data['calls_total']} AWS calls; DynamoDB {data['dynamodb_read_units']} RCU,"
+            f" {data['dynamodb_write_units']} WCU (estimated); {data['events_put']} events put,"
+            f" {data['kms_signs']} KMS signs; open {data['open_days_on_domain_clock']} days (domain clock)"
+        )
+        for service, operations in data["calls"].items():
+            listed = ", ".join(f"{operation} {count}" for operation, count in operations.items())
+            print(f"      {service:<16} {sum(operations.values()):>4}  {listed}")
+        invoked = ", ".join(
+            f"{name.removesuffix('Function')} {n}"
+            for name, n in data["lambda_invocations_by_function"].items()
+        )
+        print(f"      invocations by function: {invoked}")
+        if data["lambda_failed_invocations"]:
+            print(f"      WARNING: failed invocations: {data['lambda_failed_invocations']}")
+    print(
+        "  (RCU/WCU: on-demand units estimated from item sizes before and after each call, see calls.py;"
+        " GB-s: each\n   invocation's own in-process time, moto standing in for the network, rounded up to"
+        " the ms)"
+    )
+
+
+# ---------------------------------------------------------------------- 4. the orchestration floor
+def bench_floor(
+    runtime: LocalRuntime, recorded: Recording, cases: int, business: CaseFigures | None
+) -> dict[str, Any]:
+    print(
+        f"== orchestration floor: the same ASL with no-op handlers ({cases} cases), against the real pipeline"
+    )
+    if not recorded.case_id or business is None or business.run.status != SUCCEEDED:
+        print("  WARNING: no successful business start-up case was recorded; no floor")
+        return {}
+    runs = run_floor(runtime, recorded, cases)
+    done = [r for r in runs if r.status == SUCCEEDED]
+    if not done:
+        print(f"  WARNING: no floor execution succeeded: {Counter(r.status for r in runs)}")
+        return {}
+    floor_ms = statistics.median(r.seconds * 1000 / r.states_entered for r in done)
+    print(
+        f"  floor: {floor_ms:.1f} ms per state entered (median of {len(done)}; "
+        f"{done[0].states_entered} states per case; {len(runs) - len(done)} did not succeed)"
+    )
+    return {"floor_ms_per_state": round(floor_ms, 2), "floor_cases": len(done)}
+
+
+def report_orchestration_ratio(floor: dict[str, Any], real: list[CaseRun], states: int) -> dict[str, Any]:
+    done = [r for r in real if r.status == SUCCEEDED]
+    if not floor or not done or not states:
+        return floor
+    first = done[:WINDOW]
+    real_ms = statistics.median(r.seconds * 1000 / states for r in first)
+    ratio = real_ms / floor["floor_ms_per_state"]
+    print(
+        f"  real pipeline: {real_ms:.1f} ms per state entered (median of its first {len(first)} sequential"
+        f" cases, partner simulator included)\n  real / floor: {ratio:.2f}x"
+    )
+    return {**floor, "real_ms_per_state": round(real_ms, 2), "real_over_floor": round(ratio, 2)}
+
+
+# ---------------------------------------------------------------------- 5. throughput as the tables fill
+def bench_checkpoints(
+    runtime: LocalRuntime, failed: FailedInvocations, sample: dict[str, Any], cases: int
+) -> tuple[list[CaseRun], list[dict[str, Any]]]:
+    checkpoints = [c for c in CHECKPOINTS if c <= cases] or [cases]
+    if cases not in checkpoints and cases > checkpoints[-1]:
+        checkpoints.append(cases)
+    print(f"== throughput as the tables fill: {cases} sequential business start-up cases in one runtime")
+    simulator = PartnerSimulator(runtime)
+    runs: list[CaseRun] = []
+    figures: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    for number in range(cases):
+        runs.append(run_one(runtime, simulator, failed, sample, "S", number))
+        if len(runs) in checkpoints:
+            last = runs[-WINDOW:]
+            window_rate = len(last) / sum(r.seconds for r in last)
+            peak_mb = getrusage(RUSAGE_SELF).ru_maxrss / 1024
+            figures.append(
+                {
+                    "cases": len(runs),
+                    "cases_per_s_last_window": round(window_rate, 3),
+                    "window": len(last),
+                    "cases_per_s_cumulative": round(len(runs) / (time.perf_counter() - started), 3),
+                    "peak_rss_mb": round(peak_mb),
+                }
+            )
+            print(
+                f"  after {len(runs):>5} cases: {window_rate:.2f} cases/s over the last {len(last)},"
+                f" {figures[-1]['cases_per_s_cumulative']:.2f} cases/s overall, peak RSS {peak_mb:.0f} MB",
+                flush=True,
+            )
+    if len(figures) > 1:
+        first, last_figure = figures[0], figures[-1]
+        change = last_figure["cases_per_s_last_window"] / first["cases_per_s_last_window"] - 1
+        print(f"  at {last_figure['cases']} against at {first['cases']}: {change:+.0%}")
+    per_case = [r.seconds * 1000 for r in runs]
+    print(
+        f"  latency per case: median {statistics.median(per_case):.0f} ms, "
+        f"min {min(per_case):.0f} ms, max {max(per_case):.0f} ms"
+    )
+    report_statuses("sequential", {r.case_id: r.status for r in runs})
+    report_failures("sequential", [f for r in runs for f in r.failures])
+    return runs, figures
+
+
 # ---------------------------------------------------------------------- main
 def quiet_moto() -> None:
     """The stack's unsupported resources (alarms, queue policies, the HttpApi) are expected: say nothing."""
@@ -376,34 +438,63 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--cases", type=int, default=20, help="sequential cases (default 20)")
-    parser.add_argument("--concurrent", type=int, default=10, help="cases submitted at once (default 10)")
     parser.add_argument(
-        "--import-runs", type=int, default=3, help="fresh interpreters per handler (default 3)"
+        "--cases", type=int, default=100, help="sequential cases (default 100; 1000 to go on)"
     )
+    parser.add_argument("--concurrent", type=int, default=10, help="cases submitted at once (default 10)")
+    parser.add_argument("--floor-cases", type=int, default=10, help="orchestration floor cases (default 10)")
+    parser.add_argument("--import-runs", type=int, default=5, help="imports of each handler (default 5)")
+    parser.add_argument("--import-baseline", metavar="REV", help="also time the handlers as of commit REV")
+    parser.add_argument(
+        "--skip-imports", action="store_true", help="keep the import figures already recorded"
+    )
+    parser.add_argument("--profile", action="store_true", help="also profile one case with cProfile")
     args = parser.parse_args(argv)
-    if args.cases < 1 or args.concurrent < 1 or args.import_runs < 1:
-        parser.error("--cases, --concurrent and --import-runs must be at least 1")
+    if min(args.cases, args.concurrent, args.import_runs, args.floor_cases) < 1:
+        parser.error("--cases, --concurrent, --floor-cases and --import-runs must be at least 1")
 
-    bench_imports(args.import_runs)
+    measured = commit()
+    if not args.skip_imports:
+        baseline = baseline_source(args.import_baseline) if args.import_baseline else None
+        record("imports", bench_imports(args.import_runs, baseline=baseline), measured=measured)
 
     quiet_moto()
-    sample = load_sample()
     print("== local pipeline (moto, in-process handlers, simulated partners)")
     started = time.perf_counter()
     runtime = LocalRuntime()
     try:
         runtime.start()
         print(f"  runtime start: {time.perf_counter() - started:.2f} s ({len(runtime.resources)} resources)")
+        meter = CallMeter(runtime).install()
         failed = FailedInvocations(runtime)
-        runs = bench_sequential(runtime, failed, sample, args.cases)
-        bench_concurrent(runtime, failed, sample, args.concurrent)
+        memory = function_memory(runtime)
+        flows, recorded = measure_flows(runtime, failed, meter)
+        report_flows(flows, memory)
+        business = flows.get("business_startup")
+        floor = bench_floor(runtime, recorded, args.floor_cases, business)
+        sample = load_sample()
+        runs, checkpoints = bench_checkpoints(runtime, failed, sample, args.cases)
+        orchestration = report_orchestration_ratio(floor, runs, business.states_entered if business else 0)
+        concurrent = bench_concurrent(runtime, failed, sample, args.concurrent)
         report_dead_letters(runtime)
-        report_transitions(runtime, runs)
-        report_profile(runtime, failed, sample)
+        if args.profile:
+            report_profile(runtime, failed, sample)
+        meter.uninstall()
     finally:
         runtime.stop()
         clock.reset()
+    path = record(
+        "pipeline",
+        {
+            "per_case": {flow: case.as_json(memory) for flow, case in flows.items()},
+            "orchestration": orchestration,
+            "throughput": checkpoints,
+            "concurrent": concurrent,
+            "lambda_memory_mb": memory,
+        },
+        measured=measured,
+    )
+    print(f"== figures written to {path.relative_to(ROOT)}")
     return 0
 
 

@@ -1,4 +1,10 @@
-"""Logging with personal data masked in every line, and the cold-start wiring of a function."""
+"""Logging with personal data masked in every line, and the cold-start wiring of a function.
+
+Storage stays out of this module's imports: cold_start binds the tables through the function it is
+given (storage's own by default, imported when called), and the holiday schedules are refreshed
+through storage's calendar, looked up on the first invocation. Importing the logger alone loads
+neither pynamodb nor the table models.
+"""
 
 import functools
 import logging
@@ -11,8 +17,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from zerovisit.config import Settings, settings
 from zerovisit.domain.identity import mask_personal_data
-from zerovisit.storage import calendar
-from zerovisit.storage.tables import bind_tables
 
 
 class MaskingFormatter(LambdaPowertoolsFormatter):
@@ -24,13 +28,27 @@ class MaskingFormatter(LambdaPowertoolsFormatter):
 
 logger = Logger(logger_formatter=MaskingFormatter())
 Handler = Callable[[dict[str, Any], LambdaContext], Any]
+Binding = Callable[[Settings], None]
 
 
-def cold_start() -> Settings:
+def _bind_storage(current: Settings) -> None:
+    from zerovisit.storage.tables import bind_tables
+
+    bind_tables(current)
+
+
+def cold_start(bind: Binding = _bind_storage) -> Settings:
     """Read and validate the environment once, and bind the tables to it."""
     current = settings()
-    bind_tables(current)
+    bind(current)
     return current
+
+
+@functools.cache
+def _calendar_refresh() -> Callable[[], object]:
+    from zerovisit.storage import calendar
+
+    return calendar.refresh
 
 
 def lambda_entry(function: Handler) -> Handler:
@@ -39,7 +57,7 @@ def lambda_entry(function: Handler) -> Handler:
 
     @functools.wraps(function)
     def wrapped(event: dict[str, Any], context: LambdaContext) -> Any:
-        calendar.refresh()
+        _calendar_refresh()()
         return function(event, context)
 
     return cast(Handler, logger.inject_lambda_context(wrapped))

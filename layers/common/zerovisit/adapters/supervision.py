@@ -1,7 +1,6 @@
 """Telling supervisors: the SNS supervision topic and CloudWatch metrics in embedded metric format."""
 
 import os
-from functools import cache
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from botocore.exceptions import BotoCoreError, ClientError
@@ -13,7 +12,6 @@ NAMESPACE = "ZeroVisit"
 SERVICE = "zerovisit"
 
 
-@cache
 def _topic_arn() -> str:
     arn = os.environ.get("SUPERVISION_TOPIC_ARN")
     if not arn:

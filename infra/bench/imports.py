@@ -1,0 +1,337 @@
+"""Handler cold import against its floor, in an environment holding only what Lambda gives a function.
+
+The environment, built once under .bench/ and rebuilt when a pin changes:
+
+- the layer: exactly the pins of layers/common/requirements.txt (what ``sam build`` puts in the
+  CommonLayer), installed for this machine, plus the zerovisit package read from the source tree;
+- the runtime's SDK: the boto3 and s3transfer that the python3.13 runtime ships, pinned as data in
+  data/lambda_runtime.json with its source.
+
+Not ``sam build`` itself: the template builds the layer for arm64, whose native wheels (pydantic_core,
+PyYAML) do not load on this machine; the same pins installed for this machine are the same code.
+
+Every import runs in a fresh interpreter started with ``-S -E`` (no site-packages, no PYTHON*
+variables), its path set to [layer, layer source, runtime SDK] as Lambda orders /opt/python before
+the runtime's own packages. Each handler's import alternates with the floor
+``import boto3; boto3.client("dynamodb")``; both are timed after one unmeasured warm-up, so bytecode
+is cached for both alike. The ratio is median handler over median floor.
+"""
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infra.bench.results import BENCH_DIR, ROOT, record
+from infra.local.template import load_template
+
+FUNCTIONS_DIR = ROOT / "functions"
+LAYER_SOURCE = ROOT / "layers" / "common"
+LAYER_REQUIREMENTS = LAYER_SOURCE / "requirements.txt"
+RUNTIME_DATA = Path(__file__).parent / "data" / "lambda_runtime.json"
+TARGET_RATIO = 1.2
+# Modules whose presence after an import says something about what the handler pulls in.
+WATCHED = (
+    "boto3",
+    "s3transfer",
+    "aws_lambda_powertools.utilities.parameters",
+    "aws_lambda_powertools.event_handler",
+    "zerovisit.storage.tables",
+)
+
+# What the handlers read at import (cold_start); dummy values, nothing is called at import.
+IMPORT_ENV = {
+    "CASES_TABLE": "bench-cases",
+    "CATALOG_TABLE": "bench-catalog",
+    "CERTIFICATES_TABLE": "bench-certificates",
+    "EVENT_BUS_NAME": "bench-bus",
+    "CERTIFICATE_KEY_ID": "00000000-0000-0000-0000-000000000000",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+_CHILD = """
+import importlib.util, json, sys, time
+sys.path[:0] = json.loads(sys.argv[1])
+target = sys.argv[2]
+started, cpu_started = time.perf_counter(), time.process_time()
+if target == "floor":
+    import boto3
+    boto3.client("dynamodb")
+else:
+    spec = importlib.util.spec_from_file_location("app", target)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["app"] = module
+    spec.loader.exec_module(module)
+    if not callable(getattr(module, "handler", None)):
+        raise SystemExit(f"{target} has no callable handler")
+elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+watched = [name for name in json.loads(sys.argv[3]) if name in sys.modules]
+print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu, "modules": len(sys.modules), "watched": watched}))
+"""
+
+
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    cpu_seconds: float
+    modules: int
+    watched: list[str]
+
+
+def runtime_sdk() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(RUNTIME_DATA.read_text(encoding="utf-8"))
+    return data
+
+
+def environment_paths(layer_source: Path = LAYER_SOURCE) -> list[Path]:
+    """Build (once per set of pins) and return the import path: layer, layer source, runtime SDK."""
+    sdk = runtime_sdk()["sdk"]
+    pins = LAYER_REQUIREMENTS.read_bytes() + json.dumps(sdk, sort_keys=True).encode()
+    home = BENCH_DIR / "import-env" / hashlib.sha256(pins).hexdigest()[:12]
+    layer, runtime = home / "layer", home / "runtime"
+    if not (home / ".complete").is_file():
+        print(f"  building the import environment in {home.relative_to(ROOT)} (pip, once per set of pins)")
+        _pip_install(layer, ["-r", str(LAYER_REQUIREMENTS)])
+        _pip_install(runtime, [f"{name}=={version}" for name, version in sorted(sdk.items())])
+        (home / ".complete").write_text("ok\n", encoding="utf-8")
+    return [layer, layer_source, runtime]
+
+
+def _pip_install(target: Path, requirements: list[str]) -> None:
+    """Exactly the pins given (--no-deps: the requirement files list every dependency)."""
+    result = subprocess.run(  # noqa: S603 - our own interpreter's pip with fixed arguments
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            *requirements,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"pip install into {target} failed: {last}")
+
+
+def import_environment() -> dict[str, str]:
+    """The dummy variables above, plus every other variable the template gives functions: its literal
+    value where it has one (POWERTOOLS_LOG_LEVEL must be a level), a dummy where it is an intrinsic."""
+    template = load_template()
+    declared: dict[str, Any] = dict(
+        template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    )
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            declared.update(resource["Properties"].get("Environment", {}).get("Variables", {}))
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    for name, value in declared.items():
+        env[name] = str(value) if isinstance(value, str | int | float) else f"bench-{name.lower()}"
+    env.update(IMPORT_ENV)
+    return env
+
+
+def time_import(target: str, paths: list[Path], env: dict[str, str]) -> Sample:
+    """One import of `target` (an app.py, or "floor") in a fresh, isolated interpreter."""
+    result = subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
+        [
+            sys.executable,
+            "-S",
+            "-E",
+            "-c",
+            _CHILD,
+            json.dumps([str(p) for p in paths]),
+            target,
+            json.dumps(WATCHED),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(last)
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    return Sample(
+        float(figures["seconds"]),
+        float(figures["cpu_seconds"]),
+        int(figures["modules"]),
+        list(figures["watched"]),
+    )
+
+
+def _median_ms(samples: list[Sample], cpu: bool) -> float:
+    return statistics.median(s.cpu_seconds if cpu else s.seconds for s in samples) * 1000
+
+
+def _against_floor(samples: list[Sample], floor: list[Sample]) -> dict[str, Any]:
+    """A handler's medians and its ratios to the floor runs that alternated with it."""
+    cpu, wall = _median_ms(samples, cpu=True), _median_ms(samples, cpu=False)
+    floor_cpu, floor_wall = _median_ms(floor, cpu=True), _median_ms(floor, cpu=False)
+    return {
+        "cpu_ms": round(cpu, 1),
+        "wall_ms": round(wall, 1),
+        "floor_cpu_ms": round(floor_cpu, 1),
+        "floor_wall_ms": round(floor_wall, 1),
+        "ratio": round(cpu / floor_cpu, 3),
+        "wall_ratio": round(wall / floor_wall, 3),
+        "modules": samples[0].modules,
+        "loads": samples[0].watched,
+    }
+
+
+def handler_apps() -> list[Path]:
+    return sorted(p / "app.py" for p in FUNCTIONS_DIR.iterdir() if (p / "app.py").is_file())
+
+
+def baseline_source(revision: str) -> Path:
+    """The zerovisit package as it was at `revision`, extracted once under .bench/."""
+    home = BENCH_DIR / "baseline" / revision
+    if not (home / ".complete").is_file():
+        home.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(  # noqa: S603 - git with a revision the user named
+            ["git", "archive", revision, "layers/common"],  # noqa: S607
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(home, filter="data")
+        (home / ".complete").write_text("ok\n", encoding="utf-8")
+    return home / "layers" / "common"
+
+
+def bench_imports(
+    runs: int, layer_source: Path = LAYER_SOURCE, baseline: Path | None = None
+) -> dict[str, Any]:
+    """Alternate floor and handler imports, `runs` of each per handler; print and return the figures.
+    With a baseline (another commit's package), its import of each handler alternates with them too."""
+    sdk = runtime_sdk()
+    print(
+        f"== handler cold import against the floor (layer pins + {sdk['runtime']} runtime SDK "
+        f"boto3 {sdk['sdk']['boto3']}; fresh interpreter each; median of {runs})"
+    )
+    paths = environment_paths(layer_source)
+    baseline_paths = environment_paths(baseline) if baseline else None
+    env = import_environment()
+    apps = handler_apps()
+    for target in ["floor", *(str(app) for app in apps)]:
+        time_import(target, paths, env)  # warm-up: bytecode compiled and cached
+        if baseline_paths and target != "floor":
+            time_import(target, baseline_paths, env)
+    floor_samples: dict[str, list[Sample]] = {app.parent.name: [] for app in apps}
+    handler_samples: dict[str, list[Sample]] = {app.parent.name: [] for app in apps}
+    baseline_samples: dict[str, list[Sample]] = {app.parent.name: [] for app in apps}
+    failures: dict[str, str] = {}
+    for _ in range(runs):
+        for app in apps:
+            name = app.parent.name
+            if name in failures:
+                continue
+            floor_samples[name].append(time_import("floor", paths, env))
+            try:
+                handler_samples[name].append(time_import(str(app), paths, env))
+                if baseline_paths:
+                    baseline_samples[name].append(time_import(str(app), baseline_paths, env))
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                failures[name] = str(e)
+    all_floor = [s for samples in floor_samples.values() for s in samples]
+    floor_cpu = _median_ms(all_floor, cpu=True)
+    floor_wall = _median_ms(all_floor, cpu=False)
+    print(
+        f"  {'floor':<22} {floor_cpu:7.1f} ms CPU {floor_wall:7.1f} ms wall"
+        f"  (import boto3; boto3.client('dynamodb'), {len(all_floor)} runs)"
+    )
+    handlers: dict[str, Any] = {}
+    for app in apps:
+        name = app.parent.name
+        if name in failures:
+            print(f"  {name:<22} FAILED: {failures[name]}")
+            handlers[name] = {"error": failures[name]}
+            continue
+        figures = _against_floor(handler_samples[name], floor_samples[name])
+        if baseline_samples[name]:
+            before = _against_floor(baseline_samples[name], floor_samples[name])
+            figures["baseline_ratio"] = before["ratio"]
+            figures["baseline_wall_ratio"] = before["wall_ratio"]
+        verdict = "ok" if figures["ratio"] <= TARGET_RATIO else f"over {TARGET_RATIO}x"
+        print(
+            f"  {name:<22} {figures['cpu_ms']:7.1f} ms CPU {figures['wall_ms']:7.1f} ms wall"
+            f"  {figures['ratio']:4.2f}x its floor ({figures['wall_ratio']:4.2f}x by wall)  {verdict:<9}"
+            f" {figures['modules']} modules; loads {', '.join(figures['loads']) or 'none watched'}"
+            + (f"; baseline {figures['baseline_ratio']:.2f}x" if "baseline_ratio" in figures else "")
+        )
+        handlers[name] = figures
+    ratios = [h["ratio"] for h in handlers.values() if "ratio" in h]
+    if ratios:
+        over = sorted(name for name, h in handlers.items() if h.get("ratio", 0) > TARGET_RATIO)
+        print(
+            f"  ratios (CPU): min {min(ratios):.2f}x, median {statistics.median(ratios):.2f}x, "
+            f"max {max(ratios):.2f}x; over {TARGET_RATIO}x: {', '.join(over) or 'none'}"
+        )
+        print(
+            "  (the ratio is by CPU time, which other processes on this shared machine do not inflate;"
+            " a Lambda\n   cold start has its vCPU to itself, so CPU time is its wall time here. Wall ratios"
+            " are shown beside.)"
+        )
+    return {
+        "runs": runs,
+        "runtime_sdk": sdk["sdk"],
+        "python": sys.version.split()[0],
+        "floor_cpu_ms": round(floor_cpu, 1),
+        "floor_wall_ms": round(floor_wall, 1),
+        "target_ratio": TARGET_RATIO,
+        "baseline": str(baseline.relative_to(ROOT)) if baseline else None,
+        "handlers": handlers,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--runs", type=int, default=5, help="imports of each handler and of its floor (default 5)"
+    )
+    parser.add_argument(
+        "--layer-source",
+        type=Path,
+        default=LAYER_SOURCE,
+        help="the directory holding the zerovisit package (default layers/common; another commit's)",
+    )
+    parser.add_argument(
+        "--baseline", metavar="REV", help="also time each handler with the zerovisit package of commit REV"
+    )
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    path = record(
+        "imports",
+        bench_imports(
+            args.runs, args.layer_source.resolve(), baseline_source(args.baseline) if args.baseline else None
+        ),
+    )
+    print(f"  figures written to {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
