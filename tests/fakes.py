@@ -30,6 +30,8 @@ class FakeCases:
     outbox: list[OutboxMessage] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
     certificates: list[str] = field(default_factory=list)
+    issued: list[Certificate] = field(default_factory=list)
+    revoked: list[Certificate] = field(default_factory=list)
     before_save: Callable[[Change], object] | None = None  # a race: another writer runs here
 
     def get(self, case_id: str) -> Case:
@@ -78,6 +80,8 @@ class FakeCases:
         self.outbox.extend(change.messages(anchor, clock.now()))
         if change.certificate is not None:
             self.certificates.append(change.certificate.identifier)
+            self.issued.append(change.certificate)
+        self.revoked.extend(change.revoked)
         return saved
 
     def next_number(self, counter: str) -> int:
@@ -118,6 +122,9 @@ class FakeCertificates:
 
     def library(self, holder_id: str) -> list[Certificate]:
         return self.holdings.get(holder_id, [])
+
+    def get(self, identifier: str) -> Certificate | None:
+        return next((c for held in self.holdings.values() for c in held if c.identifier == identifier), None)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from zerovisit.clock import clock
 from zerovisit.domain.case import Case
+from zerovisit.domain.identity import credit_code_problems
 from zerovisit.domain.model import CaseStatus, CaseStep, SuspensionReason, TaskKind, TaskRef, TaskStatus
 from zerovisit.domain.review import DepartmentDecision
 from zerovisit.errors import Conflict, InvalidInput, NotPermitted, TaskClosed
@@ -25,7 +26,7 @@ from zerovisit.services import (
 )
 from zerovisit.services.ports import install
 
-from tests.fakes import FakeCases, FakeGateway, fake_ports
+from tests.fakes import FakeCases, FakeCertificates, FakeGateway, fake_ports
 from tests.support import application
 
 SERVICES = Path(__file__).resolve().parents[2] / "layers" / "common" / "zerovisit" / "services"
@@ -377,3 +378,87 @@ def test_a_dispatch_retried_after_the_department_answered_resumes_with_that_answ
     # a new round of the stage (after a correction) asks again
     fresh = review.dispatch(case.case_id, 0, department, "token-3", "2026-02-20T01:30:00+00:00")
     assert fresh["task_id"] != task_id
+
+
+def approved_case(cases: FakeCases, name: str) -> Case:
+    """A case through pre-review, acceptance and every review stage, every department approving."""
+    case = accepted_case(cases, name)
+    stage = 0
+    while True:
+        plan = acceptance.resume_plan(case.case_id)["review"]["stage"]
+        for department in plan["departments"]:
+            task_id = review.dispatch(case.case_id, stage, department, f"token-{department['code']}")[
+                "task_id"
+            ]
+            review.decide(task_id, department["partner_id"], approve())
+        outcome = review.consolidate_stage(case.case_id, stage)
+        if outcome["outcome"] == "approved":
+            return cases.get(case.case_id)
+        stage = outcome["stage"]["index"]
+
+
+def test_a_business_start_up_registers_the_enterprise_which_holds_its_licence(cases: FakeCases) -> None:
+    case = approved_case(cases, "application_submitted.business_startup")
+    certificate.issue(case.case_id)
+    [licence] = cases.issued
+    credit_code = cases.get(case.case_id).registered_credit_code
+    assert credit_code is not None
+    assert len(credit_code) == 18
+    assert credit_code_problems(credit_code) == []
+    assert licence.holder_id == credit_code
+    assert case.application.enterprise is not None
+    assert licence.holder_name == case.application.enterprise.name
+
+
+def test_a_transfer_gives_the_buyer_a_new_title_and_revokes_the_sellers(cases: FakeCases) -> None:
+    from zerovisit.services.ports import ports
+
+    detail = application(REAL_ESTATE, **ON_THE_CLOCK)
+    transfer = detail["transfer"]
+    old_title = next(
+        c for c in cases.issued or [_held_title(transfer)] if c.identifier == transfer["seller_title"]
+    )
+    library = ports().certificates
+    assert isinstance(library, FakeCertificates)
+    library.holdings[transfer["seller"]["id_number"]] = [old_title]
+    case_id = intake.take_in(detail).case_id
+    prereview.check_materials(case_id)
+    acceptance.accept(case_id)
+    case = cases.get(case_id)
+    for task_id in dispatch_stage(case):
+        review.decide(task_id, cases.task(TaskRef.parse(task_id)).partner, approve())
+    review.consolidate_stage(case_id, 0)
+    order = payment.request_payment(case_id, "pay-token")["order_id"]
+    amount = int(cases.task(TaskRef.parse(order)).details["amount_fen"])
+    paid = payment.PaymentConfirmation(order_id=order, status="paid", amount_fen=amount, transaction_id="T-1")
+    payment.confirm_payment("payment-platform", paid)
+
+    certificate.issue(case_id)
+
+    [title] = cases.issued
+    assert title.holder_id == transfer["buyer"]["id_number"]
+    [revoked] = cases.revoked
+    assert revoked.identifier == transfer["seller_title"]
+    assert revoked.status == "revoked"
+    assert revoked.revoked_reason is not None
+    assert title.identifier in revoked.revoked_reason
+    assert "certificate revoked" in [e.event for e in cases.timelines[case_id]]
+
+
+def _held_title(transfer: dict[str, Any]) -> Any:
+    from zerovisit.domain.certificate import Certificate
+
+    return Certificate(
+        identifier=transfer["seller_title"],
+        kind="REAL_ESTATE_TITLE",
+        name="不动产权证书",
+        holder_id=transfer["seller"]["id_number"],
+        holder_name=transfer["seller"]["name"],
+        issuer_code="11320100MB0C00773R",
+        issuer_name="南京市不动产登记中心",
+        case_id="EARLIER-CASE",
+        case_number="32010220250000001",
+        issued_at=clock.now() - timedelta(days=900),
+        signing_key_id="key",
+        signature="sig",
+    )

@@ -44,6 +44,9 @@ class DynamoCatalog:
 
 
 class DynamoCertificateLibrary:
+    def get(self, identifier: str) -> Certificate | None:
+        return certificates.get_certificate(identifier)
+
     def library(self, holder_id: str) -> list[Certificate]:
         return certificates.library(holder_id)
 

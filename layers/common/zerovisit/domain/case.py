@@ -5,8 +5,9 @@ entries, the tasks it opens or closes, and what must leave the system because of
 events, task resumptions, supervision notices). A repository writes a change all or nothing.
 """
 
+import dataclasses
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -111,7 +112,7 @@ class Change:
     resumptions: tuple[Resumption, ...] = ()
     notices: tuple[Notice, ...] = ()
     certificate: Certificate | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    revoked: tuple[Certificate, ...] = ()
 
     def __post_init__(self) -> None:
         """A closed task keeps what resumed its waiting step, for a retry of that step."""
@@ -228,6 +229,7 @@ class Case(BaseModel):
     delivery_required: bool = False
     current_stage: int | None = None
     certificate_id: str | None = None
+    registered_credit_code: str | None = None
     waybill: str | None = None
     closed_at: datetime | None = None
     outcome_reason: str | None = None
@@ -552,11 +554,28 @@ class Case(BaseModel):
             ],
         )
 
-    def issue(self, at: datetime, certificate: Certificate, issuer_name: str, kind: str, name: str) -> Change:
+    def issue(
+        self,
+        at: datetime,
+        certificate: Certificate,
+        issuer_name: str,
+        kind: str,
+        name: str,
+        registered_credit_code: str | None = None,
+        replaces: Certificate | None = None,
+    ) -> Change:
+        """The result certificate, in the holder's library. A business start-up's licence is held
+        by the enterprise under the credit code registration gave it; a transfer's new title by the
+        buyer, and the seller's old title is revoked in the same write."""
         self.require_open()
         next_status = CaseStatus.AWAITING_DELIVERY if self.delivery_required else CaseStatus.ISSUING
         next_step = CaseStep.DELIVERY if self.delivery_required else CaseStep.COMPLETION
-        issued = self._moved(next_status, next_step, certificate_id=certificate.identifier)
+        issued = self._moved(
+            next_status,
+            next_step,
+            certificate_id=certificate.identifier,
+            registered_credit_code=registered_credit_code,
+        )
         event = DomainEvent(
             EventType.CERTIFICATE_ISSUED,
             {
@@ -567,10 +586,31 @@ class Case(BaseModel):
                 "name": name,
             },
         )
-        entry = self._note(
-            at, CaseStep.CERTIFICATE, "certificate issued", f"{name} {certificate.identifier}", issuer_name
+        holder = f" to {certificate.holder_name}" + (
+            f" (unified social credit code {registered_credit_code})" if registered_credit_code else ""
         )
-        return self._change(issued, at, [entry], events=[event], certificate=certificate)
+        entries = [
+            self._note(
+                at,
+                CaseStep.CERTIFICATE,
+                "certificate issued",
+                f"{name} {certificate.identifier}{holder}",
+                issuer_name,
+            )
+        ]
+        revoked: list[Certificate] = []
+        if replaces is not None:
+            reason = (
+                f"transferred to the buyer by case {self.case_number}; replaced by {certificate.identifier}"
+            )
+            revoked.append(replaces.revoked(at, reason))
+            entries.append(
+                self._note(
+                    at, CaseStep.CERTIFICATE, "certificate revoked", f"{replaces.identifier}: {reason}"
+                )
+            )
+        change = self._change(issued, at, entries, events=[event], certificate=certificate)
+        return dataclasses.replace(change, revoked=tuple(revoked))
 
     def dispatch(self, at: datetime, task: Task) -> Change:
         self.require_open()

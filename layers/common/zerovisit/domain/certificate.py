@@ -49,6 +49,12 @@ class Certificate(CertificateContent):
     algorithm: str = SIGNING_ALGORITHM
     signing_key_id: str
     signature: str
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = None
+
+    def revoked(self, at: datetime, reason: str) -> "Certificate":
+        """No longer valid (a title passed to a buyer); the signed content stays as issued."""
+        return self.model_copy(update={"status": "revoked", "revoked_at": at, "revoked_reason": reason})
 
     def content(self) -> CertificateContent:
         return CertificateContent.model_validate(

@@ -4,6 +4,7 @@ import base64
 from typing import Any
 
 from zerovisit.clock import clock
+from zerovisit.domain.application import registration_credit_code
 from zerovisit.domain.case import Case, Change
 from zerovisit.domain.certificate import Certificate, new_content
 from zerovisit.errors import CaseNotFound
@@ -23,11 +24,24 @@ def issue(case_id: str) -> dict[str, Any]:
     issuer = matter.issuer(case.application.region_code)
     if issuer is None:
         raise CaseNotFound(f"matter {matter.code} has no issuer for region {case.application.region_code}")
+    application = case.application
+    credit_code = None
+    replaces = None
+    holder_id, holder_name = applicant.id_number or applicant.credit_code or "", applicant.name
+    if application.enterprise is not None:
+        # registration gives the new enterprise its credit code; the licence is the enterprise's
+        serial = ports().cases.next_number(f"USCC#{application.region_code}")
+        credit_code = registration_credit_code(application.enterprise, application.region_code, serial)
+        holder_id, holder_name = credit_code, application.enterprise.name
+    elif application.transfer is not None:
+        buyer = application.transfer.buyer
+        holder_id, holder_name = buyer.id_number or buyer.credit_code or "", buyer.name
+        replaces = ports().certificates.get(application.transfer.seller_title)
     content = new_content(
         spec,
         issuer,
-        holder_id=applicant.id_number or applicant.credit_code or "",
-        holder_name=applicant.name,
+        holder_id=holder_id,
+        holder_name=holder_name,
         case_id=case_id,
         case_number=case.case_number or "",
         issued_at=clock.now(),
@@ -40,7 +54,9 @@ def issue(case_id: str) -> dict[str, Any]:
     def decide(current: Case) -> Change:
         if current.certificate_id is not None:
             return Change(current.case_id, current.version, None)
-        return current.issue(clock.now(), certificate, issuer.name, spec.kind, spec.name)
+        return current.issue(
+            clock.now(), certificate, issuer.name, spec.kind, spec.name, credit_code, replaces
+        )
 
     issued, _ = apply(case_id, decide)
     return {"identifier": issued.certificate_id}

@@ -47,6 +47,8 @@ class Catalog(Protocol):
 
 
 class CertificateLibrary(Protocol):
+    def get(self, identifier: str) -> Certificate | None: ...
+
     def library(self, holder_id: str) -> list[Certificate]:
         """Every certificate of the holder, valid or not."""
         ...

@@ -183,6 +183,8 @@ def save(change: Change, now: datetime) -> Case | None:
             tx.save(
                 certificate_item(change.certificate), condition=CertificateItem.identifier.does_not_exist()
             )
+        for revoked in change.revoked:
+            tx.save(certificate_item(revoked), condition=CertificateItem.status == "valid")
     return saved
 
 
