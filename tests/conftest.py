@@ -20,6 +20,16 @@ def domain_clock() -> Iterator[None]:
     clock.reset()
 
 
+@pytest.fixture(autouse=True)
+def settled_runtime(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test on the local stack leaves nothing running for the next one."""
+    yield
+    if "runtime" in request.fixturenames:
+        runtime: LocalRuntime = request.getfixturevalue("runtime")
+        runtime.faults.clear()
+        runtime.settle()
+
+
 @pytest.fixture(scope="session")
 def runtime() -> Iterator[LocalRuntime]:
     """One local stack for the integration and pipeline tests; each test uses its own application ids."""

@@ -384,6 +384,26 @@ class LocalRuntime:
         operator command); returns the invocations it made."""
         return self.streams.drain()
 
+    def settle(self) -> int:
+        """End one scenario before the next: stop every execution still running, deliver what the
+        stream holds and empty the partner task queue, so that nothing of one scenario answers,
+        advances the clock or writes in the next. Returns the executions stopped."""
+        sfn = self.client("stepfunctions")
+        stopped = 0
+        for page in sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=self.state_machine_arn, statusFilter="RUNNING"
+        ):
+            for execution in page["executions"]:
+                sfn.stop_execution(executionArn=execution["executionArn"], cause="scenario ended")
+                stopped += 1
+        self.drain()
+        sqs, url = self.client("sqs"), self.outputs["PartnerTaskQueueUrl"]
+        # one message at most per receipt handle; a stopped scenario sends nothing more, so this ends
+        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            for message in messages:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return stopped
+
     def _handler_slot(self) -> Any:
         return nullcontext() if self.concurrent else self._one_at_a_time
 

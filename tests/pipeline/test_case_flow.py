@@ -5,6 +5,7 @@ from typing import Any
 
 import boto3
 import pytest
+from zerovisit.domain.identity import credit_code_problems
 from zerovisit.domain.model import CaseStatus, TaskKind, TaskStatus
 from zerovisit.errors import DependencyUnavailable
 from zerovisit.storage import cases, certificates
@@ -71,7 +72,12 @@ def test_happy_path_delivers_a_signed_certificate(runtime: LocalRuntime) -> None
     assert case.certificate_id is not None
     certificate = certificates.get_certificate(case.certificate_id)
     assert certificate is not None
-    assert certificate.holder_id == "360426199101010071"
+    # the licence is the registered enterprise's, under the credit code registration assigned
+    assert case.registered_credit_code is not None
+    assert certificate.holder_id == case.registered_credit_code
+    assert credit_code_problems(certificate.holder_id) == []
+    assert case.application.enterprise is not None
+    assert certificate.holder_name == case.application.enterprise.name
     verified = boto3.client("kms", region_name=REGION).verify(
         KeyId=certificate.signing_key_id,
         Message=certificate.content().signed_bytes(),

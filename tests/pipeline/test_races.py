@@ -90,9 +90,10 @@ def test_the_same_payment_confirmation_twice_at_once_has_one_effect(runtime: Loc
         return {}  # the platform's own confirmations are sent below, twice at once
 
     simulator = PartnerSimulator(runtime, Script(pay=hold_the_order))
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while not orders and time.monotonic() < deadline:  # the departments approve; the order comes
         simulator.answer_pending()
+        time.sleep(0.05)
     [order] = orders
     body = {
         "order_id": order["order_id"],
