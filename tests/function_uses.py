@@ -39,6 +39,7 @@ USES: dict[str, set[str]] = {
         MATTER,
         READ_CASE,
         WRITE_CASE,
+        COUNTER,
         "dynamodb:PutItem CertificatesTable",
         "kms:Sign CertificateSigningKey",
     },

@@ -73,8 +73,9 @@ def test_warning_and_overdue_are_raised_exactly_once_each(
         runtime.advance(timedelta(hours=3))
 
     # 市场主体登记管理条例 art. 19: the statutory limit is the promised 3 working days too.
-    warnings = outbound.of("DeadlineWarning", case_id=case_id)
-    overdue = outbound.of("CaseOverdue", case_id=case_id)
+    # delivery is at least once: a consumer keeps one event per event_id
+    warnings = list({e["event_id"]: e for e in outbound.of("DeadlineWarning", case_id=case_id)}.values())
+    overdue = list({e["event_id"]: e for e in outbound.of("CaseOverdue", case_id=case_id)}.values())
     assert sorted(w["limit"] for w in warnings) == ["promised", "statutory"]
     assert sorted(o["limit"] for o in overdue) == ["promised", "statutory"]
     assert {o["due_on"] for o in overdue} == {"2026-02-25"}
