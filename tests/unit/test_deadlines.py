@@ -53,6 +53,26 @@ def test_a_suspension_of_four_working_days_moves_the_deadline_by_four_working_da
     assert working_days_used(FRIDAY, four, date(2026, 2, 27)) == 1
 
 
+def test_two_departments_suspending_the_same_days_move_the_deadline_once() -> None:
+    # (03-02, 03-05] holds three working days, suspended by two departments at once
+    same_days = [
+        suspension(date(2026, 3, 2), date(2026, 3, 5)),
+        suspension(date(2026, 3, 2), date(2026, 3, 5)),
+    ]
+    overlapping = [
+        suspension(date(2026, 3, 2), date(2026, 3, 4)),
+        suspension(date(2026, 3, 3), date(2026, 3, 5)),
+    ]
+    one = [suspension(date(2026, 3, 2), date(2026, 3, 5))]
+    today = date(2026, 3, 9)
+
+    assert suspended_working_days(same_days, today) == suspended_working_days(one, today) == 3
+    assert suspended_working_days(overlapping, today) == 3
+    assert due(FRIDAY, 3, same_days, today).due == due(FRIDAY, 3, one, today).due
+    apart = [suspension(date(2026, 3, 2), date(2026, 3, 3)), suspension(date(2026, 3, 4), date(2026, 3, 5))]
+    assert suspended_working_days(apart, today) == 2
+
+
 def test_an_open_suspension_counts_up_to_today() -> None:
     assert suspended_working_days([suspension(FRIDAY, None)], date(2026, 2, 24)) == 2
 
