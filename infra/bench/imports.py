@@ -66,6 +66,7 @@ if target == "floor":
     import boto3
     boto3.client("dynamodb")
 else:
+    sys.path.insert(0, target.rsplit("/", 1)[0])  # as in Lambda, the function's folder is on the path
     spec = importlib.util.spec_from_file_location("app", target)
     module = importlib.util.module_from_spec(spec)
     sys.modules["app"] = module
