@@ -237,7 +237,7 @@ def test_two_sweeps_at_once_raise_each_alarm_once(runtime: LocalRuntime) -> None
     assert len(escalated) == 1
     review = next(t for t in cases.tasks(case_id) if t.kind is TaskKind.REVIEW)
     assert review.escalations == 1
-    assert sum(r.get("escalated", 0) for r in results) == 1
+    assert len(results) == 2  # both sweeps ran; other scenarios' open cases may be swept too
     with runtime.exclusive():
         recovery.withdraw(case_id, "test over", "applicant")
     runtime.drain()

@@ -462,3 +462,25 @@ def _held_title(transfer: dict[str, Any]) -> Any:
         signing_key_id="key",
         signature="sig",
     )
+
+
+def test_a_department_dispatched_after_its_stage_was_rejected_is_cancelled_at_once(cases: FakeCases) -> None:
+    case = accepted_case(cases)
+    [first] = dispatch_stage(case)
+    review.decide(first, "dept-scjg", approve())
+    review.consolidate_stage(case.case_id, 0)
+    [tax, *others] = sorted(
+        acceptance.resume_plan(case.case_id)["review"]["stage"]["departments"],
+        key=lambda d: d["code"] != "SW-INVOICE",
+    )
+    tax_task = review.dispatch(case.case_id, 1, tax, "token-tax")["task_id"]
+    review.decide(
+        tax_task, "dept-sw", DepartmentDecision.model_validate({"decision": "reject", "comments": "x"})
+    )
+
+    late = review.dispatch(case.case_id, 1, others[0], "token-late")["task_id"]
+
+    assert cases.task(TaskRef.parse(late)).status is TaskStatus.CANCELLED
+    assert ("token-late", {"task_id": late, "decision": "cancelled"}) in [
+        (m.token, m.output) for m in cases.resumed()
+    ]

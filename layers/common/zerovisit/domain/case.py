@@ -372,10 +372,17 @@ class Case(BaseModel):
             accepted, at, [self._note(at, CaseStep.ACCEPTANCE, "accepted", detail), *skipped], events=[event]
         )
 
-    def open_review(self, at: datetime, task: Task, department_name: str) -> Change:
+    def open_review(
+        self, at: datetime, task: Task, department_name: str, stage_rejected: bool = False
+    ) -> Change:
         """A department's review task (written without touching the case item: the stage's
-        departments are dispatched at once)."""
+        departments are dispatched at once). Dispatched after another department of the stage
+        rejected, the task is cancelled at once and its branch resumed: the stage has ended."""
         self.require_open()
+        if stage_rejected:
+            cancelled = self._cancel(at, task, "another department of the stage rejected")
+            resumed = Resumption(task.token, {"task_id": task.task_id, "decision": "cancelled"})
+            return dataclasses.replace(cancelled, resumptions=(resumed,))
         stage = (task.stage or 0) + 1
         event = DomainEvent(
             EventType.REVIEW_REQUESTED,

@@ -47,7 +47,11 @@ def dispatch(
         token=token,
         details={"department": code, "department_name": department["name"], "round": round_},
     )
-    apply(case_id, lambda current: current.open_review(clock.now(), task, department["name"]))
+    stage_tasks = [t for t in ports().cases.tasks(case_id) if t.kind is TaskKind.REVIEW and t.stage == stage]
+    rejected = any(
+        t.status is TaskStatus.ANSWERED and (t.answer or {}).get("decision") == "reject" for t in stage_tasks
+    )
+    apply(case_id, lambda current: current.open_review(clock.now(), task, department["name"], rejected))
     return {"task_id": task.task_id}
 
 
