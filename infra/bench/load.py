@@ -126,17 +126,25 @@ def plan(count: int, seed: int) -> list[Submission]:
     return submissions
 
 
-def submit_all(runtime: LocalRuntime, submissions: list[Submission], threads: int) -> list[threading.Thread]:
-    work: queue.SimpleQueue[Submission] = queue.SimpleQueue()
-    for submission in submissions:
-        work.put(submission)
+def submit_all(
+    runtime: LocalRuntime, submissions: list[Submission], threads: int, per_second: float | None = None
+) -> list[threading.Thread]:
+    """The submissions from ``threads`` threads; with ``per_second``, the n-th is sent no earlier than
+    n / per_second seconds after the start, so that the run reaches a steady state whose throughput
+    at the start and at the end can be compared (all at once, the end only drains a backlog)."""
+    work: queue.SimpleQueue[tuple[int, Submission]] = queue.SimpleQueue()
+    for index, submission in enumerate(submissions):
+        work.put((index, submission))
+    start = time.monotonic()
 
     def submitter() -> None:
         while True:
             try:
-                submission = work.get_nowait()
+                index, submission = work.get_nowait()
             except queue.Empty:
                 return
+            if per_second:
+                time.sleep(max(0.0, start + index / per_second - time.monotonic()))
             if submission.channel == "bus":
                 runtime.put_event(SOURCE, DETAIL_TYPE, submission.detail)
                 submission.answer = "put"
@@ -221,7 +229,9 @@ def rate(ended: list[float]) -> float:
     return (len(ended) - 1) / span if span > 0 else float("inf")
 
 
-def run(count: int, threads: int, timeout: float, seed: int, concurrent: bool) -> int:
+def run(
+    count: int, threads: int, timeout: float, seed: int, concurrent: bool, per_second: float | None = None
+) -> int:
     started = time.monotonic()
     clock.set(datetime.fromisoformat(sample(VALID_SAMPLE)["detail"]["submitted_at"]))
     print(f"Starting the local runtime; {count} applications from {threads} threads", flush=True)
@@ -248,7 +258,7 @@ def run(count: int, threads: int, timeout: float, seed: int, concurrent: bool) -
             )
 
         reader = subscriber.follow(outcomes, stop_reading, progress)
-        submitters = submit_all(runtime, submissions, threads)
+        submitters = submit_all(runtime, submissions, threads, per_second)
         deadline = load_started + timeout
         statuses: dict[str, str] = {}
         last_status_check = load_started
@@ -355,6 +365,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=1, help="the plan's random seed")
     parser.add_argument(
+        "--per-second",
+        type=float,
+        default=None,
+        help="submit at this steady rate (default: all at once), so that the first and the last 100 "
+        "cases compare throughput in a steady state",
+    )
+    parser.add_argument(
         "--concurrent",
         action="store_true",
         help="handlers run at the same time, as in Lambda (races exercised)",
@@ -363,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.count < 20:
         parser.error("--count must be at least 20, so that each 5 % is at least one application")
     logging.getLogger().setLevel(logging.WARNING)
-    return run(args.count, args.threads, args.timeout, args.seed, args.concurrent)
+    return run(args.count, args.threads, args.timeout, args.seed, args.concurrent, args.per_second)
 
 
 if __name__ == "__main__":
