@@ -45,7 +45,7 @@ def accept(case_id: str) -> dict[str, Any]:
                 matter.waits.warning_share,
             )
 
-        case, _ = apply(case_id, decide)
+        case, _ = apply(case_id, decide, case)
     return {
         "case_number": case.case_number,
         "fee_fen": case.fee_fen,

@@ -58,5 +58,5 @@ def issue(case_id: str) -> dict[str, Any]:
             clock.now(), certificate, issuer.name, spec.kind, spec.name, credit_code, replaces
         )
 
-    issued, _ = apply(case_id, decide)
+    issued, _ = apply(case_id, decide, case)
     return {"identifier": issued.certificate_id}

@@ -27,12 +27,13 @@ def note(step: str, event: str, detail: str = "", actor: str = "system") -> Time
 ATTEMPTS = 8
 
 
-def apply(case_id: str, decide: Callable[[Case], Change]) -> tuple[Case, Change]:
-    """Read the case, decide the change, write it; on a lost race read again and decide again.
-    Returns the case as written (or as read, if the change left the case item alone)."""
+def apply(case_id: str, decide: Callable[[Case], Change], read: Case | None = None) -> tuple[Case, Change]:
+    """Read the case (or take ``read``, the case the caller has just read), decide the change, write
+    it; on a lost race read again and decide again. Returns the case as written (or as read, if the
+    change left the case item alone)."""
     repository = ports().cases
     for attempt in range(ATTEMPTS):
-        case = repository.get(case_id)
+        case = read if read is not None and attempt == 0 else repository.get(case_id)
         change = decide(case)
         try:
             saved = repository.save(change)
@@ -45,13 +46,13 @@ def apply(case_id: str, decide: Callable[[Case], Change]) -> tuple[Case, Change]
 
 
 def reopen(
-    case: Case, belongs: Callable[[Task], bool], token: str, round_: str | None = None
+    case: Case, tasks: list[Task], belongs: Callable[[Task], bool], token: str, round_: str | None = None
 ) -> tuple[Task | None, int]:
-    """A retried step that waits on a task finds the task its first attempt opened (the same
-    round, or without a round the one still open): the task takes the new token, or, closed
-    meanwhile, resumes it as it resumed the old one; the request went out with the first write.
-    Otherwise None, and how many such tasks came before (to number the next one)."""
-    earlier = [t for t in ports().cases.tasks(case.case_id) if belongs(t)]
+    """A retried step that waits on a task finds, among the case's ``tasks``, the one its first
+    attempt opened (the same round, or without a round the one still open): the task takes the new
+    token, or, closed meanwhile, resumes it as it resumed the old one; the request went out with
+    the first write. Otherwise None, and how many such tasks came before (to number the next one)."""
+    earlier = [t for t in tasks if belongs(t)]
     if round_ is not None:
         found = next((t for t in earlier if t.round == round_), None)
     else:

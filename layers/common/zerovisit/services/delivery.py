@@ -39,7 +39,8 @@ def dispatch(case_id: str, token: str, round_: str | None = None) -> dict[str, A
     after a refused, damaged or lost parcel a new shipment goes out."""
     case = ports().cases.get(case_id)
     case.require_open()
-    still_open, earlier = reopen(case, lambda t: t.kind is TaskKind.DELIVERY, token, round_)
+    tasks = ports().cases.tasks(case_id)
+    still_open, earlier = reopen(case, tasks, lambda t: t.kind is TaskKind.DELIVERY, token, round_)
     if still_open is not None:
         return {"order_id": still_open.task_id, "waybill": still_open.details["waybill"]}
     if case.application.delivery is None:
@@ -57,7 +58,7 @@ def dispatch(case_id: str, token: str, round_: str | None = None) -> dict[str, A
         token=token,
         details={"waybill": waybill, "round": round_},
     )
-    apply(case_id, lambda current: current.dispatch(clock.now(), task))
+    apply(case_id, lambda current: current.dispatch(clock.now(), task), case)
     return {"order_id": task.task_id, "waybill": waybill}
 
 

@@ -31,7 +31,8 @@ def request_payment(case_id: str, token: str) -> dict[str, Any]:
     case.require_open()
     order_id = f"{case_id}.PAY"
     # One order per case, whatever round: a resumed case waits on the order it already has.
-    still_open, earlier = reopen(case, lambda t: t.task_id == order_id, token, round_=order_id)
+    tasks = ports().cases.tasks(case_id)
+    still_open, earlier = reopen(case, tasks, lambda t: t.task_id == order_id, token, round_=order_id)
     if still_open is not None or earlier:
         return {"order_id": order_id}
     matter = matter_of(case)
@@ -57,7 +58,7 @@ def request_payment(case_id: str, token: str) -> dict[str, Any]:
             "round": order_id,
         },
     )
-    apply(case_id, lambda current: current.request_payment(clock.now(), task))
+    apply(case_id, lambda current: current.request_payment(clock.now(), task), case)
     return {"order_id": order_id}
 
 

@@ -62,7 +62,8 @@ def await_correction(case_id: str, source: str, token: str, round_: str | None =
     gives the open task the new token; the notice went out with the first write."""
     case = ports().cases.get(case_id)
     case.require_open()
-    still_open, earlier = reopen(case, lambda t: t.kind is TaskKind.CORRECTION, token, round_)
+    tasks = ports().cases.tasks(case_id)
+    still_open, earlier = reopen(case, tasks, lambda t: t.kind is TaskKind.CORRECTION, token, round_)
     if still_open is not None:
         return {"task_id": still_open.task_id}
     matter = matter_of(case)
@@ -78,7 +79,7 @@ def await_correction(case_id: str, source: str, token: str, round_: str | None =
         token=token,
         details={"source": source, "items": [d.problem for d in case.outstanding], "round": round_},
     )
-    apply(case_id, lambda current: current.request_correction(clock.now(), task, source))
+    apply(case_id, lambda current: current.request_correction(clock.now(), task, source), case)
     return {"task_id": task.task_id}
 
 

@@ -31,7 +31,8 @@ def dispatch(
     case.require_open()
     code = department["code"]
     prefix = f"{case_id}.R{stage + 1}-{code}-"
-    still_open, earlier = reopen(case, lambda t: t.task_id.startswith(prefix), token, round_)
+    tasks = ports().cases.tasks(case_id)
+    still_open, earlier = reopen(case, tasks, lambda t: t.task_id.startswith(prefix), token, round_)
     if still_open is not None:
         return {"task_id": still_open.task_id}
     due = date.fromisoformat(department["due_on"])
@@ -47,11 +48,14 @@ def dispatch(
         token=token,
         details={"department": code, "department_name": department["name"], "round": round_},
     )
-    stage_tasks = [t for t in ports().cases.tasks(case_id) if t.kind is TaskKind.REVIEW and t.stage == stage]
     rejected = any(
-        t.status is TaskStatus.ANSWERED and (t.answer or {}).get("decision") == "reject" for t in stage_tasks
+        t.kind is TaskKind.REVIEW
+        and t.stage == stage
+        and t.status is TaskStatus.ANSWERED
+        and (t.answer or {}).get("decision") == "reject"
+        for t in tasks
     )
-    apply(case_id, lambda current: current.open_review(clock.now(), task, department["name"], rejected))
+    apply(case_id, lambda current: current.open_review(clock.now(), task, department["name"], rejected), case)
     return {"task_id": task.task_id}
 
 
@@ -158,6 +162,7 @@ def consolidate_stage(case_id: str, stage: int) -> dict[str, Any]:
                 correction_items=result.correction_items,
                 reason=reason,
             ),
+            case,
         )
     stage_to_run = result.stage_index if outcome in ("next_stage", "correction", "escalated") else None
     only = set(result.silent) if outcome == "escalated" else None
