@@ -17,6 +17,7 @@ from zerovisit.services import (
     acceptance,
     certificate,
     completion,
+    delivery,
     intake,
     payment,
     prereview,
@@ -484,3 +485,19 @@ def test_a_department_dispatched_after_its_stage_was_rejected_is_cancelled_at_on
     assert ("token-late", {"task_id": late, "decision": "cancelled"}) in [
         (m.token, m.output) for m in cases.resumed()
     ]
+
+
+def test_a_shipment_never_signed_for_counts_as_lost_and_ems_is_told(cases: FakeCases) -> None:
+    case = approved_case(cases, "application_submitted.business_startup")
+    certificate.issue(case.case_id)
+    order = delivery.dispatch(case.case_id, "ems-token", "2026-02-13T01:30:00+00:00")["order_id"]
+    clock.advance(timedelta(days=30))
+
+    assert sweeper.sweep(clock.now())["shipments_overdue"] == 1
+
+    assert cases.task(TaskRef.parse(order)).status is TaskStatus.EXPIRED
+    assert [(m.token, m.error) for m in cases.resumed()][-1] == ("ems-token", "DeliveryFailed")
+    [told] = cases.published("TaskOverdue")
+    assert told.detail is not None
+    assert (told.detail["partner_id"], told.detail["action"]) == ("ems", "redispatch")
+    assert delivery.assess_problem(case.case_id) == {"redeliver": True}
