@@ -381,8 +381,9 @@ class LocalRuntime:
 
     def drain(self) -> int:
         """Deliver the stream records queued by writes made outside any function (a test, an
-        operator command); returns the invocations it made."""
-        return self.streams.drain()
+        operator command), waiting for a delivery another thread has begun; returns the
+        invocations it made."""
+        return self.streams.drain(wait=True)
 
     def settle(self) -> int:
         """End one scenario before the next: stop every execution still running, deliver what the

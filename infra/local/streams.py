@@ -37,6 +37,7 @@ from zerovisit.clock import clock
 Invoke = Callable[[str, dict[str, Any]], tuple[Any, bool]]
 Send = Callable[[str, dict[str, Any]], None]
 UNBOUNDED_RETRIES = 10_000
+DELIVERY_WAIT_SECONDS = 120
 SHARD_ID = "shardId-00000001541626099285-f35f62ef"
 
 
@@ -149,13 +150,18 @@ class StreamDelivery:
         with self._queue_lock:
             return sum(len(m.pending) for m in self._mappings.values())
 
-    def drain(self) -> int:
-        """Deliver every queued record; returns the invocations made. A thread that finds another
-        delivering leaves its records to it (one poller per shard, as in AWS)."""
+    def drain(self, wait: bool = False) -> int:
+        """Deliver every queued record; returns the invocations made. A function's thread that
+        finds another delivering leaves its records to it (one poller per shard, as in AWS); with
+        ``wait`` (a test or an operator, outside any function) it waits for that delivery to end,
+        so that when it returns every record queued before the call has been delivered."""
         invocations = 0
-        while self.pending():
-            if not self._delivering.acquire(blocking=False):
+        while wait or self.pending():
+            if not self._delivering.acquire(timeout=DELIVERY_WAIT_SECONDS if wait else 0):
+                if wait:
+                    raise TimeoutError(f"another thread kept the stream for {DELIVERY_WAIT_SECONDS} s")
                 return invocations
+            wait = False
             try:
                 for mapping, batch in self._batches():
                     invocations += self._deliver(mapping, Attempt(batch))

@@ -1,6 +1,7 @@
 """The cases table's stream reaches the relay function as AWS's event source mapping delivers it."""
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 from uuid import uuid4
@@ -162,6 +163,37 @@ def test_batches_hold_at_most_the_batch_size_in_sequence_order(
     assert len(ours) == 25
     assert len(batches) >= 3
     assert ours == sorted(ours)
+
+
+def test_a_drain_waits_for_the_delivery_another_thread_has_begun(
+    runtime: LocalRuntime, cases: Any, monkeypatch: Any
+) -> None:
+    delivered: list[str] = []
+    entered, release = threading.Event(), threading.Event()
+
+    def relay(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if not entered.is_set():
+            entered.set()
+            assert release.wait(timeout=60)
+        delivered.extend(r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"])
+        return {"batchItemFailures": []}
+
+    monkeypatch.setitem(runtime._handlers, "RelayFunction", relay)
+    first, second = f"busy-{uuid4().hex[:8]}", f"after-{uuid4().hex[:8]}"
+    write_outbox(runtime, cases, first)
+    other = threading.Thread(target=runtime.drain)
+    other.start()
+    assert entered.wait(timeout=60)  # the other thread holds the stream, its relay not yet returned
+    write_outbox(runtime, cases, second, count=3)
+    threading.Timer(0.05, release.set).start()
+
+    runtime.drain()
+    seen_on_return = list(delivered)
+
+    release.set()
+    other.join(timeout=60)
+    assert seen_on_return.count(f"CASE#{first}") == 1
+    assert seen_on_return.count(f"CASE#{second}") == 3
 
 
 def test_a_partial_batch_response_retries_from_the_first_failed_record(
