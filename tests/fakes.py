@@ -33,16 +33,30 @@ class FakeCases:
     issued: list[Certificate] = field(default_factory=list)
     revoked: list[Certificate] = field(default_factory=list)
     before_save: Callable[[Change], object] | None = None  # a race: another writer runs here
+    reads: int = 0  # requests a DynamoDB repository would make to read
 
     def get(self, case_id: str) -> Case:
+        self.reads += 1
+        return self._case(case_id)
+
+    def tasks(self, case_id: str) -> list[Task]:
+        self.reads += 1
+        return self._tasks(case_id)
+
+    def case_and_tasks(self, case_id: str) -> tuple[Case, list[Task]]:
+        self.reads += 1
+        return self._case(case_id), self._tasks(case_id)
+
+    def _case(self, case_id: str) -> Case:
         if case_id not in self.cases:
             raise CaseNotFound("no such record")
         return self.cases[case_id]
 
-    def tasks(self, case_id: str) -> list[Task]:
+    def _tasks(self, case_id: str) -> list[Task]:
         return [t for t in self.task_store.values() if t.case_id == case_id]
 
     def task(self, ref: TaskRef) -> Task:
+        self.reads += 1
         if ref.task_id not in self.task_store:
             raise CaseNotFound("no such record")
         return self.task_store[ref.task_id]

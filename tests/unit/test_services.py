@@ -122,6 +122,17 @@ def test_a_decision_answers_its_task_and_resumes_it_in_one_write(cases: FakeCase
     assert len(cases.published("ReviewDecided")) == 1
 
 
+def test_a_decision_and_a_dispatch_each_read_the_case_and_its_tasks_once(cases: FakeCases) -> None:
+    case = accepted_case(cases)
+    department = acceptance.accept(case.case_id)["review"]["stage"]["departments"][0]
+    cases.reads = 0
+    task_id = review.dispatch(case.case_id, 0, department, "token-1")["task_id"]
+    assert cases.reads == 1
+    cases.reads = 0
+    review.decide(task_id, department["partner_id"], approve())
+    assert cases.reads == 1
+
+
 def test_the_same_decision_again_gets_the_first_answer_and_a_different_one_is_refused(
     cases: FakeCases,
 ) -> None:

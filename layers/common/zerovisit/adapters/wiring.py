@@ -24,6 +24,9 @@ class DynamoCaseRepository:
     def task(self, ref: TaskRef) -> Task:
         return cases.get_task(ref)
 
+    def case_and_tasks(self, case_id: str) -> tuple[Case, list[Task]]:
+        return cases.case_and_tasks(case_id)
+
     def create(self, case: Case, entry: TimelineEntry) -> bool:
         return cases.create_case(case, entry)
 

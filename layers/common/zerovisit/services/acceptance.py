@@ -66,7 +66,7 @@ def accept(case_id: str) -> dict[str, Any]:
 def resume_plan(case_id: str) -> dict[str, Any]:
     """Where a resumed execution continues: the step the case failed at. A review resumes with
     only the departments of the current stage that have not approved: none is asked again."""
-    case = ports().cases.get(case_id)
+    case, tasks = ports().cases.case_and_tasks(case_id)
     case.require_open()
     matter = matter_of(case)
     plan: dict[str, Any] = {
@@ -80,7 +80,7 @@ def resume_plan(case_id: str) -> dict[str, Any]:
         stage = case.current_stage or 0
         approved = {
             str(t.details.get("department"))
-            for t in ports().cases.tasks(case_id)
+            for t in tasks
             if t.kind is TaskKind.REVIEW
             and t.stage == stage
             and t.status is TaskStatus.ANSWERED

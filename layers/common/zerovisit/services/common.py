@@ -79,14 +79,16 @@ def answer_task(
         raise CaseNotFound("no such task") from e
     repository = ports().cases
     for attempt in range(ATTEMPTS):
-        task = repository.task(ref)
+        case, tasks = repository.case_and_tasks(ref.case_id)
+        task = next((t for t in tasks if t.task_id == ref.task_id), None)
+        if task is None:
+            raise CaseNotFound("no such task")
         if task.kind is not kind or task.partner != partner:
             raise NotPermitted("this task is not assigned to the calling partner")
         if not task.is_open:
             if task.same_answer(answer):
                 return task
             raise TaskClosed(f"the task is already {task.status.value}")
-        case = repository.get(ref.case_id)
         try:
             repository.save(decide(case, task))
         except Conflict:

@@ -37,9 +37,8 @@ def waybill_for(serial: int) -> str:
 def dispatch(case_id: str, token: str, round_: str | None = None) -> dict[str, Any]:
     """Create the shipment and tell EMS, in one write. A retried call waits on the open shipment;
     after a refused, damaged or lost parcel a new shipment goes out."""
-    case = ports().cases.get(case_id)
+    case, tasks = ports().cases.case_and_tasks(case_id)
     case.require_open()
-    tasks = ports().cases.tasks(case_id)
     still_open, earlier = reopen(case, tasks, lambda t: t.kind is TaskKind.DELIVERY, token, round_)
     if still_open is not None:
         return {"order_id": still_open.task_id, "waybill": still_open.details["waybill"]}
@@ -64,9 +63,9 @@ def dispatch(case_id: str, token: str, round_: str | None = None) -> dict[str, A
 
 def assess_problem(case_id: str) -> dict[str, Any]:
     """After a refused, damaged or lost parcel: another shipment while attempts remain."""
-    case = ports().cases.get(case_id)
+    case, tasks = ports().cases.case_and_tasks(case_id)
     limit = matter_of(case).waits.max_shipments
-    shipments = [t for t in ports().cases.tasks(case_id) if t.kind is TaskKind.DELIVERY]
+    shipments = [t for t in tasks if t.kind is TaskKind.DELIVERY]
     redeliver = len(shipments) < limit
     detail = f"shipment {len(shipments)} of {limit} failed; " + (
         "sending again" if redeliver else "no attempt left"

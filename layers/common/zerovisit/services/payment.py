@@ -27,11 +27,10 @@ class PaymentConfirmation(Frozen):
 
 def request_payment(case_id: str, token: str) -> dict[str, Any]:
     """One payment order per case: a retried or resumed step waits on the same order."""
-    case = ports().cases.get(case_id)
+    case, tasks = ports().cases.case_and_tasks(case_id)
     case.require_open()
     order_id = f"{case_id}.PAY"
     # One order per case, whatever round: a resumed case waits on the order it already has.
-    tasks = ports().cases.tasks(case_id)
     still_open, earlier = reopen(case, tasks, lambda t: t.task_id == order_id, token, round_=order_id)
     if still_open is not None or earlier:
         return {"order_id": order_id}

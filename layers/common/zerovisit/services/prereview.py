@@ -60,9 +60,8 @@ def check_materials(case_id: str) -> dict[str, Any]:
 def await_correction(case_id: str, source: str, token: str, round_: str | None = None) -> dict[str, Any]:
     """Open the correction task and send the one-time notice, both in one write. A retried call
     gives the open task the new token; the notice went out with the first write."""
-    case = ports().cases.get(case_id)
+    case, tasks = ports().cases.case_and_tasks(case_id)
     case.require_open()
-    tasks = ports().cases.tasks(case_id)
     still_open, earlier = reopen(case, tasks, lambda t: t.kind is TaskKind.CORRECTION, token, round_)
     if still_open is not None:
         return {"task_id": still_open.task_id}

@@ -27,11 +27,10 @@ def dispatch(
 ) -> dict[str, Any]:
     """Open the department's review task for this round and tell the department, in one write; a
     retried call gives the open task the new token."""
-    case = ports().cases.get(case_id)
+    case, tasks = ports().cases.case_and_tasks(case_id)
     case.require_open()
     code = department["code"]
     prefix = f"{case_id}.R{stage + 1}-{code}-"
-    tasks = ports().cases.tasks(case_id)
     still_open, earlier = reopen(case, tasks, lambda t: t.task_id.startswith(prefix), token, round_)
     if still_open is not None:
         return {"task_id": still_open.task_id}
@@ -118,10 +117,10 @@ def suspend_review(task_id: str, partner: str, decision: DepartmentDecision) -> 
 
 
 def consolidate_stage(case_id: str, stage: int) -> dict[str, Any]:
-    case = ports().cases.get(case_id)
+    case, tasks = ports().cases.case_and_tasks(case_id)
     matter = matter_of(case)
     latest: dict[str, Task] = {}
-    for task in sorted(ports().cases.tasks(case_id), key=lambda t: t.created_at):
+    for task in sorted(tasks, key=lambda t: t.created_at):
         if task.kind is TaskKind.REVIEW and task.stage == stage:
             latest[str(task.details.get("department"))] = task
     expired = sorted(code for code, task in latest.items() if task.status is TaskStatus.EXPIRED)

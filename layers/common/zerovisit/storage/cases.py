@@ -18,12 +18,14 @@ from zerovisit.clock import CHINA
 from zerovisit.domain.case import Case, Change
 from zerovisit.domain.model import Task, TaskRef, TaskStatus, TimelineEntry
 from zerovisit.domain.outbox import OutboxMessage
-from zerovisit.errors import Conflict
+from zerovisit.errors import CaseNotFound, Conflict
 from zerovisit.storage.common import applicant_key, storage_errors
 from zerovisit.storage.search_keys import index_case, index_task
 from zerovisit.storage.tables import CaseTableItem, CertificateItem, certificate_item
 
 CASE_SK = "CASE"
+# Tasks sort right after their case, so that one query reads a case with its tasks.
+TASK_SK_PREFIX = "CASE#TASK#"
 # Outbox items stay a week after the relay has seen them, then expire (the table's TTL).
 OUTBOX_RETENTION = timedelta(days=7)
 
@@ -111,7 +113,7 @@ def _timeline_item(case_id: str, entry: TimelineEntry) -> CaseTableItem:
 def _task_item(task: Task) -> CaseTableItem:
     item = CaseTableItem(
         case_pk(task.case_id),
-        f"TASK#{task.task_id}",
+        f"{TASK_SK_PREFIX}{task.task_id}",
         kind="task",
         body=task.model_dump_json(),
         status=task.status.value,
@@ -198,7 +200,7 @@ def timeline(case_id: str) -> list[TimelineEntry]:
 
 def get_task(ref: TaskRef) -> Task:
     with storage_errors():
-        item = CaseTableItem.get(case_pk(ref.case_id), f"TASK#{ref.task_id}", consistent_read=True)
+        item = CaseTableItem.get(case_pk(ref.case_id), f"{TASK_SK_PREFIX}{ref.task_id}", consistent_read=True)
     return _task(item)
 
 
@@ -207,10 +209,28 @@ def _task(item: CaseTableItem) -> Task:
     return task.model_copy(update={"version": int(item.version or 0)})
 
 
+def case_and_tasks(case_id: str) -> tuple[Case, list[Task]]:
+    """The case and all its tasks, in one query."""
+    case: Case | None = None
+    found: list[Task] = []
+    with storage_errors():
+        for item in CaseTableItem.query(
+            case_pk(case_id), CaseTableItem.sk.startswith(CASE_SK), consistent_read=True
+        ):
+            if item.sk == CASE_SK:
+                assert item.body is not None
+                case = Case.model_validate_json(item.body)
+            else:
+                found.append(_task(item))
+    if case is None:
+        raise CaseNotFound("no such record")
+    return case, found
+
+
 def tasks(case_id: str) -> list[Task]:
     with storage_errors():
         items = CaseTableItem.query(
-            case_pk(case_id), CaseTableItem.sk.startswith("TASK#"), consistent_read=True
+            case_pk(case_id), CaseTableItem.sk.startswith(TASK_SK_PREFIX), consistent_read=True
         )
         return [_task(i) for i in items]
 
@@ -240,7 +260,7 @@ def due_items(now: datetime) -> Iterator[tuple[str, TaskRef | None]]:
                 f"ALARM#{shard}", CaseTableItem.next_alarm_at <= moment_key(now)
             ):
                 case_id = item.pk.removeprefix("CASE#")
-                task_id = item.sk.removeprefix("TASK#") if item.sk.startswith("TASK#") else None
+                task_id = item.sk.removeprefix(TASK_SK_PREFIX) if item.sk.startswith(TASK_SK_PREFIX) else None
                 yield case_id, TaskRef(case_id=case_id, task_id=task_id) if task_id else None
 
 
