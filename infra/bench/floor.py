@@ -19,7 +19,7 @@ from typing import Any
 
 from infra.local.runtime import LocalRuntime
 
-_NOT_PART_OF_THE_KEY = ("case_id", "task_token", "answers")
+_NOT_PART_OF_THE_KEY = ("case_id", "task_token", "answers", "round")  # round: the moment a wait began
 CASE_SECONDS = 60.0
 
 

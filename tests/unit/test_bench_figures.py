@@ -10,6 +10,7 @@ from moto import mock_aws
 
 from infra.bench import capacity
 from infra.bench.calls import CallMeter, Entry, _index_units, _read_units, _write_units
+from infra.bench.floor import step_key
 from infra.local.runtime import REGION, LocalRuntime
 
 TABLE = "bench-units"
@@ -153,3 +154,12 @@ def test_the_cost_of_a_case_adds_each_service_s_units_at_its_price() -> None:
     assert cost["Step Functions"] == pytest.approx(26 * 0.000025)
     assert cost["DynamoDB"] == pytest.approx(30 * 0.000000125 + 100 * 0.000000625)
     assert cost["HTTP API"] == pytest.approx(8 * 0.000001)
+
+
+def test_a_step_is_the_same_step_in_every_case_whatever_its_case_token_and_round() -> None:
+    first = {"case_id": "A", "task_token": "t1", "round": "2026-01-05T09:00:00Z", "stage": 0}
+    second = {"case_id": "B", "task_token": "t2", "round": "2026-03-01T10:30:00Z", "stage": 0}
+    assert step_key("ReviewDispatchFunction", first) == step_key("ReviewDispatchFunction", second)
+    assert step_key("ReviewDispatchFunction", first) != step_key(
+        "ReviewDispatchFunction", {**first, "stage": 1}
+    )
