@@ -111,7 +111,7 @@ class Replay:
             sfn.start_execution(
                 stateMachineArn=self.runtime.state_machine_arn,
                 name=case_id,
-                input=json.dumps({"case_id": case_id}),
+                input=json.dumps({"case_id": case_id, "resume": False}),  # as the intake starts it
             )
         deadline = time.monotonic() + CASE_SECONDS
         status = "RUNNING"
