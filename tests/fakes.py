@@ -14,6 +14,7 @@ from zerovisit.clock import clock
 from zerovisit.domain.case import Case, Change, DomainEvent
 from zerovisit.domain.catalog import Matter
 from zerovisit.domain.certificate import Certificate
+from zerovisit.domain.enterprise import ServiceRecord
 from zerovisit.domain.model import Task, TaskRef, TimelineEntry
 from zerovisit.domain.outbox import OutboxMessage
 from zerovisit.errors import CaseNotFound, Conflict
@@ -32,6 +33,7 @@ class FakeCases:
     certificates: list[str] = field(default_factory=list)
     issued: list[Certificate] = field(default_factory=list)
     revoked: list[Certificate] = field(default_factory=list)
+    records: list[ServiceRecord] = field(default_factory=list)  # the holders' records
     before_save: Callable[[Change], object] | None = None  # a race: another writer runs here
     reads: int = 0  # requests a DynamoDB repository would make to read
 
@@ -96,6 +98,7 @@ class FakeCases:
             self.certificates.append(change.certificate.identifier)
             self.issued.append(change.certificate)
         self.revoked.extend(change.revoked)
+        self.records.extend(change.records)
         return saved
 
     def next_number(self, counter: str) -> int:

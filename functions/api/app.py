@@ -58,6 +58,7 @@ app.include_router(search_router)
 CaseId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{5,63}$", max_length=64)]
 TaskId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9.-]{5,127}$", max_length=128)]
 CertificateIdentifier = Annotated[str, Path(max_length=128)]
+CreditCode = Annotated[str, Path(pattern=r"^[0-9A-Z]{18}$", max_length=18)]
 
 
 class Correction(BaseModel):
@@ -206,6 +207,13 @@ def report_3550(
     if caller() == SUPERVISION and not supervises(queries.supervised_regions(), region):
         raise CaseNotFound("not a region the caller oversees")
     return Report3550.model_validate(report.report_3550(region, first, last))
+
+
+@app.get("/enterprises/<credit_code>/services", operation_id="listEnterpriseServices")
+def enterprise_services(credit_code: CreditCode) -> queries.EnterpriseServices:
+    """What an enterprise registered here got after its licence (seal filing, tax registration and
+    invoices, bank account), each completed, refused or expired, for the service network to show."""
+    return queries.enterprise_services(credit_code)
 
 
 @app.get("/certificates/<identifier>/verify", operation_id="verifyCertificate")

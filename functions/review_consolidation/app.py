@@ -1,16 +1,19 @@
-"""Review consolidation: a stage's decisions become one outcome."""
+"""Review consolidation: a stage's decisions become one outcome; after the certificate, the services
+its holder gets begin."""
 
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from zerovisit.observability import cold_start, lambda_entry
 from zerovisit.services import review
-from zerovisit.steps import ConsolidationInput
+from zerovisit.steps import BeginServicesInput, ConsolidationInput
 
 cold_start()
 
 
 @lambda_entry
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if event.get("action") == "begin_services":
+        return review.begin_services(BeginServicesInput.model_validate(event).case_id)
     request = ConsolidationInput.model_validate(event)
     return review.consolidate_stage(request.case_id, request.stage)

@@ -8,6 +8,7 @@ first, so a case's timeline reads like a real one.
 
 import json
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,7 +24,43 @@ POLL_SECONDS = 0.05
 
 
 def approve(event: dict[str, Any]) -> Answer:
-    return {"decision": "approve", "comments": "符合要求"}
+    """Approve what the task asks for: a review, an on-site inspection with its report, or a
+    service after issuance with its result."""
+    answer: Answer = {"decision": "approve", "comments": "符合要求"}
+    if event.get("phase") == "onsite_inspection":
+        answer["inspection"] = {
+            "findings": "施工场地已具备施工条件，与申报材料一致",
+            "inspectors": ["张建国", "李敏"],
+            "inspected_on": clock.today().isoformat(),
+        }
+    elif event.get("phase") == "post_issuance":
+        answer["result"] = service_result(event)
+    return answer
+
+
+def silent(*departments: str) -> Callable[[dict[str, Any]], Answer | None]:
+    """A ``Script.decide`` in which these departments never answer and the others approve."""
+    return lambda event: None if event["department"] in departments else approve(event)
+
+
+def service_result(event: dict[str, Any]) -> Answer:
+    """A plausible result of a service after the licence, numbered after the task."""
+    serial = f"{zlib.crc32(event['task_id'].encode()):010d}"
+    if event["service"] == "seal":
+        return {"kind": "seal", "filing_number": f"3201{serial}", "seals": ["official", "finance", "invoice"]}
+    if event["service"] == "tax":
+        return {
+            "kind": "tax",
+            "taxpayer_id": event["credit_code"],
+            "invoice_types": ["digital_general"],
+            "monthly_quota_fen": 10_000_000,
+        }
+    return {
+        "kind": "bank_account",
+        "bank_name": "中国工商银行南京玄武支行",
+        "account_number": f"430102{serial}",
+        "account_code": f"J3010{serial[:9]}",
+    }
 
 
 def pay_in_full(event: dict[str, Any]) -> Answer:

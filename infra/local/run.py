@@ -46,14 +46,15 @@ class ProgressPrinter:
         fresh = [e for e in cases.timeline(self.case_id) if e not in self.shown]
         for entry in self._in_catalog_order(sorted(fresh, key=lambda e: e.at)):
             at = entry.at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
-            print(f"  {at}  {entry.step:<12} {entry.event:<24} {entry.detail}", flush=True)
+            print(f"  {at}  {entry.step:<13} {entry.event:<24} {entry.detail}", flush=True)
         self.shown.update(fresh)
 
     def _in_catalog_order(self, entries: list[TimelineEntry]) -> list[TimelineEntry]:
-        """Consecutive review requests of one stage, sorted by the department's place in the stage."""
+        """Consecutive requests of one stage (reviews, or the services after issuance), sorted by the
+        department's place in the stage."""
         ordered: list[TimelineEntry] = []
         for stage, group in groupby(
-            entries, key=lambda e: _stage(e) if e.event == "review requested" else None
+            entries, key=lambda e: _stage(e) if e.event in ("review requested", "service requested") else None
         ):
             run = list(group)
             ordered += (

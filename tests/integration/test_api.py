@@ -7,7 +7,7 @@ from zerovisit.domain.model import TaskRef, TaskStatus
 from zerovisit.domain.signature import signed_headers
 from zerovisit.storage import cases
 
-from infra.local.partners import PartnerSimulator, Script
+from infra.local.partners import PartnerSimulator, Script, approve
 from infra.local.runtime import HttpResponse, LocalRuntime
 from tests.integration.conftest import partition
 from tests.support import application
@@ -181,7 +181,7 @@ def test_the_3550_report_counts_a_regions_closed_cases(runtime: LocalRuntime) ->
         detail = application(region_code=region)
 
         def decide_stage(event: dict[str, Any], reject: bool = rejected) -> dict[str, Any]:
-            return {"decision": "reject" if reject else "approve"}
+            return {"decision": "reject"} if reject else approve(event)
 
         runtime.signed_http(NETWORK, "POST", "/applications", detail)
         PartnerSimulator(runtime, Script(decide=decide_stage)).run_until_closed(detail["application_id"])

@@ -62,6 +62,9 @@ def test_a_department_works_through_its_tasks_with_the_client(runtime: LocalRunt
     assert PartnerSimulator(runtime).run_until_closed(detail["application_id"]) == "SUCCEEDED"
     report = client(runtime, "supervision").report_3550(detail["region_code"], "2026-02-01", "2026-02-28")
     assert report.status == 200
+    credit_code = network.get_case(task["case_id"]).body["registered_credit_code"]
+    services = network.enterprise_services(credit_code)
+    assert (services.status, len(services.body["services"])) == (200, 3)
 
 
 def test_a_refusal_names_its_problems(runtime: LocalRuntime) -> None:

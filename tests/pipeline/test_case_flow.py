@@ -18,6 +18,7 @@ from tests.support import application, document, without_material
 pytestmark = pytest.mark.pipeline
 
 SOURCE = "gov.service-network"
+REAL_ESTATE = "application_submitted.real_estate_transfer"
 
 
 def submit(runtime: LocalRuntime, detail: dict[str, Any]) -> str:
@@ -49,19 +50,26 @@ def test_happy_path_delivers_a_signed_certificate(runtime: LocalRuntime) -> None
     assert case.waybill is not None
     assert case.waybill.startswith("EA")
     timeline = events_of(case_id)
-    assert timeline[:6] == [
+    assert timeline[:8] == [
         ("intake", "submitted"),
         ("pre_review", "materials complete"),
         ("acceptance", "accepted"),
         ("review", "review requested"),
         ("review", "decided"),
-        ("review", "stage 1 next_stage"),
-    ]
-    # stage 2: three departments at once, their requests and decisions interleaved
-    assert sorted(timeline[6:12]) == [("review", "decided")] * 3 + [("review", "review requested")] * 3
-    assert timeline[12:] == [
-        ("review", "stage 2 approved"),
+        ("review", "stage 1 approved"),
         ("certificate", "certificate issued"),
+        ("post_issuance", "services begin"),
+    ]
+    # after the licence: seal, tax and bank at once, their requests and answers interleaved
+    assert (
+        sorted(timeline[8:14])
+        == [("post_issuance", "decided")] * 3 + [("post_issuance", "service requested")] * 3
+    )
+    assert timeline[14:] == [
+        ("post_issuance", "service completed"),
+        ("post_issuance", "service completed"),
+        ("post_issuance", "service completed"),
+        ("post_issuance", "stage 2 services_done"),
         ("delivery", "shipment dispatched"),
         ("delivery", "tracking"),
         ("delivery", "tracking"),
@@ -124,11 +132,11 @@ def test_one_correction_round_names_every_deficiency_once(
 
 
 def test_a_rejection_by_one_department_closes_the_case_without_a_certificate(runtime: LocalRuntime) -> None:
-    case_id = submit(runtime, application())
+    case_id = submit(runtime, application(REAL_ESTATE, submitted_at="2026-02-13T09:30:00+08:00"))
 
     def tax_office_rejects(event: dict[str, Any]) -> dict[str, Any]:
-        if event["department"] == "SW-INVOICE":
-            return {"decision": "reject", "comments": "经营范围涉及前置许可，未取得许可"}
+        if event["department"] == "SW-DEED-TAX":
+            return {"decision": "reject", "comments": "申报成交价格明显偏低且无正当理由"}
         return {"decision": "approve"}
 
     assert run(runtime, case_id, Script(decide=tax_office_rejects)) == "SUCCEEDED"
@@ -136,13 +144,13 @@ def test_a_rejection_by_one_department_closes_the_case_without_a_certificate(run
     case = cases.get_case(case_id)
     assert case.status is CaseStatus.REJECTED
     assert case.outcome_reason is not None
-    assert "税务局（发票申领）: 经营范围涉及前置许可" in case.outcome_reason
+    assert "税务局（契税）: 申报成交价格明显偏低" in case.outcome_reason
     assert case.certificate_id is None
     assert case.waybill is None
     steps = [step for step, _ in events_of(case_id)]
     assert "certificate" not in steps
     assert "delivery" not in steps
-    assert events_of(case_id)[-2:] == [("review", "stage 2 rejected"), ("completion", "rejected")]
+    assert events_of(case_id)[-2:] == [("review", "stage 1 rejected"), ("completion", "rejected")]
 
 
 def test_a_step_that_keeps_failing_is_retried_then_recorded_and_the_execution_fails(

@@ -13,7 +13,7 @@ from zerovisit.domain.model import CaseStatus, SuspensionReason, TaskKind, TaskS
 from zerovisit.services import recovery, sweeper
 from zerovisit.storage import cases, certificates
 
-from infra.local.partners import PartnerSimulator, Script
+from infra.local.partners import PartnerSimulator, Script, approve
 from infra.local.runtime import LocalRuntime
 from infra.local.stack import STACK_NAME
 from tests.conftest import OutboundEvents
@@ -93,7 +93,7 @@ def test_a_decision_whose_write_commits_before_a_crash_resumes_the_case(runtime:
 
     def crash_then_retry(event: dict[str, Any]) -> dict[str, Any]:
         runtime.faults.inject("ApiFunction", error="Sandbox.Timedout", times=1, when="after")
-        decision = {"decision": "approve", "comments": "符合要求"}
+        decision = approve(event)
         path = f"/reviews/{event['task_id']}/decision"
         crashed.append(runtime.signed_http(event["partner_id"], "POST", path, decision).status)
         return decision  # the department retries with the same decision
@@ -186,26 +186,24 @@ def _silent_payment(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_a_rejection_closes_the_case_at_once_and_a_late_approval_gets_409(runtime: LocalRuntime) -> None:
-    case_id = submit(runtime, application())
+    case_id = submit(runtime, application(REAL_ESTATE, **ON_THE_CLOCK))
     late: list[dict[str, Any]] = []
 
     def tax_rejects_others_wait(event: dict[str, Any]) -> dict[str, Any] | None:
-        if event["department"] == "SW-INVOICE":
-            return {"decision": "reject", "comments": "经营范围不符"}
-        if event["stage"] == 2:
-            late.append(event)
-            return None  # the others have not answered yet
-        return {"decision": "approve", "comments": "符合要求"}
+        if event["department"] == "SW-DEED-TAX":
+            return {"decision": "reject", "comments": "计税价格不符"}
+        late.append(event)
+        return None  # the others have not answered yet
 
     status = run(runtime, case_id, Script(decide=tax_rejects_others_wait))
 
     assert status == "SUCCEEDED"
     case = cases.get_case(case_id)
     assert case.status is CaseStatus.REJECTED
-    assert case.outcome_reason == "税务局（发票申领）: 经营范围不符"
-    stage_two = {t.details["department"]: t.status for t in cases.tasks(case_id) if t.stage == 1}
-    assert stage_two["SW-INVOICE"] is TaskStatus.ANSWERED
-    assert {stage_two["GA-SEAL"], stage_two["BANK-ACCOUNT"]} == {TaskStatus.CANCELLED}
+    assert case.outcome_reason == "税务局（契税）: 计税价格不符"
+    joint = {t.details["department"]: t.status for t in cases.tasks(case_id) if t.stage == 0}
+    assert joint["SW-DEED-TAX"] is TaskStatus.ANSWERED
+    assert {joint["BDC"], joint["ZJ-FILING"]} == {TaskStatus.CANCELLED}
     answer = runtime.signed_http(
         late[0]["partner_id"], "POST", f"/reviews/{late[0]['task_id']}/decision", {"decision": "approve"}
     )

@@ -49,9 +49,31 @@ def test_the_paperless_industrial_permit_completes_without_ems_and_exits_0() -> 
         for line in lines
         if "review requested" in line and "stage 5" in line
     ]
-    assert requested == [
-        "住房和城乡建设局（合同备案）",
-        "建设工程质量安全监督站",
-        "住房和城乡建设局（现场勘查）",
-    ]
+    assert requested == ["住房和城乡建设局（合同备案）", "建设工程质量安全监督站"]
+    # 江宁区 inspects the site, as its own step after stage 5, before the permit
+    inspection = next(i for i, line in enumerate(lines) if "stage 6 on-site inspection: " in line)
+    assert "住房和城乡建设局（现场勘查）" in lines[inspection]
+    assert "by 张建国, 李敏" in lines[inspection + 1]
+    assert inspection < next(i for i, line in enumerate(lines) if "certificate issued" in line)
     assert "1 working days" not in run.stdout
+
+
+def test_the_business_start_up_shows_seal_tax_and_bank_after_the_licence_in_catalog_order() -> None:
+    run = make_run("business_startup")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    licence = next(i for i, line in enumerate(lines) if "certificate issued" in line)
+    requested = [
+        (i, line.split("stage 2 after issuance: ")[1].split(",")[0])
+        for i, line in enumerate(lines)
+        if "service requested" in line
+    ]
+    assert [name for _, name in requested] == [
+        "公安局（印章刻制备案）",
+        "税务局（发票申领）",
+        "开户银行（银行开户）",
+    ]
+    assert all(i > licence for i, _ in requested)
+    assert len([line for line in lines if "service completed" in line]) == 3
+    assert "Completed as designed." in lines

@@ -14,7 +14,7 @@ from zerovisit.domain.workdays import default_calendar
 from zerovisit.services.calendar import load_schedule
 from zerovisit.storage import cases
 
-from infra.local.partners import PartnerSimulator, Script, approve
+from infra.local.partners import PartnerSimulator, Script, silent
 from infra.local.runtime import REGION, LocalRuntime
 from tests.conftest import OutboundEvents
 from tests.support import application, next_partner_task
@@ -68,7 +68,7 @@ def test_warning_and_overdue_are_raised_exactly_once_each(
     detail = application(region_code="320105")
     case_id = detail["application_id"]
     runtime.put_event("gov.service-network", "ApplicationSubmitted", detail)
-    silent = next_partner_task(runtime, "ReviewRequested", case_id)  # market regulation never answers
+    unanswered = next_partner_task(runtime, "ReviewRequested", case_id)  # market regulation never answers
 
     while clock.today() < date(2026, 2, 26):  # due 02-25; overdue from 02-26
         runtime.advance(timedelta(hours=3))
@@ -114,7 +114,7 @@ def test_warning_and_overdue_are_raised_exactly_once_each(
     assert ("review", "escalated") in [(e.step, e.event) for e in cases.timeline(case_id)]
 
     runtime.signed_http(
-        "dept-scjg", "POST", f"/reviews/{silent['task_id']}/decision", {"decision": "approve"}
+        "dept-scjg", "POST", f"/reviews/{unanswered['task_id']}/decision", {"decision": "approve"}
     )
     assert PartnerSimulator(runtime).run_until_closed(case_id) == "SUCCEEDED"
     runtime.advance(timedelta(days=3))
@@ -125,11 +125,8 @@ def test_a_silent_department_with_deem_approved_policy_is_deemed_to_approve(runt
     detail = application()
     case_id = detail["application_id"]
 
-    def seal_office_silent(event: dict[str, Any]) -> dict[str, Any] | None:
-        return None if event["department"] == "GA-SEAL" else approve(event)
-
     runtime.put_event("gov.service-network", "ApplicationSubmitted", detail)
-    simulator = PartnerSimulator(runtime, Script(decide=seal_office_silent))
+    simulator = PartnerSimulator(runtime, Script(decide=silent("GA-SEAL")))
     assert (
         simulator.run_until_closed(case_id, clock_step=timedelta(hours=4), timeout_seconds=180) == "SUCCEEDED"
     )
@@ -139,7 +136,9 @@ def test_a_silent_department_with_deem_approved_policy_is_deemed_to_approve(runt
     seal = next(t for t in cases.tasks(case_id) if t.details.get("department") == "GA-SEAL")
     assert seal.answer is not None
     assert seal.answer["comments"] == "deemed approved: no decision within 1 working day"
-    assert ("review", "deemed approved") in [(e.step, e.event) for e in cases.timeline(case_id)]
+    assert ("post_issuance", "deemed approved") in [(e.step, e.event) for e in cases.timeline(case_id)]
+    [seal_record] = [r for r in case.enterprise_services if r.department == "GA-SEAL"]
+    assert (seal_record.outcome.value, seal_record.result) == ("deemed_completed", None)
 
 
 def test_a_department_suspension_moves_the_deadline_and_pauses_the_alarms(

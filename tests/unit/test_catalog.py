@@ -353,7 +353,7 @@ def test_a_region_promising_less_than_its_critical_path_is_refused_by_name(tmp_p
 
     assert problems == [
         "startup.yaml: regions: 321000 promises 2 working days, shorter than its critical path of "
-        "3 working days (SCJG 2 + GA-SEAL 1)"
+        "3 working days (SCJG 2 + GA-SEAL 1 after issuance)"
     ]
 
 
@@ -367,9 +367,59 @@ def test_parallel_departments_take_the_longest_and_sequential_stages_add(tmp_pat
         "startup.yaml: promised_working_days: 3 working days is shorter than the critical path of "
         "the stages (4 working days)",
         "startup.yaml: regions: 320000 promises 3 working days, shorter than its critical path of "
-        "4 working days (SCJG 2 + BANK-ACCOUNT 2)",
+        "4 working days (SCJG 2 + BANK-ACCOUNT 2 after issuance)",
         "startup.yaml: regions: 321000 promises 2 working days, shorter than its critical path of "
-        "3 working days (SCJG 1 + BANK-ACCOUNT 2)",
+        "3 working days (SCJG 1 + BANK-ACCOUNT 2 after issuance)",
+    ]
+
+
+def test_the_services_after_the_licence_count_in_the_three_day_promise(tmp_path: Path) -> None:
+    """3550: licence, seal, tax and bank in three working days together; a slower bank after the
+    licence breaks the promise as a slower registration before it would."""
+    [matter] = read_catalog([BUSINESS_STARTUP_FILE])
+    assert matter.critical_path("320102") == 3  # SCJG 2, then the services after issuance, 1
+    data = business_startup()
+    data["stages"][0]["departments"][0]["limit_working_days"] = 1
+    data["stages"][1]["departments"][1]["limit_working_days"] = 3  # the tax office, after the licence
+
+    problems = refused([write(tmp_path, "startup.yaml", data)])
+
+    assert problems == [
+        "startup.yaml: promised_working_days: 3 working days is shorter than the critical path of "
+        "the stages (4 working days)",
+        "startup.yaml: regions: 320000 promises 3 working days, shorter than its critical path of "
+        "4 working days (SCJG 1 + SW-INVOICE 3 after issuance)",
+        "startup.yaml: regions: 321000 promises 2 working days, shorter than its critical path of "
+        "4 working days (SCJG 1 + SW-INVOICE 3 after issuance)",
+    ]
+
+
+def test_the_on_site_inspection_is_on_the_critical_path_only_where_the_region_has_one() -> None:
+    matter = next(m for m in read_catalog(MATTER_FILES) if m.code == "INDUSTRIAL-CONSTRUCTION-PERMIT")
+    [inspection] = [i for i, s in enumerate(matter.stages) if s.onsite_inspection is not None]
+
+    assert [d.code for d in matter.stages[inspection].departments] == ["ZJ-SURVEY"]
+    assert matter.critical_path("320115") == matter.critical_path("320102") + 5  # 江宁区 inspects
+    assert matter.critical_path(None) == matter.critical_path("320115")
+    assert not matter.stage_applies(inspection, "320102")
+    assert matter.stage_applies(inspection, "320115")
+    assert "ZJ-SURVEY" not in {d.code for s in matter.stages[:inspection] for d in s.departments}
+
+
+def test_a_misplaced_stage_after_issuance_and_a_region_inspecting_nothing_are_refused(tmp_path: Path) -> None:
+    data = business_startup()
+    data["stages"].reverse()  # the services first, registration after them
+    data["stages"][0]["departments"][2].pop("service")
+    data["stages"][1]["departments"][0]["service"] = "seal"
+    data["regions"][0]["onsite_inspection"] = True
+    data["requires"] = []
+
+    assert refused([write(tmp_path, "startup.yaml", data)]) == [
+        "startup.yaml: stages: a review stage follows a stage after issuance",
+        "startup.yaml: stages: the services after issuance are for a registered enterprise (requires)",
+        "startup.yaml: stages.1: BANK-ACCOUNT names no service for after issuance",
+        "startup.yaml: stages.2: SCJG names a service in a review stage",
+        "startup.yaml: regions: 320000 asks for on-site inspection, but no stage is one",
     ]
 
 
@@ -388,7 +438,7 @@ def test_a_region_cannot_lengthen_a_departments_limit(tmp_path: Path) -> None:
 
     assert refused([write(tmp_path, "startup.yaml", data)]) == [
         "startup.yaml: regions: 321000 promises 2 working days, shorter than its critical path of "
-        "6 working days (SCJG 5 + GA-SEAL 1)",
+        "6 working days (SCJG 5 + GA-SEAL 1 after issuance)",
         "startup.yaml: regions: 321000 sets 5 working days for SCJG, longer than the catalog's 2",
     ]
 

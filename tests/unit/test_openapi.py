@@ -91,6 +91,7 @@ OPERATION_IDS = {
     ("POST", "/callbacks/ems"): "trackShipment",
     ("GET", "/shipments/{order_id}"): "getShipmentRecipient",
     ("GET", "/reports/3550"): "getReport3550",
+    ("GET", "/enterprises/{credit_code}/services"): "listEnterpriseServices",
     ("GET", "/certificates/{identifier}/verify"): "verifyCertificate",
 }
 

@@ -27,7 +27,7 @@ from zerovisit.services import (
 )
 from zerovisit.services.ports import install
 
-from tests.fakes import FakeCases, FakeCertificates, FakeGateway, fake_ports
+from tests.fakes import FakeCases, FakeCatalog, FakeCertificates, FakeGateway, fake_ports
 from tests.support import application
 
 SERVICES = Path(__file__).resolve().parents[2] / "layers" / "common" / "zerovisit" / "services"
@@ -173,23 +173,17 @@ def test_a_different_decision_that_loses_the_race_is_refused(cases: FakeCases) -
 
 
 def test_a_rejection_cancels_the_other_tasks_of_its_stage(cases: FakeCases) -> None:
-    case = accepted_case(cases)
-    [first] = dispatch_stage(case)
-    review.decide(first, "dept-scjg", approve())
-    assert review.consolidate_stage(case.case_id, 0)["outcome"] == "next_stage"
-    stage_two = [
-        review.dispatch(case.case_id, 1, d, f"token-{d['code']}")["task_id"]
-        for d in acceptance.resume_plan(case.case_id)["review"]["stage"]["departments"]
-    ]
-    tax = next(t for t in stage_two if "SW-INVOICE" in t)
+    case = accepted_case(cases, REAL_ESTATE)
+    joint = dispatch_stage(case)
+    tax = next(t for t in joint if "SW-DEED-TAX" in t)
     review.decide(tax, "dept-sw", DepartmentDecision.model_validate({"decision": "reject", "comments": "x"}))
-    statuses = {t.task_id: t.status for t in cases.tasks(case.case_id) if t.stage == 1}
+    statuses = {t.task_id: t.status for t in cases.tasks(case.case_id) if t.stage == 0}
     assert statuses.pop(tax) is TaskStatus.ANSWERED
     assert set(statuses.values()) == {TaskStatus.CANCELLED}
     assert len(cases.published("TaskCancelled")) == 2
     assert {m.output["decision"] for m in cases.resumed() if m.output} >= {"cancelled", "reject"}
-    assert review.consolidate_stage(case.case_id, 1)["outcome"] == "rejected"
-    late = next(t for t in stage_two if t != tax)
+    assert review.consolidate_stage(case.case_id, 0)["outcome"] == "rejected"
+    late = next(t for t in joint if t != tax)
     with pytest.raises(TaskClosed):
         review.decide(late, cases.task(TaskRef.parse(late)).partner, approve())
 
@@ -299,10 +293,7 @@ def test_a_certificate_is_issued_once(cases: FakeCases) -> None:
     case = accepted_case(cases)
     for task_id in dispatch_stage(case):
         review.decide(task_id, "dept-scjg", approve())
-    review.consolidate_stage(case.case_id, 0)
-    for task_id in dispatch_stage(case, stage=1):
-        review.decide(task_id, cases.task(TaskRef.parse(task_id)).partner, approve())
-    assert review.consolidate_stage(case.case_id, 1)["outcome"] == "approved"
+    assert review.consolidate_stage(case.case_id, 0)["outcome"] == "approved"
     first = certificate.issue(case.case_id)
     assert certificate.issue(case.case_id) == first
     assert cases.certificates == [first["identifier"]]
@@ -477,20 +468,17 @@ def _held_title(transfer: dict[str, Any]) -> Any:
 
 
 def test_a_department_dispatched_after_its_stage_was_rejected_is_cancelled_at_once(cases: FakeCases) -> None:
-    case = accepted_case(cases)
-    [first] = dispatch_stage(case)
-    review.decide(first, "dept-scjg", approve())
-    review.consolidate_stage(case.case_id, 0)
+    case = accepted_case(cases, REAL_ESTATE)
     [tax, *others] = sorted(
         acceptance.resume_plan(case.case_id)["review"]["stage"]["departments"],
-        key=lambda d: d["code"] != "SW-INVOICE",
+        key=lambda d: d["code"] != "SW-DEED-TAX",
     )
-    tax_task = review.dispatch(case.case_id, 1, tax, "token-tax")["task_id"]
+    tax_task = review.dispatch(case.case_id, 0, tax, "token-tax")["task_id"]
     review.decide(
         tax_task, "dept-sw", DepartmentDecision.model_validate({"decision": "reject", "comments": "x"})
     )
 
-    late = review.dispatch(case.case_id, 1, others[0], "token-late")["task_id"]
+    late = review.dispatch(case.case_id, 0, others[0], "token-late")["task_id"]
 
     assert cases.task(TaskRef.parse(late)).status is TaskStatus.CANCELLED
     assert ("token-late", {"task_id": late, "decision": "cancelled"}) in [
@@ -512,3 +500,299 @@ def test_a_shipment_never_signed_for_counts_as_lost_and_ems_is_told(cases: FakeC
     assert told.detail is not None
     assert (told.detail["partner_id"], told.detail["action"]) == ("ems", "redispatch")
     assert delivery.assess_problem(case.case_id) == {"redeliver": True}
+
+
+# --- the services after the licence ---------------------------------------------------------------------
+
+
+def licensed_startup(cases: FakeCases) -> Case:
+    """A business start-up whose licence is issued to the new enterprise."""
+    case = approved_case(cases, "application_submitted.business_startup")
+    certificate.issue(case.case_id)
+    return cases.get(case.case_id)
+
+
+def dispatch_services(case_id: str) -> dict[str, str]:
+    """Begin the services after the licence and open each department's task: code -> task id."""
+    plan = review.begin_services(case_id)
+    assert plan["outcome"] == "next_stage"
+    stage = plan["stage"]
+    return {
+        d["code"]: review.dispatch(case_id, stage["index"], d, f"token-{d['code']}")["task_id"]
+        for d in stage["departments"]
+    }
+
+
+def service_answer(kind: str, credit_code: str | None = None) -> DepartmentDecision:
+    results: dict[str, dict[str, Any]] = {
+        "seal": {"kind": "seal", "filing_number": "32010200012345", "seals": ["official", "finance"]},
+        "tax": {
+            "kind": "tax",
+            "taxpayer_id": credit_code,
+            "invoice_types": ["digital_general"],
+            "monthly_quota_fen": 10_000_000,
+        },
+        "bank_account": {
+            "kind": "bank_account",
+            "bank_name": "中国工商银行南京玄武支行",
+            "account_number": "4301020900001234",
+            "account_code": "J3010000123401",
+        },
+    }
+    return DepartmentDecision.model_validate({"decision": "approve", "result": results[kind]})
+
+
+PARTNER = {"GA-SEAL": "dept-ga", "SW-INVOICE": "dept-sw", "BANK-ACCOUNT": "bank-account"}
+SERVICE = {"GA-SEAL": "seal", "SW-INVOICE": "tax", "BANK-ACCOUNT": "bank_account"}
+
+
+def test_seal_tax_and_bank_follow_the_licence_at_once_and_are_recorded_for_the_enterprise(
+    cases: FakeCases,
+) -> None:
+    case = licensed_startup(cases)
+    uscc = case.registered_credit_code
+    assert uscc is not None
+    assert (case.status, case.step) == (CaseStatus.ISSUING, CaseStep.POST_ISSUANCE)  # not yet delivering
+    assert [t for t in cases.tasks(case.case_id) if t.stage == 1] == []  # nothing before the licence
+
+    tasks = dispatch_services(case.case_id)
+    requested = [m.detail for m in cases.published("ReviewRequested") if m.detail and m.detail["stage"] == 2]
+    for code, task_id in tasks.items():
+        review.decide(task_id, PARTNER[code], service_answer(SERVICE[code], uscc))
+    outcome = review.consolidate_stage(case.case_id, 1)
+
+    assert sorted(tasks) == ["BANK-ACCOUNT", "GA-SEAL", "SW-INVOICE"]
+    assert {(r["phase"], r["service"], r["credit_code"]) for r in requested} == {
+        ("post_issuance", "seal", uscc),
+        ("post_issuance", "tax", uscc),
+        ("post_issuance", "bank_account", uscc),
+    }
+    assert outcome["outcome"] == "services_done"
+    done = cases.get(case.case_id)
+    assert done.step is CaseStep.DELIVERY
+    assert done.certificate_id == case.certificate_id
+    assert {(r.department, r.outcome.value, r.credit_code) for r in done.enterprise_services} == {
+        ("GA-SEAL", "completed", uscc),
+        ("SW-INVOICE", "completed", uscc),
+        ("BANK-ACCOUNT", "completed", uscc),
+    }
+    assert cases.records == done.enterprise_services  # the holder's records, in the same write
+    bank = next(r for r in done.enterprise_services if r.department == "BANK-ACCOUNT")
+    assert bank.result is not None
+    assert bank.result.model_dump()["account_code"] == "J3010000123401"
+    assert len(cases.published("EnterpriseServiceRecorded")) == 3
+    assert "****1234" in " ".join(e.detail for e in cases.timelines[case.case_id])
+    assert done.outcome_reason is None
+
+
+def test_a_bank_refusal_leaves_the_licence_and_the_other_services_and_tells_the_applicant(
+    cases: FakeCases,
+) -> None:
+    case = licensed_startup(cases)
+    tasks = dispatch_services(case.case_id)
+    refusal = DepartmentDecision.model_validate({"decision": "reject", "comments": "受益所有人信息未能核实"})
+
+    review.decide(tasks["BANK-ACCOUNT"], "bank-account", refusal)
+    still_open = {c: cases.task(TaskRef.parse(t)).status for c, t in tasks.items()}
+    review.decide(tasks["GA-SEAL"], "dept-ga", service_answer("seal"))
+    review.decide(tasks["SW-INVOICE"], "dept-sw", service_answer("tax", case.registered_credit_code))
+    outcome = review.consolidate_stage(case.case_id, 1)
+    completion.close(case.case_id, "completed", "certificate issued and delivered")
+
+    assert still_open == {
+        "BANK-ACCOUNT": TaskStatus.ANSWERED,
+        "GA-SEAL": TaskStatus.OPEN,
+        "SW-INVOICE": TaskStatus.OPEN,
+    }
+    assert cases.published("TaskCancelled") == []
+    assert outcome["outcome"] == "services_done"
+    closed = cases.get(case.case_id)
+    assert closed.status is CaseStatus.COMPLETED
+    assert closed.certificate_id == case.certificate_id
+    assert [cert.status for cert in cases.issued] == ["valid"]
+    assert (
+        closed.outcome_reason == "certificate issued; 开户银行（银行开户）: refused (受益所有人信息未能核实)"
+    )
+    told = [m.detail for m in cases.published("EnterpriseServiceRecorded") if m.detail]
+    assert [(t["department"], t["outcome"], t["reason"]) for t in told if t["outcome"] != "completed"] == [
+        ("BANK-ACCOUNT", "refused", "受益所有人信息未能核实")
+    ]
+
+
+def test_a_duplicate_service_callback_gets_the_first_answer_and_is_recorded_once(cases: FakeCases) -> None:
+    case = licensed_startup(cases)
+    tasks = dispatch_services(case.case_id)
+    seal = service_answer("seal")
+
+    first = review.decide(tasks["GA-SEAL"], "dept-ga", seal)
+    again = review.decide(tasks["GA-SEAL"], "dept-ga", seal)
+    with pytest.raises(TaskClosed):
+        review.decide(
+            tasks["GA-SEAL"],
+            "dept-ga",
+            DepartmentDecision.model_validate({"decision": "reject", "comments": "x"}),
+        )
+    review.decide(tasks["SW-INVOICE"], "dept-sw", service_answer("tax", case.registered_credit_code))
+    review.decide(tasks["BANK-ACCOUNT"], "bank-account", service_answer("bank_account"))
+    review.consolidate_stage(case.case_id, 1)
+    review.consolidate_stage(case.case_id, 1)  # a retried consolidation
+
+    assert again == first
+    assert first["decision"]["result"]["filing_number"] == "32010200012345"
+    assert [m.token for m in cases.resumed()].count("token-GA-SEAL") == 1
+    assert [r.department for r in cases.get(case.case_id).enterprise_services].count("GA-SEAL") == 1
+    assert [r.department for r in cases.records].count("GA-SEAL") == 1
+
+
+def test_a_result_that_does_not_fit_its_service_is_refused_and_changes_nothing(cases: FakeCases) -> None:
+    case = licensed_startup(cases)
+    tasks = dispatch_services(case.case_id)
+    written = len(cases.outbox)
+
+    with pytest.raises(InvalidInput) as refused:
+        review.decide(tasks["SW-INVOICE"], "dept-sw", service_answer("tax", "91320102MA1W0A0X3D"))
+    with pytest.raises(InvalidInput):
+        review.decide(tasks["GA-SEAL"], "dept-ga", service_answer("bank_account"))
+    with pytest.raises(InvalidInput):
+        review.decide(tasks["GA-SEAL"], "dept-ga", DepartmentDecision.model_validate({"decision": "approve"}))
+
+    assert refused.value.problems == [
+        "result.taxpayer_id: must be the enterprise's unified social credit code (多证合一)"
+    ]
+    assert all(cases.task(TaskRef.parse(t)).is_open for t in tasks.values())
+    assert len(cases.outbox) == written
+
+
+def test_silent_services_meet_the_sweepers_limits_and_an_expired_one_is_recorded(cases: FakeCases) -> None:
+    case = licensed_startup(cases)
+    tasks = dispatch_services(case.case_id)
+    review.decide(tasks["BANK-ACCOUNT"], "bank-account", service_answer("bank_account"))
+
+    clock.advance(timedelta(days=14))  # past the one working day: seal deemed done, tax escalated
+    first = sweeper.sweep(clock.now())
+    seal, tax = (cases.task(TaskRef.parse(tasks[c])) for c in ("GA-SEAL", "SW-INVOICE"))
+    clock.advance(timedelta(days=14))  # past the final limit after escalation
+    second = sweeper.sweep(clock.now())
+    outcome = review.consolidate_stage(case.case_id, 1)
+
+    assert (first["deemed_approved"], first["escalated"], second["reviews_expired"]) == (1, 1, 1)
+    assert seal.status is TaskStatus.ANSWERED
+    assert (tax.is_open, tax.escalations) == (True, 1)
+    assert cases.task(TaskRef.parse(tasks["SW-INVOICE"])).status is TaskStatus.EXPIRED
+    assert ("token-SW-INVOICE", "WaitExpired") in [(m.token, m.error) for m in cases.resumed()]
+    overdue = [m.detail["task_id"] for m in cases.published("ReviewOverdue") if m.detail]
+    assert overdue == [tasks["SW-INVOICE"]] * 2  # escalated, then expired
+    assert outcome["outcome"] == "services_done"
+    records = {r.department: r.outcome.value for r in cases.get(case.case_id).enterprise_services}
+    assert records == {"GA-SEAL": "deemed_completed", "SW-INVOICE": "expired", "BANK-ACCOUNT": "completed"}
+    steps = {(e.step, e.event) for e in cases.timelines[case.case_id]}
+    assert {("post_issuance", "deemed approved"), ("post_issuance", "escalated")} <= steps
+
+
+def test_a_case_resumed_during_the_services_asks_only_those_that_have_not_answered(cases: FakeCases) -> None:
+    case = licensed_startup(cases)
+    tasks = dispatch_services(case.case_id)
+    review.decide(tasks["GA-SEAL"], "dept-ga", service_answer("seal"))
+    completion.close(case.case_id, "failed", "relay down", "DependencyUnavailable")
+    recovery.resume(case.case_id, "operations")
+
+    plan = acceptance.resume_plan(case.case_id)
+    again = review.begin_services(case.case_id)
+
+    assert plan["step"] == "post_issuance"
+    assert again["outcome"] == "next_stage"
+    assert sorted(d["code"] for d in again["stage"]["departments"]) == ["BANK-ACCOUNT", "SW-INVOICE"]
+    assert [e.event for e in cases.timelines[case.case_id]].count("services begin") == 1
+
+
+def test_a_matter_without_services_after_issuance_goes_straight_on(cases: FakeCases) -> None:
+    case = approved_case(cases, REAL_ESTATE)
+    with pytest.raises(Conflict):  # the certificate comes first
+        cases.get(case.case_id).begin_services(clock.now(), 0, "")
+
+    assert review.begin_services(case.case_id)["outcome"] == "services_done"
+    assert cases.get(case.case_id).step is not CaseStep.POST_ISSUANCE
+
+
+# --- the on-site inspection ------------------------------------------------------------------------------
+
+PERMIT = "application_submitted.industrial_construction_permit"
+INSPECTION = {"findings": "施工场地已具备施工条件", "inspectors": ["张建国", "李敏"]}
+
+
+def reviewed_permit(cases: FakeCases, region_code: str) -> tuple[str, dict[str, Any]]:
+    """A construction permit in the region, every stage before the inspection approved: the case
+    id and what the fifth stage's consolidation answered."""
+    case_id = intake.take_in(application(PERMIT, region_code=region_code, **ON_THE_CLOCK)).case_id
+    prereview.check_materials(case_id)
+    acceptance.accept(case_id)
+    for stage in range(5):
+        for department in acceptance.resume_plan(case_id)["review"]["stage"]["departments"]:
+            task_id = review.dispatch(case_id, stage, department, f"token-{department['code']}")["task_id"]
+            review.decide(task_id, department["partner_id"], approve())
+        outcome = review.consolidate_stage(case_id, stage)
+    return case_id, outcome
+
+
+def inspect(case_id: str, on: str) -> DepartmentDecision:
+    return DepartmentDecision.model_validate(
+        {"decision": "approve", "comments": "现场与图纸一致", "inspection": INSPECTION | {"inspected_on": on}}
+    )
+
+
+def test_a_region_with_on_site_inspection_gets_the_step_and_its_time_counts(cases: FakeCases) -> None:
+    case_id, outcome = reviewed_permit(cases, "320115")
+    [department] = outcome["stage"]["departments"]
+    task_id = review.dispatch(case_id, 5, department, "token-survey")["task_id"]
+    [requested] = [
+        m.detail for m in cases.published("ReviewRequested") if m.detail and m.detail["stage"] == 6
+    ]
+    held = cases.get(case_id).held_by(task_id)
+    review.decide(task_id, "dept-zj", inspect(case_id, clock.today().isoformat()))
+
+    assert (outcome["outcome"], outcome["stage"]["phase"]) == ("next_stage", "onsite_inspection")
+    assert (department["code"], department["limit_working_days"]) == ("ZJ-SURVEY", 5)
+    assert requested["phase"] == "onsite_inspection"
+    assert held is None  # 行政许可法 art. 45 does not leave a verification on site out: it counts
+    decided = [e.detail for e in cases.timelines[case_id] if e.event == "decided"][-1]
+    assert f"inspected {clock.today()} by 张建国, 李敏: 施工场地已具备施工条件" in decided
+    answer = cases.task(TaskRef.parse(task_id)).answer
+    assert answer is not None
+    assert answer["inspection"]["inspectors"] == ["张建国", "李敏"]
+    assert review.consolidate_stage(case_id, 5)["outcome"] == "approved"
+
+
+def test_a_region_without_on_site_inspection_gets_no_such_step(cases: FakeCases) -> None:
+    case_id, outcome = reviewed_permit(cases, "320102")
+
+    assert outcome["outcome"] == "approved"
+    assert "ZJ-SURVEY" not in {t.details["department"] for t in cases.tasks(case_id)}
+
+
+def test_an_inspection_the_law_leaves_out_stops_the_clock_but_keeps_its_own_limit(cases: FakeCases) -> None:
+    from zerovisit.services.ports import ports
+
+    catalog = ports().catalog
+    assert isinstance(catalog, FakeCatalog)
+    permit = catalog.matters["INDUSTRIAL-CONSTRUCTION-PERMIT"]
+    stages = list(permit.stages)
+    inspection = stages[5].onsite_inspection
+    assert inspection is not None
+    stages[5] = stages[5].model_copy(
+        update={"onsite_inspection": inspection.model_copy(update={"time_counted": False})}
+    )
+    catalog.matters[permit.code] = permit.model_copy(update={"stages": stages})
+    case_id, outcome = reviewed_permit(cases, "320115")
+
+    task_id = review.dispatch(case_id, 5, outcome["stage"]["departments"][0], "token-survey")["task_id"]
+    held = cases.get(case_id).held_by(task_id)
+    clock.advance(timedelta(days=21))  # past its five working days
+    swept = sweeper.sweep(clock.now())
+    review.decide(task_id, "dept-zj", inspect(case_id, clock.today().isoformat()))
+
+    assert held is not None
+    assert held.reason is SuspensionReason.ON_SITE_INSPECTION
+    assert swept["escalated"] == 1  # its limit applies while the clock stands
+    [suspension] = cases.get(case_id).suspensions
+    assert suspension.ended_on == clock.today()
+    assert len(cases.published("CaseSuspended")) == 1

@@ -122,6 +122,10 @@ class PartnerClient:
     def report_3550(self, region: str, first: str, last: str) -> Answer:
         return self.request("GET", "/reports/3550", query={"region": region, "from": first, "to": last})
 
+    def enterprise_services(self, credit_code: str) -> Answer:
+        """What an enterprise got after its licence: seal filing, tax registration, bank account."""
+        return self.request("GET", f"/enterprises/{_segment(credit_code)}/services")
+
     def verify_certificate(self, identifier: str, code: str | None = None) -> Answer:
         """Public: sent unsigned would do as well; signed does no harm."""
         query = {"code": code} if code else None

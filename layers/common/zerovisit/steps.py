@@ -40,6 +40,10 @@ class ConsolidationInput(StepInput):
     answers: list[dict[str, Any]]
 
 
+class BeginServicesInput(StepInput):
+    action: Literal["begin_services"]
+
+
 class CallbackStepInput(WaitingStepInput):
     pass
 

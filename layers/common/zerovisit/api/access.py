@@ -21,6 +21,7 @@ ROUTE_OWNERS = (
     ("POST", re.compile(r"^/callbacks/ems$"), EMS),
     ("GET", re.compile(r"^/shipments/[^/]+$"), EMS),
     ("GET", re.compile(r"^/reports/3550$"), SUPERVISION),
+    ("GET", re.compile(r"^/enterprises/[^/]+/services$"), SERVICE_NETWORK),
 )
 
 

@@ -19,6 +19,8 @@ from zerovisit.clock import CHINA
 from zerovisit.domain import outbox
 from zerovisit.domain.certificate import Certificate
 from zerovisit.domain.deadlines import AlarmKind, Limit, alarm_key, with_clock, working_days_used
+from zerovisit.domain.enterprise import ServiceRecord
+from zerovisit.domain.identity import mask_personal_data
 from zerovisit.domain.model import (
     APPLICANT_REASONS,
     CLOSED_STATUSES,
@@ -31,6 +33,7 @@ from zerovisit.domain.model import (
     SuspensionReason,
     Task,
     TaskKind,
+    TaskPhase,
     TimelineEntry,
 )
 from zerovisit.domain.outbox import OutboxMessage
@@ -51,6 +54,7 @@ class EventType(StrEnum):
     CERTIFICATE_ISSUED = "CertificateIssued"
     CORRECTION_REQUESTED = "CorrectionRequested"
     DEADLINE_WARNING = "DeadlineWarning"
+    ENTERPRISE_SERVICE_RECORDED = "EnterpriseServiceRecorded"
     PAYMENT_REQUESTED = "PaymentRequested"
     REVIEW_DECIDED = "ReviewDecided"
     REVIEW_OVERDUE = "ReviewOverdue"
@@ -113,6 +117,8 @@ class Change:
     notices: tuple[Notice, ...] = ()
     certificate: Certificate | None = None
     revoked: tuple[Certificate, ...] = ()
+    # The services after issuance, kept under the holder's credit code as well as on the case.
+    records: tuple[ServiceRecord, ...] = ()
 
     def __post_init__(self) -> None:
         """A closed task keeps what resumed its waiting step, for a retry of that step."""
@@ -194,6 +200,7 @@ RESUMED_STATUS = {
     CaseStep.REVIEW: CaseStatus.IN_REVIEW,
     CaseStep.PAYMENT: CaseStatus.AWAITING_PAYMENT,
     CaseStep.CERTIFICATE: CaseStatus.ISSUING,
+    CaseStep.POST_ISSUANCE: CaseStatus.ISSUING,
     CaseStep.DELIVERY: CaseStatus.AWAITING_DELIVERY,
     CaseStep.COMPLETION: CaseStatus.ISSUING,
 }
@@ -227,9 +234,12 @@ class Case(BaseModel):
     deadline_basis: str | None = None
     fee_fen: int = 0
     delivery_required: bool = False
+    # Services follow the certificate (a licence's seal, tax and bank account): issuance leads there.
+    services_follow: bool = False
     current_stage: int | None = None
     certificate_id: str | None = None
     registered_credit_code: str | None = None
+    enterprise_services: list[ServiceRecord] = Field(default_factory=list)
     waybill: str | None = None
     closed_at: datetime | None = None
     outcome_reason: str | None = None
@@ -384,23 +394,47 @@ class Case(BaseModel):
             resumed = Resumption(task.token, {"task_id": task.task_id, "decision": "cancelled"})
             return dataclasses.replace(cancelled, resumptions=(resumed,))
         stage = (task.stage or 0) + 1
-        event = DomainEvent(
-            EventType.REVIEW_REQUESTED,
-            {
-                "case_id": self.case_id,
-                "case_number": self.case_number,
-                "matter_code": self.application.matter_code,
-                "task_id": task.task_id,
-                "department": task.details.get("department"),
-                "partner_id": task.partner,
-                "stage": stage,
-                "due_on": str(task.due_on),
-            },
-        )
+        phase = task.phase
+        detail: dict[str, Any] = {
+            "case_id": self.case_id,
+            "case_number": self.case_number,
+            "matter_code": self.application.matter_code,
+            "task_id": task.task_id,
+            "department": task.details.get("department"),
+            "partner_id": task.partner,
+            "stage": stage,
+            "phase": phase.value,
+            "due_on": str(task.due_on),
+            "service": None,
+            "credit_code": None,
+        }
+        if phase is TaskPhase.POST_ISSUANCE:
+            # the department serves the enterprise the licence was issued to
+            detail |= {"service": task.details.get("service"), "credit_code": self.registered_credit_code}
+        label = {
+            TaskPhase.POST_ISSUANCE: " after issuance",
+            TaskPhase.ONSITE_INSPECTION: " on-site inspection",
+        }.get(phase, "")
         entry = self._note(
-            at, CaseStep.REVIEW, "review requested", f"stage {stage}: {department_name}, due {task.due_on}"
+            at,
+            _step_of(task),
+            "service requested" if phase is TaskPhase.POST_ISSUANCE else "review requested",
+            f"stage {stage}{label}: {department_name}, due {task.due_on}",
         )
-        return Change(self.case_id, self.version, None, (entry,), (task,), (event,))
+        event = DomainEvent(EventType.REVIEW_REQUESTED, detail)
+        opened = Change(self.case_id, self.version, None, (entry,), (task,), (event,))
+        inspection = task.details.get("inspection") or {}
+        if phase is not TaskPhase.ONSITE_INSPECTION or inspection.get("time_counted", True):
+            return opened
+        # the law leaves the inspection's time out: the clock stops while the task is open
+        note = f"{department_name}: on-site inspection, not counted ({inspection.get('article')})"
+        stopped = self.suspend_for(at, task, SuspensionReason.ON_SITE_INSPECTION, note)
+        return dataclasses.replace(
+            stopped,
+            entries=opened.entries + stopped.entries,
+            tasks=(task,),
+            events=opened.events + stopped.events,
+        )
 
     def rewait(self, task: Task, token: str) -> Change:
         """A retried waiting step: an open task takes the new token; a task closed meanwhile
@@ -430,11 +464,12 @@ class Case(BaseModel):
             raise TaskClosed("the task was already decided")
         case = self
         entries = []
+        step = _step_of(task)
         if self.held_by(task.task_id) is not None:
-            entries.append(self._note(at, CaseStep.REVIEW, "clock resumed", f"suspension by {detail} ended"))
+            entries.append(self._note(at, step, "clock resumed", f"suspension by {detail} ended"))
             case = case._resumed(at, task.task_id)
         actor = task.partner if recorded_as == "decided" else "system"
-        entries.append(self._note(at, CaseStep.REVIEW, recorded_as, detail, actor))
+        entries.append(self._note(at, step, recorded_as, detail, actor))
         tasks = [task.answered(answer, at)]
         resumptions = [Resumption(task.token, {"task_id": task.task_id, "decision": decision})]
         events = [
@@ -485,7 +520,7 @@ class Case(BaseModel):
         return self._change(
             self._suspended(at, reason, task.task_id, detail),
             at,
-            [self._note(at, CaseStep.REVIEW, "clock suspended", detail, task.partner)],
+            [self._note(at, _step_of(task), "clock suspended", detail, task.partner)],
             events=[event],
         )
 
@@ -519,6 +554,62 @@ class Case(BaseModel):
         return self._change(
             case, at, [self._note(at, CaseStep.REVIEW, f"stage {stage + 1} {outcome}", detail)]
         )
+
+    def begin_services(self, at: datetime, stage: int, detail: str) -> Change:
+        """The services that follow the certificate begin, for its holder."""
+        self.require_open()
+        if self.certificate_id is None:
+            raise Conflict("the services after issuance follow the certificate; none is issued")
+        started = self._moved(self.status, CaseStep.POST_ISSUANCE, current_stage=stage)
+        return self._change(started, at, [self._note(at, CaseStep.POST_ISSUANCE, "services begin", detail)])
+
+    def services_settled(
+        self,
+        at: datetime,
+        stage: int,
+        records: Iterable[ServiceRecord],
+        outcome: str,
+        detail: str,
+        next_stage: int | None = None,
+    ) -> Change:
+        """Each service after issuance that ended is recorded once, on the case and for the holder,
+        and the applicant is told (the event). A refused or expired one leaves the certificate
+        as it is: the case goes on, and its outcome names what was not done."""
+        self.require_open()
+        known = {r.department for r in self.enterprise_services}
+        fresh = [r for r in records if r.department not in known]
+        update: dict[str, Any] = {"enterprise_services": [*self.enterprise_services, *fresh]}
+        undone = [r.summary() for r in fresh if not r.done]
+        if undone:
+            update["outcome_reason"] = "; ".join([self.outcome_reason or "certificate issued", *undone])
+        if outcome == "next_stage":
+            update["current_stage"] = next_stage
+        if outcome == "services_done":
+            step = CaseStep.DELIVERY if self.delivery_required else CaseStep.COMPLETION
+            case = self._moved(self.status, step, **update)
+        else:
+            case = self.model_copy(update=update)
+        entries = [
+            self._note(at, CaseStep.POST_ISSUANCE, f"service {r.outcome.value}", r.summary()) for r in fresh
+        ]
+        entries.append(self._note(at, CaseStep.POST_ISSUANCE, f"stage {stage + 1} {outcome}", detail))
+        events = [
+            DomainEvent(
+                EventType.ENTERPRISE_SERVICE_RECORDED,
+                {
+                    "case_id": self.case_id,
+                    "case_number": self.case_number,
+                    "credit_code": r.credit_code,
+                    "department": r.department,
+                    "service": r.service.value,
+                    "outcome": r.outcome.value,
+                    "reason": mask_personal_data(r.reason) if r.reason else None,
+                },
+            )
+            for r in fresh
+        ]
+        change = self._change(case, at, entries, events=events)
+        return dataclasses.replace(change, records=tuple(fresh))
 
     def request_payment(self, at: datetime, task: Task) -> Change:
         """The payment order; the applicant's time to pay is not counted against the office."""
@@ -575,8 +666,11 @@ class Case(BaseModel):
         by the enterprise under the credit code registration gave it; a transfer's new title by the
         buyer, and the seller's old title is revoked in the same write."""
         self.require_open()
-        next_status = CaseStatus.AWAITING_DELIVERY if self.delivery_required else CaseStatus.ISSUING
-        next_step = CaseStep.DELIVERY if self.delivery_required else CaseStep.COMPLETION
+        if self.services_follow:
+            next_status, next_step = CaseStatus.ISSUING, CaseStep.POST_ISSUANCE
+        else:
+            next_status = CaseStatus.AWAITING_DELIVERY if self.delivery_required else CaseStatus.ISSUING
+            next_step = CaseStep.DELIVERY if self.delivery_required else CaseStep.COMPLETION
         issued = self._moved(
             next_status,
             next_step,
@@ -828,7 +922,7 @@ class Case(BaseModel):
         department: str | None = None,
     ) -> Change:
         """A task passed its limit: the party that holds it and supervision are told."""
-        step = CaseStep.REVIEW if task.kind is TaskKind.REVIEW else self.step
+        step = _step_of(task) if task.kind is TaskKind.REVIEW else self.step
         if task.kind is TaskKind.REVIEW:
             event = DomainEvent(
                 EventType.REVIEW_OVERDUE,
@@ -960,3 +1054,7 @@ class Case(BaseModel):
 
 def is_applicant_reason(reason: SuspensionReason) -> bool:
     return reason in APPLICANT_REASONS
+
+
+def _step_of(task: Task) -> CaseStep:
+    return CaseStep.POST_ISSUANCE if task.phase is TaskPhase.POST_ISSUANCE else CaseStep.REVIEW

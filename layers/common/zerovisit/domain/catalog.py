@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, StringConstraints, ValidationError
 
 from zerovisit.domain import regions
+from zerovisit.domain.enterprise import ServiceKind
 from zerovisit.domain.identity import credit_code_problems
 from zerovisit.domain.model import Application, Frozen, ShortText
 from zerovisit.domain.workdays import working_days_text
@@ -41,6 +42,8 @@ class DepartmentReview(Frozen):
     complex_limit_working_days: int | None = Field(default=None, ge=1, le=60)
     timeout_policy: TimeoutPolicy = TimeoutPolicy.ESCALATE
     final_limit_working_days: int | None = Field(default=None, ge=1, le=60)
+    # After issuance: the result the department answers with (seal filing, tax, bank account).
+    service: ServiceKind | None = None
 
     def limit_for(self, complex_project: bool) -> int:
         """The working-day limit: the longer one for a complex project where the catalog has one."""
@@ -55,9 +58,26 @@ class DepartmentReview(Frozen):
         return self.final_limit_working_days or self.limit_for(complex_project)
 
 
+class Phase(StrEnum):
+    REVIEW = "review"
+    # After the certificate is issued, for its holder (a licence's seal, tax and bank account).
+    POST_ISSUANCE = "post_issuance"
+
+
+class OnsiteInspection(Frozen):
+    """An on-site inspection (实地核查, 现场勘查) stage: it runs only in a region whose entry sets
+    ``onsite_inspection``. Whether the statutory clock runs meanwhile is the cited law's: the
+    time is left out only where the law says so (行政许可法 art. 45 lists what is not counted)."""
+
+    time_counted: bool
+    article: ShortText
+
+
 class Stage(Frozen):
     name: ShortText
     departments: list[DepartmentReview] = Field(min_length=1)
+    phase: Phase = Phase.REVIEW
+    onsite_inspection: OnsiteInspection | None = None
 
 
 class Holder(StrEnum):
@@ -251,12 +271,34 @@ class Matter(Frozen):
             return department.limit_for(complex_project)
         return override
 
+    def stage_applies(self, index: int, region_code: str | None) -> bool:
+        """An on-site inspection stage runs only where the region's entry asks for one; without a
+        region (the matter's own promise) every stage counts."""
+        if self.stages[index].onsite_inspection is None or region_code is None:
+            return True
+        entry = self.region(region_code)
+        return entry is not None and entry.onsite_inspection
+
+    def next_stage(self, after: int | None, phase: Phase, region_code: str | None) -> int | None:
+        """The next stage of the phase that runs in the region (the first with ``after`` None)."""
+        start = 0 if after is None else after + 1
+        return next(
+            (
+                i
+                for i in range(start, len(self.stages))
+                if self.stages[i].phase is phase and self.stage_applies(i, region_code)
+            ),
+            None,
+        )
+
     def critical_path(self, region_code: str | None, complex_project: bool = False) -> int:
-        """Working days the stages take at their limits: stages add, a stage's departments run in
-        parallel and take the longest."""
+        """Working days the stages that run in the region take at their limits, the services
+        after issuance included: stages add, a stage's departments run in parallel and take the
+        longest."""
         return sum(
             max(self.department_limit(d, region_code, complex_project) for d in stage.departments)
-            for stage in self.stages
+            for i, stage in enumerate(self.stages)
+            if self.stage_applies(i, region_code)
         )
 
     def assessment_covering(
@@ -311,7 +353,7 @@ def parse_matter(data: object, source: str = "matter") -> Matter:
 def matter_problems(matter: Matter) -> list[str]:
     """Rules on a matter whose fields are valid: no promise shorter than the critical path of its
     stages, an issuer for every region, region limits only for the matter's departments."""
-    problems: list[str] = []
+    problems = stage_problems(matter)
     path = matter.critical_path(None)
     if matter.promised_working_days < path:
         problems.append(
@@ -329,6 +371,8 @@ def matter_problems(matter: Matter) -> list[str]:
             )
         if matter.issuer(code) is None:
             problems.append(f"regions: {code} has no certificate issuer (certificate.issuers)")
+        if entry.onsite_inspection and not any(s.onsite_inspection for s in matter.stages):
+            problems.append(f"regions: {code} asks for on-site inspection, but no stage is one")
         if "transfer" in matter.requires and not any(
             s.region_code in regions.lineage(code) for s in matter.deed_tax
         ):
@@ -347,12 +391,39 @@ def matter_problems(matter: Matter) -> list[str]:
     return problems
 
 
+def stage_problems(matter: Matter) -> list[str]:
+    """The phases in order (review, then the services after issuance), a review stage that runs
+    everywhere, and a service named exactly for the departments after issuance."""
+    problems: list[str] = []
+    first_after = next((i for i, s in enumerate(matter.stages) if s.phase is Phase.POST_ISSUANCE), None)
+    if first_after is not None and any(s.phase is Phase.REVIEW for s in matter.stages[first_after:]):
+        problems.append("stages: a review stage follows a stage after issuance")
+    if first_after is not None and "enterprise" not in matter.requires:
+        problems.append("stages: the services after issuance are for a registered enterprise (requires)")
+    if not any(s.phase is Phase.REVIEW and s.onsite_inspection is None for s in matter.stages):
+        problems.append("stages: no review stage runs in every region")
+    for number, stage in enumerate(matter.stages, start=1):
+        after = stage.phase is Phase.POST_ISSUANCE
+        if after and stage.onsite_inspection is not None:
+            problems.append(f"stages.{number}: an on-site inspection comes before issuance")
+        for department in stage.departments:
+            if after and department.service is None:
+                problems.append(f"stages.{number}: {department.code} names no service for after issuance")
+            elif not after and department.service is not None:
+                problems.append(f"stages.{number}: {department.code} names a service in a review stage")
+    return problems
+
+
 def _critical_stages(matter: Matter, region_code: str) -> str:
-    """The slowest department of each stage with its limit: 'SCJG 2 + GA-SEAL 1'."""
+    """The slowest department of each stage that runs in the region, with its limit:
+    'SCJG 2 + GA-SEAL 1 after issuance'."""
     parts = []
-    for stage in matter.stages:
+    for i, stage in enumerate(matter.stages):
+        if not matter.stage_applies(i, region_code):
+            continue
         slowest = max(stage.departments, key=lambda d: matter.department_limit(d, region_code))
-        parts.append(f"{slowest.code} {matter.department_limit(slowest, region_code)}")
+        after = " after issuance" if stage.phase is Phase.POST_ISSUANCE else ""
+        parts.append(f"{slowest.code} {matter.department_limit(slowest, region_code)}{after}")
     return " + ".join(parts)
 
 

@@ -139,6 +139,7 @@ class CaseStep(StrEnum):
     REVIEW = "review"
     PAYMENT = "payment"
     CERTIFICATE = "certificate"
+    POST_ISSUANCE = "post_issuance"  # the services that follow the certificate (seal, tax, bank)
     DELIVERY = "delivery"
     COMPLETION = "completion"
 
@@ -191,6 +192,14 @@ class TaskKind(StrEnum):
     CORRECTION = "correction"
     PAYMENT = "payment"
     DELIVERY = "delivery"
+
+
+class TaskPhase(StrEnum):
+    """What a department's task is part of."""
+
+    REVIEW = "review"
+    ONSITE_INSPECTION = "onsite_inspection"
+    POST_ISSUANCE = "post_issuance"  # a service that follows the certificate
 
 
 class TaskStatus(StrEnum):
@@ -253,6 +262,11 @@ class Task(BaseModel):
                 "next_alarm_at": None,
             }
         )
+
+    @property
+    def phase(self) -> TaskPhase:
+        """A department task's phase (tasks written before phases were reviews)."""
+        return TaskPhase(self.details.get("phase") or TaskPhase.REVIEW)
 
     @property
     def round(self) -> str | None:

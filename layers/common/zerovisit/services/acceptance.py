@@ -4,6 +4,7 @@ from typing import Any
 
 from zerovisit.clock import clock
 from zerovisit.domain.case import Case, Change
+from zerovisit.domain.catalog import Phase
 from zerovisit.domain.model import CaseStep, TaskKind, TaskStatus
 from zerovisit.errors import CaseNotFound
 from zerovisit.services.common import apply, covered, is_complex, matter_of, note, stage_plan
@@ -50,11 +51,12 @@ def accept(case_id: str) -> dict[str, Any]:
         "case_number": case.case_number,
         "fee_fen": case.fee_fen,
         "delivery_required": case.delivery_required,
+        "services_follow": case.services_follow,
         "review": {
             "outcome": "next_stage",
             "stage": stage_plan(
                 matter,
-                0,
+                matter.next_stage(None, Phase.REVIEW, case.application.region_code) or 0,
                 skipped=covered(case, matter),
                 complex_project=is_complex(case),
                 region_code=case.application.region_code,
@@ -74,6 +76,7 @@ def resume_plan(case_id: str) -> dict[str, Any]:
         "case_number": case.case_number,
         "fee_fen": case.fee_fen,
         "delivery_required": case.delivery_required,
+        "services_follow": case.services_follow,
         "review": {"outcome": "none", "stage": {}},
     }
     if case.step is CaseStep.REVIEW:

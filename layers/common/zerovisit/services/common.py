@@ -8,7 +8,7 @@ from typing import Any
 from zerovisit.clock import CHINA, clock
 from zerovisit.domain.case import Case, Change
 from zerovisit.domain.catalog import Matter, RegionalAssessment
-from zerovisit.domain.model import Task, TaskKind, TaskRef, TimelineEntry
+from zerovisit.domain.model import Task, TaskKind, TaskPhase, TaskRef, TimelineEntry
 from zerovisit.domain.workdays import add_working_days
 from zerovisit.errors import CaseNotFound, Conflict, NotPermitted, TaskClosed
 from zerovisit.services.ports import ports
@@ -147,10 +147,12 @@ def stage_plan(
     complex_project: bool = False,
     region_code: str | None = None,
 ) -> dict[str, Any]:
-    """What the state machine's review Map needs for one stage (or only some of its departments).
+    """What the state machine's review Map needs for one stage (or only some of its departments):
+    a review, an on-site inspection or a service after issuance, each department with its limit.
     The task timeout is a backstop well past the department's limit: the sweeper applies the
     catalog's timeout policy first, on the domain clock."""
     stage = matter.stages[index]
+    phase = TaskPhase.ONSITE_INSPECTION if stage.onsite_inspection is not None else TaskPhase(stage.phase)
     departments = []
     for department in stage.departments:
         if (only is not None and department.code not in only) or department.code in skipped:
@@ -158,14 +160,18 @@ def stage_plan(
         limit = matter.department_limit(department, region_code, complex_project)
         due = due_after(limit)
         backstop = add_working_days(due, limit + BACKSTOP_WORKING_DAYS).due
-        departments.append(
-            {
-                "code": department.code,
-                "name": department.name,
-                "partner_id": department.partner_id,
-                "limit_working_days": limit,
-                "due_on": due.isoformat(),
-                "timeout_seconds": seconds_until_end_of(backstop),
-            }
-        )
-    return {"index": index, "name": stage.name, "departments": departments}
+        planned: dict[str, Any] = {
+            "code": department.code,
+            "name": department.name,
+            "partner_id": department.partner_id,
+            "limit_working_days": limit,
+            "due_on": due.isoformat(),
+            "timeout_seconds": seconds_until_end_of(backstop),
+            "phase": phase.value,
+        }
+        if department.service is not None:
+            planned["service"] = department.service.value
+        if stage.onsite_inspection is not None:
+            planned["inspection"] = stage.onsite_inspection.model_dump()
+        departments.append(planned)
+    return {"index": index, "name": stage.name, "phase": phase.value, "departments": departments}

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 from zerovisit.clock import clock
 from zerovisit.domain.application import changed_fields, validated_application
 from zerovisit.domain.case import Case, DomainEvent, EventType
+from zerovisit.domain.catalog import Phase
 from zerovisit.domain.model import answer_digest
 from zerovisit.domain.payment import payment_items
 from zerovisit.errors import Conflict, InvalidInput
@@ -57,6 +58,7 @@ def take_in(data: Any) -> IntakeResult:
         application_digest=digest,
         fee_fen=sum(item.amount_fen for item in payment_items(matter, application, clock.today())),
         delivery_required=matter.certificate.paper_original,
+        services_follow=matter.next_stage(None, Phase.POST_ISSUANCE, application.region_code) is not None,
     )
     filed_by = f"; filed by agent {application.agent.name}" if application.agent else ""
     created = ports().cases.create(

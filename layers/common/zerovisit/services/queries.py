@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from zerovisit.clock import clock
 from zerovisit.domain.case import Case
 from zerovisit.domain.deadlines import working_days_used
+from zerovisit.domain.enterprise import ServiceRecord
 from zerovisit.domain.identity import mask_id_number, mask_personal_data
 from zerovisit.domain.model import (
     CaseStatus,
@@ -83,6 +84,8 @@ class CaseView(CaseHeading):
     suspensions: list[SuspensionView]
     alarms_raised: list[str]
     certificate_id: str | None
+    registered_credit_code: str | None
+    enterprise_services: list[ServiceRecord]
     waybill: str | None
     outcome_reason: str | None
     failure: FailureView | None
@@ -112,6 +115,8 @@ class DepartmentCaseView(CaseHeading):
     applicant: ApplicantView
     materials: list[SubmittedMaterial]
     project: Project | None
+    certificate_id: str | None
+    registered_credit_code: str | None
     tasks: list[ReviewTaskView]
 
 
@@ -166,6 +171,8 @@ def _case_view(case: Case) -> CaseView:
         ],
         alarms_raised=case.alarms_raised,
         certificate_id=case.certificate_id,
+        registered_credit_code=case.registered_credit_code,
+        enterprise_services=case.enterprise_services,
         waybill=case.waybill,
         outcome_reason=mask_personal_data(case.outcome_reason) if case.outcome_reason else None,
         failure=FailureView(step=case.failure.step, error=case.failure.error) if case.failure else None,
@@ -190,6 +197,8 @@ def _department_view(case: Case, own: list[Task]) -> DepartmentCaseView:
         ),
         materials=case.application.materials,
         project=case.application.project,
+        certificate_id=case.certificate_id,
+        registered_credit_code=case.registered_credit_code,
         tasks=[
             ReviewTaskView(
                 task_id=t.task_id,
@@ -202,6 +211,17 @@ def _department_view(case: Case, own: list[Task]) -> DepartmentCaseView:
             for t in sorted(own, key=lambda t: t.created_at)
         ],
     )
+
+
+class EnterpriseServices(BaseModel):
+    """What an enterprise got after its licence, case by case: seal filing, tax, bank account."""
+
+    credit_code: str
+    services: list[ServiceRecord]
+
+
+def enterprise_services(credit_code: str) -> EnterpriseServices:
+    return EnterpriseServices(credit_code=credit_code, services=cases.enterprise_records(credit_code))
 
 
 def _heading(case: Case) -> dict[str, Any]:

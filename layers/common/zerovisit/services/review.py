@@ -1,13 +1,25 @@
-"""Parallel review: one task per department, decisions by callback, one merged outcome per stage."""
+"""Parallel review: one task per department, decisions by callback, one merged outcome per stage.
+The services after issuance (seal, tax, bank account) run on the same tasks and callbacks; each
+is settled on its own and recorded for the enterprise."""
 
 from datetime import date, timedelta
 from typing import Any
 
-from zerovisit.clock import clock
+from zerovisit.clock import CHINA, clock
 from zerovisit.domain.case import Case, Change
+from zerovisit.domain.catalog import Matter, Phase
 from zerovisit.domain.deadlines import start_of
-from zerovisit.domain.model import Task, TaskKind, TaskStatus
-from zerovisit.domain.review import Decision, DepartmentDecision, consolidate
+from zerovisit.domain.enterprise import ServiceKind, ServiceRecord
+from zerovisit.domain.model import Task, TaskKind, TaskPhase, TaskStatus
+from zerovisit.domain.review import (
+    Decision,
+    DepartmentDecision,
+    StageOutcome,
+    answer_problems,
+    consolidate,
+    settle_services,
+)
+from zerovisit.errors import InvalidInput
 from zerovisit.services.common import (
     answer_task,
     apply,
@@ -35,6 +47,14 @@ def dispatch(
     if still_open is not None:
         return {"task_id": still_open.task_id}
     due = date.fromisoformat(department["due_on"])
+    phase = TaskPhase(department.get("phase") or TaskPhase.REVIEW)
+    details = {
+        "department": code,
+        "department_name": department["name"],
+        "round": round_,
+        "phase": phase.value,
+    }
+    details |= {key: department[key] for key in ("service", "inspection") if key in department}
     task = Task(
         task_id=f"{prefix}{earlier + 1}",
         case_id=case_id,
@@ -45,9 +65,10 @@ def dispatch(
         due_on=due,
         next_alarm_at=start_of(due + timedelta(days=1)),
         token=token,
-        details={"department": code, "department_name": department["name"], "round": round_},
+        details=details,
     )
-    rejected = any(
+    # a service after issuance goes out whatever another one answered
+    rejected = phase is not TaskPhase.POST_ISSUANCE and any(
         t.kind is TaskKind.REVIEW
         and t.stage == stage
         and t.status is TaskStatus.ANSWERED
@@ -63,14 +84,21 @@ def decide(task_id: str, partner: str, decision: DepartmentDecision) -> dict[str
     decision on a closed task is refused. A rejection ends the stage at once."""
     if decision.decision is Decision.SUSPEND:
         return suspend_review(task_id, partner, decision)
-    answer = decision.model_dump(mode="json", exclude={"reason"})
+    answer = decision.model_dump(mode="json", exclude={"reason"}, exclude_none=True)
 
     def record(case: Case, task: Task) -> Change:
+        check_answer(case, task, decision)
         name = department_name(task)
         detail = f"{name}: {decision.decision.value}" + (
             f" ({decision.comments})" if decision.comments else ""
         )
-        rejected = decision.decision is Decision.REJECT
+        if decision.inspection is not None:
+            report = decision.inspection
+            detail += (
+                f"; inspected {report.inspected_on} by {', '.join(report.inspectors)}: {report.findings}"
+            )
+        # a refused service after issuance ends only itself: the certificate stands
+        rejected = decision.decision is Decision.REJECT and task.phase is not TaskPhase.POST_ISSUANCE
         stage_tasks = (
             [
                 t
@@ -98,6 +126,21 @@ def department_name(task: Task) -> str:
     return str(task.details.get("department_name", task.partner))
 
 
+def check_answer(case: Case, task: Task, decision: DepartmentDecision) -> None:
+    """InvalidInput naming every problem with the answer for what the task is; nothing is written."""
+    service = task.details.get("service")
+    problems = answer_problems(
+        decision,
+        task.phase,
+        ServiceKind(service) if service else None,
+        case.registered_credit_code,
+        task.created_at.astimezone(CHINA).date(),
+        clock.today(),
+    )
+    if problems:
+        raise InvalidInput(problems)
+
+
 def suspend_review(task_id: str, partner: str, decision: DepartmentDecision) -> dict[str, Any]:
     """The department stops the clock (law art. 45) while its task stays open; a repeated call
     changes nothing."""
@@ -106,6 +149,7 @@ def suspend_review(task_id: str, partner: str, decision: DepartmentDecision) -> 
     marker = {"suspended": reason.value}
 
     def stop_clock(case: Case, task: Task) -> Change:
+        check_answer(case, task, decision)
         detail = f"{department_name(task)}: {reason.value}" + (
             f" ({decision.comments})" if decision.comments else ""
         )
@@ -119,10 +163,7 @@ def suspend_review(task_id: str, partner: str, decision: DepartmentDecision) -> 
 def consolidate_stage(case_id: str, stage: int) -> dict[str, Any]:
     case, tasks = ports().cases.case_and_tasks(case_id)
     matter = matter_of(case)
-    latest: dict[str, Task] = {}
-    for task in sorted(tasks, key=lambda t: t.created_at):
-        if task.kind is TaskKind.REVIEW and task.stage == stage:
-            latest[str(task.details.get("department"))] = task
+    latest = _latest_tasks(tasks, stage)
     expired = sorted(code for code, task in latest.items() if task.status is TaskStatus.EXPIRED)
     decisions = {
         code: DepartmentDecision.model_validate(task.answer)
@@ -130,8 +171,12 @@ def consolidate_stage(case_id: str, stage: int) -> dict[str, Any]:
         else None
         for code, task in latest.items()
     }
+    if matter.stages[stage].phase is Phase.POST_ISSUANCE:
+        return _settle(case, matter, stage, latest, settle_services(matter, stage, decisions, set(expired)))
     skipped = covered(case, matter)
-    result = consolidate(matter, stage, decisions, skipped=set(skipped))
+    result = consolidate(
+        matter, stage, decisions, skipped=set(skipped), region_code=case.application.region_code
+    )
     outcome: str = result.outcome
     reason = None
     if case.is_closed:
@@ -146,7 +191,7 @@ def consolidate_stage(case_id: str, stage: int) -> dict[str, Any]:
     elif outcome == "next_stage":
         detail = f"stage {stage + 1} approved; stage {result.stage_index + 1} follows"
     elif outcome == "approved":
-        detail = "every stage approved"
+        detail = "every review stage approved"
     else:
         detail = "; ".join(result.reasons)
     if outcome != "withdrawn":
@@ -165,18 +210,121 @@ def consolidate_stage(case_id: str, stage: int) -> dict[str, Any]:
         )
     stage_to_run = result.stage_index if outcome in ("next_stage", "correction", "escalated") else None
     only = set(result.silent) if outcome == "escalated" else None
+    return _plan(case, matter, outcome, reason or detail, stage_to_run, only, skipped)
+
+
+def _latest_tasks(tasks: list[Task], stage: int) -> dict[str, Task]:
+    """The newest task of each department of the stage."""
+    latest: dict[str, Task] = {}
+    for task in sorted(tasks, key=lambda t: t.created_at):
+        if task.kind is TaskKind.REVIEW and task.stage == stage:
+            latest[str(task.details.get("department"))] = task
+    return latest
+
+
+def _plan(
+    case: Case,
+    matter: Matter,
+    outcome: str,
+    reason: str,
+    stage: int | None,
+    only: set[str] | None = None,
+    skipped: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What the state machine's review loop reads: the outcome and the stage to run next, if any."""
     return {
         "outcome": outcome,
-        "reason": reason or detail,
+        "reason": reason,
         "stage": stage_plan(
             matter,
-            stage_to_run,
+            stage,
             only,
-            skipped,
+            skipped or {},
             complex_project=is_complex(case),
             region_code=case.application.region_code,
         )
-        if stage_to_run is not None
+        if stage is not None
         else {},
         "correction_timeout_seconds": seconds_until_end_of(due_after(matter.correction_limit_working_days)),
     }
+
+
+def begin_services(case_id: str) -> dict[str, Any]:
+    """After the certificate: the first stage of services for its holder (the enterprise under its
+    credit code), or ``services_done`` where the matter has none. A resumed case asks only the
+    departments of its stage that have not answered."""
+    case, tasks = ports().cases.case_and_tasks(case_id)
+    case.require_open()
+    matter = matter_of(case)
+    begun = case.current_stage is not None and matter.stages[case.current_stage].phase is Phase.POST_ISSUANCE
+    if begun:
+        stage: int | None = case.current_stage
+    else:
+        stage = matter.next_stage(None, Phase.POST_ISSUANCE, case.application.region_code)
+        if stage is None:
+            return _plan(case, matter, "services_done", "no service follows the certificate", None)
+        names = ", ".join(d.name for d in matter.stages[stage].departments)
+        enterprise = case.application.enterprise
+        holder = enterprise.name if enterprise else case.application.applicant.name
+        detail = (
+            f"{names} for {holder} (unified social credit code {case.registered_credit_code}), "
+            f"holder of {matter.certificate.name} {case.certificate_id}"
+        )
+        first = stage
+        case, _ = apply(case_id, lambda current: current.begin_services(clock.now(), first, detail), case)
+    assert stage is not None
+    ended = {
+        code: True
+        for code, task in _latest_tasks(tasks, stage).items()
+        if task.status in (TaskStatus.ANSWERED, TaskStatus.EXPIRED)
+    }
+    return _plan(case, matter, "next_stage", "", stage, skipped=ended)
+
+
+def _settle(
+    case: Case, matter: Matter, stage: int, latest: dict[str, Task], result: StageOutcome
+) -> dict[str, Any]:
+    """Record each service that ended, for the enterprise and on the case, then go on: ask the
+    silent departments again, run the next stage after issuance, or finish."""
+    if case.is_closed:
+        return _plan(case, matter, "withdrawn", f"the case is {case.status.value}", None)
+    departments = {d.code: d for d in matter.stages[stage].departments}
+    now = clock.now()
+    records = []
+    for settled in result.settled:
+        department = departments[settled.department]
+        assert department.service is not None
+        task = latest.get(settled.department)
+        records.append(
+            ServiceRecord(
+                credit_code=case.registered_credit_code or "",
+                case_id=case.case_id,
+                case_number=case.case_number,
+                department=department.code,
+                department_name=department.name,
+                service=department.service,
+                outcome=settled.outcome,
+                result=settled.result,
+                reason=settled.reason,
+                task_id=task.task_id if task else None,
+                recorded_at=now,
+            )
+        )
+    if result.outcome == "escalated":
+        detail = "; ".join(result.reasons)
+    elif result.outcome == "next_stage":
+        detail = f"stage {stage + 1} settled; stage {result.stage_index + 1} follows"
+    else:
+        detail = "every service after issuance settled"
+    apply(
+        case.case_id,
+        lambda current: current.services_settled(
+            now, stage, records, result.outcome, detail, result.stage_index
+        ),
+        case,
+    )
+    if result.outcome == "escalated":
+        return _plan(case, matter, "escalated", detail, stage, only=set(result.silent))
+    if result.outcome == "next_stage":
+        return _plan(case, matter, "next_stage", detail, result.stage_index)
+    return _plan(case, matter, "services_done", detail, None)

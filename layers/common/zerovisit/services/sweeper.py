@@ -72,8 +72,10 @@ def _task_limit(ref: TaskRef, now: datetime) -> Counter[str]:
 
 
 def _department_limit(case: Case, task: Task, now: datetime) -> Counter[str]:
-    if case.held_by(task.task_id) is not None:
-        # The department itself stopped the clock (inspection, expert review...): its limit waits too.
+    stopped_by_law = (task.details.get("inspection") or {}).get("time_counted") is False
+    if case.held_by(task.task_id) is not None and not stopped_by_law:
+        # The department itself stopped the clock (inspection, expert review...): its limit waits too;
+        # an on-site inspection whose time the law leaves out keeps its own limit.
         ports().cases.save(
             Change(case.case_id, case.version, None, tasks=(task.next_alarm(now + timedelta(days=1)),))
         )

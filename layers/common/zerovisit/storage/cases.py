@@ -16,6 +16,7 @@ from pynamodb.transactions import TransactWrite
 
 from zerovisit.clock import CHINA
 from zerovisit.domain.case import Case, Change
+from zerovisit.domain.enterprise import ServiceRecord
 from zerovisit.domain.model import Task, TaskRef, TaskStatus, TimelineEntry
 from zerovisit.domain.outbox import OutboxMessage
 from zerovisit.errors import CaseNotFound, Conflict
@@ -105,8 +106,9 @@ def closed_cases(matter_code: str, region_code: str, first: date, last: date) ->
             )
 
 
-def _timeline_item(case_id: str, entry: TimelineEntry) -> CaseTableItem:
-    sort_key = f"TL#{entry.at.isoformat(timespec='microseconds')}#{uuid4().hex[:8]}"
+def _timeline_item(case_id: str, entry: TimelineEntry, n: int = 0) -> CaseTableItem:
+    """``n``: the entry's place in its write, so entries of one moment read in the order written."""
+    sort_key = f"TL#{entry.at.isoformat(timespec='microseconds')}#{n:03d}{uuid4().hex[:8]}"
     return CaseTableItem(case_pk(case_id), sort_key, kind="timeline", body=entry.model_dump_json())
 
 
@@ -124,6 +126,27 @@ def _task_item(task: Task) -> CaseTableItem:
         item.next_alarm_at = moment_key(task.next_alarm_at)
     index_task(item, task)
     return item
+
+
+def holder_pk(credit_code: str) -> str:
+    """The partition of what an enterprise keeps from its cases (a digest, like the applicant index)."""
+    return f"HOLDER#{applicant_key(credit_code)}"
+
+
+def _record_item(record: ServiceRecord) -> CaseTableItem:
+    return CaseTableItem(
+        holder_pk(record.credit_code),
+        f"SERVICE#{record.case_id}#{record.department}",
+        kind="service",
+        body=record.model_dump_json(),
+    )
+
+
+def enterprise_records(credit_code: str) -> list[ServiceRecord]:
+    """The enterprise's records of the services after its licence, case by case."""
+    with storage_errors():
+        items = CaseTableItem.query(holder_pk(credit_code), CaseTableItem.sk.startswith("SERVICE#"))
+        return [ServiceRecord.model_validate_json(i.body or "") for i in items]
 
 
 def create_case(case: Case, entry: TimelineEntry) -> bool:
@@ -166,8 +189,8 @@ def save(change: Change, now: datetime) -> Case | None:
     with storage_errors(), TransactWrite(connection=_connection()) as tx:
         if saved is not None:
             tx.save(_case_item(saved, version), condition=CaseTableItem.version == change.base_version)
-        for entry in change.entries:
-            tx.save(_timeline_item(change.case_id, entry))
+        for n, entry in enumerate(change.entries):
+            tx.save(_timeline_item(change.case_id, entry, n))
         for task in change.tasks:
             if task.version == 0:
                 tx.save(
@@ -187,6 +210,8 @@ def save(change: Change, now: datetime) -> Case | None:
             )
         for revoked in change.revoked:
             tx.save(certificate_item(revoked), condition=CertificateItem.status == "valid")
+        for record in change.records:
+            tx.save(_record_item(record))
     return saved
 
 
