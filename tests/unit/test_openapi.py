@@ -92,6 +92,8 @@ OPERATION_IDS = {
     ("GET", "/shipments/{order_id}"): "getShipmentRecipient",
     ("GET", "/reports/3550"): "getReport3550",
     ("GET", "/certificates/{identifier}/verify"): "verifyCertificate",
+    ("POST", "/certificates/{identifier}/revocation"): "revokeCertificate",
+    ("GET", "/holders/{holder_id}/certificates"): "listHolderCertificates",
 }
 
 
