@@ -72,7 +72,7 @@ class CallRecorder:
             return "PartnerSecrets"
         if service == "events":
             return self._resource(params["Entries"][0]["EventBusName"])
-        named_by = {"kms": "KeyId", "sns": "TopicArn", "sqs": "QueueUrl"}.get(service)
+        named_by = {"kms": "KeyId", "sns": "TopicArn", "sqs": "QueueUrl", "s3": "Bucket"}.get(service)
         return self._resource(str(params[named_by])) if named_by else "*"
 
     @contextmanager

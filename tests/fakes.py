@@ -1,24 +1,28 @@
 """In-memory adapters for the services' ports: the same contract as DynamoDB's, with no AWS at all.
 
 ``FakeCases.save`` keeps the storage rules: the case is written only at the version it was read,
-a new task only once, a changed task only at its version, and every outbox message with its id.
+a new task only once, a changed task only at its version, a certificate only if new, a revocation
+only of a valid certificate, and every outbox message with its id. Certificates it writes go into
+the ``FakeCertificates`` library it is given.
 """
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from zerovisit.catalog_files import read_catalog
 from zerovisit.clock import clock
 from zerovisit.domain.case import Case, Change, DomainEvent
 from zerovisit.domain.catalog import Matter
-from zerovisit.domain.certificate import Certificate
+from zerovisit.domain.certificate import Certificate, SigningAlgorithm
 from zerovisit.domain.enterprise import ServiceRecord
 from zerovisit.domain.model import Task, TaskRef, TimelineEntry
 from zerovisit.domain.outbox import OutboxMessage
-from zerovisit.errors import CaseNotFound, Conflict
-from zerovisit.services.ports import DueItem, Ports
+from zerovisit.errors import CaseNotFound, Conflict, DependencyUnavailable
+from zerovisit.services.ports import DueItem, HeldPage, Link, Ports, Signed
 
 CATALOG = Path(__file__).resolve().parents[1] / "infra" / "catalog"
 
@@ -36,6 +40,7 @@ class FakeCases:
     records: list[ServiceRecord] = field(default_factory=list)  # the holders' records
     before_save: Callable[[Change], object] | None = None  # a race: another writer runs here
     reads: int = 0  # requests a DynamoDB repository would make to read
+    library: "FakeCertificates | None" = None
 
     def get(self, case_id: str) -> Case:
         self.reads += 1
@@ -84,6 +89,8 @@ class FakeCases:
                 stored is not None and stored.version != task.version
             ):
                 raise Conflict("the record changed or is not in the expected state")
+        if self.library is not None and not self.library.may_write(change):
+            raise Conflict("the record changed or is not in the expected state")
         version = change.base_version + 1
         anchor = change.anchor()
         saved = None
@@ -99,6 +106,10 @@ class FakeCases:
             self.issued.append(change.certificate)
         self.revoked.extend(change.revoked)
         self.records.extend(change.records)
+        if self.library is not None:
+            for written in (change.certificate, *change.revoked):
+                if written is not None:
+                    self.library.hold(written)
         return saved
 
     def next_number(self, counter: str) -> int:
@@ -135,13 +146,32 @@ class FakeCatalog:
 
 @dataclass
 class FakeCertificates:
-    holdings: dict[str, list[Certificate]] = field(default_factory=dict)
+    held: dict[str, Certificate] = field(default_factory=dict)  # by identifier
 
-    def library(self, holder_id: str) -> list[Certificate]:
-        return self.holdings.get(holder_id, [])
+    def hold(self, certificate: Certificate) -> None:
+        self.held[certificate.identifier] = certificate
+
+    def may_write(self, change: Change) -> bool:
+        """DynamoDB's conditions: a new certificate only once, a revocation only of a valid one."""
+        new = change.certificate is None or change.certificate.identifier not in self.held
+        return new and all(
+            r.identifier in self.held and self.held[r.identifier].status == "valid" for r in change.revoked
+        )
 
     def get(self, identifier: str) -> Certificate | None:
-        return next((c for held in self.holdings.values() for c in held if c.identifier == identifier), None)
+        return self.held.get(identifier)
+
+    def library(self, holder_id: str) -> list[Certificate]:
+        return sorted((c for c in self.held.values() if c.holder_id == holder_id), key=lambda c: c.issued_at)
+
+    def page(self, holder_id: str, limit: int, start: dict[str, Any] | None) -> HeldPage:
+        newest_first = self.library(holder_id)[::-1]
+        if start is not None:
+            after = [c.identifier for c in newest_first].index(start["identifier"]["S"]) + 1
+            newest_first = newest_first[after:]
+        page = newest_first[:limit]
+        more = len(newest_first) > limit
+        return HeldPage(page, {"identifier": {"S": page[-1].identifier}} if more else None)
 
 
 @dataclass
@@ -149,6 +179,11 @@ class FakeGateway:
     executions: list[tuple[str, str, bool]] = field(default_factory=list)
     events: list[DomainEvent] = field(default_factory=list)
     metrics: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    algorithm: SigningAlgorithm = "ECDSA_SHA_256"  # what the region's key signs with
+    verified_with: list[SigningAlgorithm] = field(default_factory=list)
+    renderings: dict[str, bytes] = field(default_factory=dict)
+    renderings_written: int = 0
+    unavailable_renderings: int = 0  # S3 refuses this many writes (a crash after the certificate write)
 
     def start_execution(self, case_id: str, name: str, resume: bool) -> str:
         self.executions.append((case_id, name, resume))
@@ -157,12 +192,34 @@ class FakeGateway:
     def publish(self, event: DomainEvent) -> None:
         self.events.append(event)
 
-    def sign(self, message: bytes) -> tuple[str, bytes]:
-        return "fake-key", b"signature:" + message[:8]
+    def sign(self, message: bytes) -> Signed:
+        return Signed("fake-key", self._signature(message, self.algorithm), self.algorithm)
+
+    def verify(self, key_id: str, message: bytes, signature: bytes, algorithm: SigningAlgorithm) -> bool:
+        self.verified_with.append(algorithm)
+        return key_id == "fake-key" and signature == self._signature(message, algorithm)
+
+    @staticmethod
+    def _signature(message: bytes, algorithm: str) -> bytes:
+        return hashlib.sha256(algorithm.encode() + b"\n" + message).digest()
+
+    def store_rendering(self, key: str, png: bytes) -> None:
+        if self.unavailable_renderings:
+            self.unavailable_renderings -= 1
+            raise DependencyUnavailable("could not store the certificate's rendering")
+        self.renderings[key] = png
+        self.renderings_written += 1
+
+    def rendering_link(self, key: str) -> Link:
+        return Link(f"https://renderings.test/{key}?signed", clock.now() + timedelta(minutes=5))
+
+    def verification_address(self, identifier: str) -> str:
+        return f"https://api.test/dev/certificates/{identifier}/verify"
 
     def count(self, metric: str, dimensions: dict[str, str]) -> None:
         self.metrics.append((metric, dimensions))
 
 
 def fake_ports() -> Ports:
-    return Ports(FakeCases(), FakeCatalog(), FakeCertificates(), FakeGateway())
+    library = FakeCertificates()
+    return Ports(FakeCases(library=library), FakeCatalog(), library, FakeGateway())

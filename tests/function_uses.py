@@ -5,7 +5,8 @@ tests/integration/test_policies_used.py checks that the code calls exactly these
 
 Every function reads the stored holiday schedules (BatchGetItem on the catalog table) when it starts.
 Writes go through TransactWriteItems, which IAM checks item by item (PutItem); UpdateItem is the
-atomic counter (case numbers, certificate serials, waybills). Nothing deletes, nothing scans.
+atomic counter (case numbers, certificate serials, waybills). Nothing deletes, nothing scans. S3
+resources are buckets (the policy names the objects under a prefix).
 """
 
 SCHEDULES = "dynamodb:BatchGetItem CatalogTable"
@@ -40,8 +41,11 @@ USES: dict[str, set[str]] = {
         READ_CASE,
         WRITE_CASE,
         COUNTER,
+        # a transfer's seller title; a retried step's certificate, to render it again
+        "dynamodb:GetItem CertificatesTable",
         "dynamodb:PutItem CertificatesTable",
         "kms:Sign CertificateSigningKey",
+        "s3:PutObject RenderingsBucket",
     },
     "DeliveryFunction": {SCHEDULES, MATTER, READ_CASE, CASE_PARTITION, WRITE_CASE, COUNTER},
     "CompletionFunction": {SCHEDULES, READ_CASE, WRITE_CASE},
@@ -73,6 +77,10 @@ USES: dict[str, set[str]] = {
         "dynamodb:GetItem CertificatesTable",
         "kms:Verify CertificateSigningKey",
         "secretsmanager:GetSecretValue PartnerSecrets",
+        # a holder's library, a revocation, the links to renderings it presigns
+        "dynamodb:Query CertificatesTable/index/ByHolder",
+        "dynamodb:PutItem CertificatesTable",
+        "s3:GetObject RenderingsBucket",
     },
 }
 
@@ -84,6 +92,9 @@ NOT_EXERCISED_LOCALLY: dict[str, dict[str, str]] = {
     "ReviewDispatchFunction": {READ_CASE: _RACE_REREAD},
     "ReviewConsolidationFunction": {READ_CASE: _RACE_REREAD},
     "DeliveryFunction": {READ_CASE: _RACE_REREAD},
+    "ApiFunction": {
+        "s3:GetObject RenderingsBucket": "presigning makes no call: whoever follows the link does",
+    },
     "AcceptanceFunction": {
         CASE_PARTITION: "only a resumed case's plan reads its tasks (test_faults.py resumes one)",
     },

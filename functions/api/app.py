@@ -1,4 +1,5 @@
-"""HTTP API: applications, case status, certificate verification and the partners' callbacks.
+"""HTTP API: applications, case status, certificates (verification, a holder's library, revocation)
+and the partners' callbacks.
 
 Every route but certificate verification is signed by a partner (see zerovisit.domain.signature).
 What is checked before a route runs is in ``handler``; which records a partner may see, in each route.
@@ -27,6 +28,8 @@ from zerovisit.api.models import (
     ShipmentRecipient,
     TrackingAnswer,
 )
+from zerovisit.domain.certificate import REASON_MAX_LENGTH
+from zerovisit.domain.identity import mask_id_number
 from zerovisit.domain.model import Application, SubmittedMaterial
 from zerovisit.domain.partners import SUPERVISION, supervises
 from zerovisit.domain.review import DepartmentDecision
@@ -37,17 +40,20 @@ from zerovisit.errors import (
     InvalidInput,
     NotPermitted,
 )
-from zerovisit.observability import cold_start, lambda_entry
+from zerovisit.observability import cold_start, lambda_entry, logger
 from zerovisit.services import (
     delivery,
     evaluation,
     intake,
+    library,
     payment,
     prereview,
     queries,
     recovery,
     report,
     review,
+    revocation,
+    search,
     verification,
 )
 
@@ -59,6 +65,9 @@ CaseId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{5,63}$", max_len
 TaskId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9.-]{5,127}$", max_length=128)]
 CertificateIdentifier = Annotated[str, Path(max_length=128)]
 CreditCode = Annotated[str, Path(pattern=r"^[0-9A-Z]{18}$", max_length=18)]
+HolderId = Annotated[
+    str, Path(max_length=64, description="identity number or unified social credit code of the holder")
+]
 
 
 class Correction(BaseModel):
@@ -224,6 +233,45 @@ def verify_certificate(
     """Anyone holding a certificate's identifier can check it: public, no signature. The holder's
     name is masked unless the verification code printed on the certificate is given."""
     return verification.verify(identifier, code)
+
+
+@app.get("/holders/<holder_id>/certificates", operation_id="listHolderCertificates")
+def holder_certificates(
+    holder_id: HolderId,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    limit: Annotated[int, Query(description=f"1 to {search.MAX_LIMIT}")] = search.DEFAULT_LIMIT,
+) -> library.LibraryPage:
+    """The service network, for the holder: every certificate the person or organisation holds,
+    newest first, each with its status today (valid, revoked, expired) and a link to its rendering
+    (a PNG with the QR code that verifies it) valid for five minutes."""
+    page = library.holder_library(holder_id, cursor, limit)
+    logger.info(
+        "holder library listed",
+        extra={"holder": mask_id_number(holder_id), "certificates": len(page.certificates)},
+    )
+    return page
+
+
+class RevocationRequest(BaseModel):
+    reason: str = Field(
+        min_length=1,
+        max_length=REASON_MAX_LENGTH,
+        description="why, shown to anyone who verifies the certificate: no personal data",
+    )
+
+
+@app.post("/certificates/<identifier>/revocation", operation_id="revokeCertificate")
+def revoke_certificate(
+    identifier: CertificateIdentifier, request: Annotated[RevocationRequest, Body()]
+) -> revocation.Revocation:
+    """Operations revoke a certificate, with a reason that verification then shows with the time.
+    Revoking again changes nothing: the first reason and time stand (revoked_now false)."""
+    revoked = revocation.revoke(identifier, request.reason, caller())
+    logger.info(
+        "certificate revoked" if revoked.revoked_now else "certificate already revoked",
+        extra={"identifier": identifier, "by": caller()},
+    )
+    return revoked
 
 
 @lambda_entry

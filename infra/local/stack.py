@@ -29,6 +29,9 @@ from infra.local.template import deployable
 REGION = "us-east-1"
 STACK_NAME = "zerovisit-local"
 CODE_BUCKET = "zerovisit-local-code"
+# The local server's address (make serve), printed in the QR codes of locally issued certificates.
+LOCAL_API_URL = "http://127.0.0.1:8787/dev"
+PARAMETERS = {"PublicApiUrl": LOCAL_API_URL}
 
 
 @dataclass
@@ -62,7 +65,10 @@ def create_stack(template: dict[str, Any], client: Any) -> tuple[dict[str, str],
     resources: dict[str, str] = {}
     with quiet_moto_cloudformation():
         cfn.create_stack(
-            StackName=STACK_NAME, TemplateBody=json.dumps(cfn_template), Capabilities=["CAPABILITY_IAM"]
+            StackName=STACK_NAME,
+            TemplateBody=json.dumps(cfn_template),
+            Capabilities=["CAPABILITY_IAM"],
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in PARAMETERS.items()],
         )
         paginator = cfn.get_paginator("list_stack_resources")
         for page in paginator.paginate(StackName=STACK_NAME):

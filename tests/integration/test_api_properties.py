@@ -58,6 +58,7 @@ ROUTE_PARTNERS = (
     ("POST", re.compile(r"^/callbacks/ems$"), "ems"),
     ("GET", re.compile(r"^/shipments/"), "ems"),
     ("POST", re.compile(r"^/reviews/"), "dept-scjg"),
+    ("POST", re.compile(r"^/certificates/[^/]+/revocation$"), "operations"),
 )
 VERIFY = ("GET", "/certificates/{identifier}/verify")
 PUBLIC_STATUSES = frozenset({200, 404, 422})

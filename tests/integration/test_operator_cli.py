@@ -16,6 +16,7 @@ from zerovisit.storage.tables import CatalogItem
 
 from infra.local.runtime import ROOT, LocalRuntime
 from infra.local.stack import STACK_NAME
+from tests.integration.test_certificate_verification import issued
 from tests.integration.test_search import close, new_applicant, submit_waiting
 
 STACK = ("--stack", STACK_NAME)
@@ -96,3 +97,27 @@ def test_a_bad_duration_is_refused_by_the_parser(capsys: pytest.CaptureFixture[s
         main(["cases", "stuck", "--older-than", "two days"])
     assert exit_info.value.code == 2
     assert "a number and d, h or m" in capsys.readouterr().err
+
+
+def test_an_operator_revokes_a_certificate_once_from_the_command_line(
+    runtime: LocalRuntime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    identifier = issued(runtime)
+
+    with runtime.exclusive():
+        first = run(capsys, "certificate", "revoke", identifier, "--reason", "issued in error", *STACK)
+        again = run(capsys, "certificate", "revoke", identifier, "--reason", "another reason", *STACK)
+        bad = run(capsys, "certificate", "revoke", "1.2.156.3005.2.X", "--reason", "x\ny", *STACK)
+    runtime.drain()
+
+    assert first[0] == 0
+    assert first[1].startswith(f"certificate {identifier} revoked at ")
+    assert first[1].endswith("reason: issued in error\n")
+    assert again[0] == 0
+    assert f"certificate {identifier} was already revoked at " in again[1]
+    assert again[1].endswith("reason: issued in error\n")
+    assert bad[0] == 1
+    assert "error: identifier: must have 5 fields after the prefix, got 1" in bad[2]
+    assert "error: reason: no control characters (line breaks included)" in bad[2]
+    verified = runtime.http("GET", f"/certificates/{identifier}/verify")
+    assert (verified.body["status"], verified.body["revoked_reason"]) == ("revoked", "issued in error")

@@ -7,10 +7,12 @@ from urllib.parse import urlsplit
 
 import pytest
 from zerovisit.partner_client import PartnerClient
+from zerovisit.storage import certificates
 
 from infra.local.partners import PartnerSimulator
 from infra.local.runtime import LocalRuntime
 from infra.local.server import wsgi_app
+from tests.integration.test_certificate_verification import issued
 from tests.support import application, next_partner_task
 
 BASE_URL = "http://127.0.0.1:8787/dev"
@@ -79,3 +81,20 @@ def test_a_refusal_names_its_problems(runtime: LocalRuntime) -> None:
 def test_identifiers_that_would_change_the_path_are_refused_before_sending(runtime: LocalRuntime) -> None:
     with pytest.raises(ValueError, match="not an identifier"):
         client(runtime, "ems").shipment_recipient("../reports/3550")
+
+
+def test_the_service_network_lists_a_holders_library_and_operations_revoke_with_the_client(
+    runtime: LocalRuntime,
+) -> None:
+    identifier = issued(runtime)
+    certificate = certificates.get_certificate(identifier)
+    assert certificate is not None
+
+    revoked = client(runtime, "operations").revoke_certificate(identifier, "issued in error")
+    listed = client(runtime, "service-network").holder_certificates(certificate.holder_id, limit=10)
+    refused = client(runtime, "ems").holder_certificates(certificate.holder_id)
+
+    assert (revoked.status, revoked.body["revoked_now"]) == (200, True)
+    assert listed.ok
+    assert [(c["identifier"], c["status"]) for c in listed.body["certificates"]] == [(identifier, "revoked")]
+    assert refused.status == 403

@@ -26,7 +26,8 @@ def _seal_office_silent(event: dict[str, Any]) -> dict[str, Any] | None:
 
 def _every_path(runtime: LocalRuntime) -> None:
     """Each function along every path its calls differ on: intake (new, duplicate, rejected),
-    a correction round, a silent department the sweeper deems approved, and the API's reads."""
+    a correction round, a silent department the sweeper deems approved, a certificate step retried
+    after its writes, the API's reads, a holder's library and a revocation."""
     corrected = without_material(application(), "PREMISES_PROOF")
     supplied = [{"code": "PREMISES_PROOF", "document_ref": "sha256:" + "0" * 64}]
     runtime.put_event("gov.service-network", "ApplicationSubmitted", corrected)
@@ -35,10 +36,19 @@ def _every_path(runtime: LocalRuntime) -> None:
     script = Script(decide=_seal_office_silent, correct=lambda event: supplied)
     simulator = PartnerSimulator(runtime, script)
     case_id = corrected["application_id"]
+    # the certificate step times out after its writes: the retry reads the certificate to render it
+    runtime.faults.inject("CertificateFunction", error="Sandbox.Timedout", times=1, when="after")
     assert simulator.run_until_closed(case_id, clock_step=timedelta(hours=4)) == "SUCCEEDED"
 
     case = cases.get_case(case_id)
     assert case.certificate_id is not None
+    assert case.registered_credit_code is not None
+    holder = f"/holders/{case.registered_credit_code}/certificates"
+    assert runtime.signed_http(NETWORK, "GET", holder).status == 200
+    revoked = runtime.signed_http(
+        "operations", "POST", f"/certificates/{case.certificate_id}/revocation", {"reason": "issued in error"}
+    )
+    assert revoked.status == 200
     assert runtime.signed_http(NETWORK, "GET", f"/cases/{case_id}").status == 200
     assert runtime.signed_http(NETWORK, "POST", f"/cases/{case_id}/evaluation", {"level": 5}).status == 200
     assert runtime.http("GET", f"/certificates/{case.certificate_id}/verify").status == 200

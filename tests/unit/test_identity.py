@@ -8,6 +8,7 @@ from zerovisit.domain.identity import (
     certificate_identifier,
     certificate_identifier_problems,
     credit_code_problems,
+    holder_problems,
     id_number_problems,
     mask_address,
     mask_id_number,
@@ -373,3 +374,38 @@ def test_a_serial_out_of_range_is_refused(serial: int) -> None:
 )
 def test_age_on_a_day(number: str, day: date, age: int | None) -> None:
     assert age_on(number, day) == age
+
+
+# --- a certificate holder -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("holder", ["11010519491231002X", "914403001922038216", "91310115MA1K3BTP2B"])
+def test_a_person_or_an_organisation_may_hold_certificates(holder: str) -> None:
+    assert holder_problems(holder, TODAY) == []
+
+
+@pytest.mark.parametrize(
+    ("holder", "problems"),
+    [
+        (
+            "110105194912310021",
+            ["not a valid identity number: check character does not match (GB 11643, ISO 7064 MOD 11-2)"],
+        ),
+        (
+            "91310115MA1K3BTP2C",
+            ["not a valid unified social credit code: check character does not match (GB 32100-2015)"],
+        ),
+        (
+            "1101051949",
+            ["must be an 18-character identity number or unified social credit code, got 10 characters"],
+        ),
+    ],
+)
+def test_a_bad_holder_is_named_without_the_value_or_the_expected_character(
+    holder: str, problems: list[str]
+) -> None:
+    found = holder_problems(holder, TODAY)
+
+    assert found == problems
+    assert holder not in str(found)
+    assert "expected" not in str(found)

@@ -93,6 +93,8 @@ OPERATION_IDS = {
     ("GET", "/reports/3550"): "getReport3550",
     ("GET", "/enterprises/{credit_code}/services"): "listEnterpriseServices",
     ("GET", "/certificates/{identifier}/verify"): "verifyCertificate",
+    ("POST", "/certificates/{identifier}/revocation"): "revokeCertificate",
+    ("GET", "/holders/{holder_id}/certificates"): "listHolderCertificates",
 }
 
 

@@ -27,6 +27,8 @@ def _resource(value: Any) -> str:
         text = str(value["Fn::Sub"])
         if index := re.fullmatch(r"\$\{(\w+)\.Arn\}/index/(\w+)", text):
             return f"{index.group(1)}/index/{index.group(2)}"
+        if objects := re.fullmatch(r"\$\{(\w+)\.Arn\}/(?!index/)[\w-]+/\*", text):
+            return objects.group(1)  # a bucket's objects under a prefix (not a table's indexes)
         if text.endswith("/partners/*"):
             return "PartnerSecrets"
     raise AssertionError(f"a policy resource the test cannot name: {value!r}")

@@ -9,10 +9,23 @@ from typing import Any
 import pytest
 from zerovisit.clock import clock
 from zerovisit.domain.case import Case
-from zerovisit.domain.identity import credit_code_problems
+from zerovisit.domain.certificate import Certificate
+from zerovisit.domain.identity import (
+    certificate_identifier,
+    credit_code_problems,
+    new_organisation_code,
+    unified_credit_code,
+)
 from zerovisit.domain.model import CaseStatus, CaseStep, SuspensionReason, TaskKind, TaskRef, TaskStatus
 from zerovisit.domain.review import DepartmentDecision
-from zerovisit.errors import Conflict, InvalidInput, NotPermitted, TaskClosed
+from zerovisit.errors import (
+    CaseNotFound,
+    Conflict,
+    DependencyUnavailable,
+    InvalidInput,
+    NotPermitted,
+    TaskClosed,
+)
 from zerovisit.services import (
     acceptance,
     certificate,
@@ -22,10 +35,15 @@ from zerovisit.services import (
     payment,
     prereview,
     recovery,
+    rendering,
     review,
+    revocation,
+    search,
     sweeper,
+    verification,
 )
-from zerovisit.services.ports import install
+from zerovisit.services import library as library_service
+from zerovisit.services.ports import install, ports
 
 from tests.fakes import FakeCases, FakeCatalog, FakeCertificates, FakeGateway, fake_ports
 from tests.support import application
@@ -423,7 +441,7 @@ def test_a_transfer_gives_the_buyer_a_new_title_and_revokes_the_sellers(cases: F
     )
     library = ports().certificates
     assert isinstance(library, FakeCertificates)
-    library.holdings[transfer["seller"]["id_number"]] = [old_title]
+    library.hold(old_title)
     case_id = intake.take_in(detail).case_id
     prereview.check_materials(case_id)
     acceptance.accept(case_id)
@@ -796,3 +814,210 @@ def test_an_inspection_the_law_leaves_out_stops_the_clock_but_keeps_its_own_limi
     [suspension] = cases.get(case_id).suspensions
     assert suspension.ended_on == clock.today()
     assert len(cases.published("CaseSuspended")) == 1
+
+
+# ---------------------------------------------------------------- certificates people can hold
+
+
+def issued_licence(cases: FakeCases) -> Certificate:
+    case = approved_case(cases, "application_submitted.business_startup")
+    certificate.issue(case.case_id)
+    return cases.issued[-1]
+
+
+def test_issuing_renders_the_certificate_with_its_verification_address(
+    cases: FakeCases, gateway: FakeGateway
+) -> None:
+    licence = issued_licence(cases)
+    key = f"certificates/{licence.identifier}.png"
+
+    assert gateway.renderings_written == 1
+    assert gateway.renderings[key] == rendering.render(
+        licence, gateway.verification_address(licence.identifier)
+    )
+    assert gateway.verification_address(licence.identifier).endswith(f"/{licence.identifier}/verify")
+
+
+def test_a_crash_after_the_certificate_write_renders_it_when_the_step_is_retried(
+    cases: FakeCases, gateway: FakeGateway
+) -> None:
+    case = approved_case(cases, "application_submitted.business_startup")
+    gateway.unavailable_renderings = 1  # the certificate is written, then S3 fails
+
+    with pytest.raises(DependencyUnavailable):
+        certificate.issue(case.case_id)
+    [written] = cases.issued
+    assert cases.get(case.case_id).certificate_id == written.identifier
+    assert gateway.renderings == {}
+
+    retried = certificate.issue(case.case_id)
+
+    assert retried["identifier"] == written.identifier
+    assert cases.issued == [written]  # issued once, signed once
+    assert len(cases.published("CertificateIssued")) == 1
+    assert list(gateway.renderings) == [f"certificates/{written.identifier}.png"]
+    assert certificate.issue(case.case_id) == retried  # a third run writes the same bytes again
+    assert gateway.renderings_written == 2
+
+
+def test_the_certificate_records_the_algorithm_that_signed_it_and_verification_uses_it(
+    cases: FakeCases, gateway: FakeGateway
+) -> None:
+    gateway.algorithm = "SM2DSA"  # a China region's key
+    licence = issued_licence(cases)
+    gateway.algorithm = "ECDSA_SHA_256"  # the region's key signs otherwise today
+
+    checked = verification.verify(licence.identifier)
+    library = ports().certificates
+    assert isinstance(library, FakeCertificates)
+    library.hold(licence.model_copy(update={"algorithm": "ECDSA_SHA_256"}))  # a record that lies
+    lying = verification.verify(licence.identifier)
+
+    assert licence.algorithm == "SM2DSA"
+    assert (checked.algorithm, checked.signature_valid, checked.valid) == ("SM2DSA", True, True)
+    assert gateway.verified_with == ["SM2DSA", "ECDSA_SHA_256"]
+    assert (lying.signature_valid, lying.valid) == (False, False)
+
+
+def test_a_revocation_writes_the_certificate_its_note_and_its_event_together(cases: FakeCases) -> None:
+    licence = issued_licence(cases)
+    clock.advance(timedelta(days=3))
+    before = clock.now()
+
+    answer = revocation.revoke(licence.identifier, "  issued in error: registration annulled  ", "operations")
+
+    [revoked] = cases.revoked
+    [event] = cases.published("CertificateRevoked")
+    assert answer.revoked_now is True
+    assert answer.reason == "issued in error: registration annulled"
+    assert before <= answer.revoked_at < before + timedelta(seconds=5)
+    assert (revoked.status, revoked.revoked_reason) == ("revoked", answer.reason)
+    assert event.case_id == licence.case_id
+    assert event.detail is not None
+    assert {k: event.detail[k] for k in ("identifier", "reason", "revoked_by")} == {
+        "identifier": licence.identifier,
+        "reason": answer.reason,
+        "revoked_by": "operations",
+    }
+    assert licence.holder_id not in str(event.detail)
+    assert cases.timelines[licence.case_id][-1].event == "certificate revoked"
+    assert cases.timelines[licence.case_id][-1].actor == "operations"
+    shown = verification.verify(licence.identifier)
+    assert (shown.valid, shown.status) == (False, "revoked")
+    assert (shown.revoked_reason, shown.revoked_at) == (answer.reason, answer.revoked_at)
+    assert shown.signature_valid is True  # the signed content stays as issued
+
+
+def test_revoking_twice_is_one_revocation_and_the_first_reason_stands(cases: FakeCases) -> None:
+    licence = issued_licence(cases)
+    first = revocation.revoke(licence.identifier, "issued in error", "operations")
+    clock.advance(timedelta(hours=1))
+
+    again = revocation.revoke(licence.identifier, "another reason", "operator")
+
+    assert again.revoked_now is False
+    assert (again.reason, again.revoked_at) == (first.reason, first.revoked_at)
+    assert len(cases.revoked) == 1
+    assert len(cases.published("CertificateRevoked")) == 1
+
+
+def test_a_revocation_that_loses_the_race_answers_with_the_winners(cases: FakeCases) -> None:
+    licence = issued_licence(cases)
+    # another operator revokes between this revocation's read and its write
+    cases.before_save = lambda change: revocation.revoke(licence.identifier, "court order 2026-3", "operator")
+
+    answer = revocation.revoke(licence.identifier, "issued in error", "operations")
+
+    assert answer.revoked_now is False
+    assert answer.reason == "court order 2026-3"
+    assert [r.revoked_reason for r in cases.revoked] == ["court order 2026-3"]
+    assert len(cases.published("CertificateRevoked")) == 1
+
+
+def test_a_revocation_refuses_a_bad_identifier_or_reason_naming_each_problem(cases: FakeCases) -> None:
+    licence = issued_licence(cases)
+    type_code, issuer = licence.identifier.split(".")[5:7]
+    unknown = certificate_identifier(type_code, issuer, "1" * 16, 1)
+
+    with pytest.raises(InvalidInput) as bad:
+        revocation.revoke("1.2.156.3005.2.X", "call 13812345678\nor 32010219900307001X", "operations")
+    with pytest.raises(CaseNotFound):
+        revocation.revoke(unknown, "issued in error", "operations")
+
+    assert bad.value.problems[0].startswith("identifier: ")
+    assert "reason: no control characters (line breaks included)" in bad.value.problems
+    assert any("identity or phone number" in p for p in bad.value.problems)
+    assert "13812345678" not in str(bad.value.problems)
+    assert cases.revoked == []
+
+
+def test_a_transfer_publishes_the_revocation_of_the_sellers_title(cases: FakeCases) -> None:
+    test_a_transfer_gives_the_buyer_a_new_title_and_revokes_the_sellers(cases)
+
+    [event] = cases.published("CertificateRevoked")
+
+    assert event.detail is not None
+    assert event.detail["revoked_by"] == "system"
+    assert event.detail["identifier"] == cases.revoked[0].identifier
+
+
+def test_the_holders_library_pages_newest_first_with_status_and_rendering_links(cases: FakeCases) -> None:
+    library = ports().certificates
+    assert isinstance(library, FakeCertificates)
+    holder = unified_credit_code("9", "1", "320102", new_organisation_code(42))
+    titles = [
+        _held_title({"seller_title": identifier, "seller": {"id_number": holder, "name": "南京零跑"}})
+        for identifier in _identifiers(3)
+    ]
+    expired = titles[0].model_copy(update={"issued_at": clock.now() - timedelta(days=800)})
+    revoked = (
+        titles[1]
+        .model_copy(update={"issued_at": clock.now() - timedelta(days=500)})
+        .revoked(clock.now() - timedelta(days=1), "court order 2026-3")
+    )
+    current = titles[2].model_copy(update={"issued_at": clock.now() - timedelta(days=10)})
+    for held in (
+        expired.model_copy(update={"valid_until": clock.today() - timedelta(days=1)}),
+        revoked,
+        current,
+    ):
+        library.hold(held)
+    library.hold(_held_title({"seller_title": _identifiers(4)[3], "seller": {"id_number": "x", "name": "y"}}))
+
+    first = library_service.holder_library(holder.lower(), None, 2)
+    second = library_service.holder_library(holder, first.next_cursor, 2)
+
+    listed = first.certificates + second.certificates
+    assert [c.identifier for c in listed] == [current.identifier, revoked.identifier, expired.identifier]
+    assert [c.status for c in listed] == ["valid", "revoked", "expired"]
+    assert listed[1].revoked_reason == "court order 2026-3"
+    assert listed[0].rendering.url == f"https://renderings.test/certificates/{current.identifier}.png?signed"
+    assert first.next_cursor is not None
+    assert second.next_cursor is None
+    with pytest.raises(InvalidInput, match="another query"):
+        library_service.holder_library(
+            unified_credit_code("9", "1", "320102", new_organisation_code(43)), first.next_cursor, 2
+        )
+
+
+def _identifiers(count: int) -> list[str]:
+    return [
+        certificate_identifier("11100000MB0143028R002", "11320100MB0C00773R", f"{n:016d}", 1)
+        for n in range(1, count + 1)
+    ]
+
+
+def test_a_malformed_holder_is_refused_naming_the_problem_without_repeating_it(cases: FakeCases) -> None:
+    with pytest.raises(InvalidInput) as person:
+        library_service.holder_library("320102199003070011", None, 25)  # check character wrong
+    with pytest.raises(InvalidInput) as short:
+        library_service.holder_library("3201021990", None, 500)
+
+    assert person.value.problems == [
+        "holder_id: not a valid identity number: check character does not match (GB 11643, ISO 7064 MOD 11-2)"
+    ]
+    assert short.value.problems == [
+        "holder_id: must be an 18-character identity number or unified social credit code, got 10 characters",
+        f"limit: from 1 to {search.MAX_LIMIT}",
+    ]
+    assert "3201021990" not in str(short.value.problems)

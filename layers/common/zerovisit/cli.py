@@ -5,7 +5,7 @@ zerovisit catalog check infra/catalog/*.yaml
 zerovisit catalog load infra/catalog/*.yaml --stack zerovisit-prod
 zerovisit calendar load schedule-2027.yaml --stack zerovisit-prod
 zerovisit report 3550 --region 320000 --from 2026-01-01 --to 2026-12-31 --out reports/
-(and the operator commands: zerovisit case --help, zerovisit cases --help)
+(and the operator commands: zerovisit case --help, zerovisit cases --help, zerovisit certificate --help)
 zerovisit partner add|rotate|remove dept-new       (see zerovisit.partner_cli)
 """
 

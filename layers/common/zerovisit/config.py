@@ -4,6 +4,7 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
+from zerovisit.domain.certificate import SIGNING_ALGORITHM, SIGNING_ALGORITHMS, SigningAlgorithm
 from zerovisit.errors import ConfigurationError
 
 
@@ -16,6 +17,11 @@ class Settings:
     certificate_key_id: str
     partner_secret_prefix: str
     state_machine_arn: str | None
+    # The certificate function's and the API's: the key's algorithm (SM2DSA in China regions), the
+    # bucket of certificate renderings, and the public API address printed in their QR codes.
+    signing_algorithm: SigningAlgorithm = SIGNING_ALGORITHM
+    renderings_bucket: str | None = None
+    public_api_url: str | None = None
 
 
 _REQUIRED = {
@@ -34,4 +40,15 @@ def settings() -> Settings:
     if missing:
         raise ConfigurationError(f"missing environment variables: {', '.join(sorted(missing))}")
     values = {field: os.environ[name] for field, name in _REQUIRED.items()}
-    return Settings(**values, state_machine_arn=os.environ.get("STATE_MACHINE_ARN") or None)
+    algorithm = os.environ.get("CERTIFICATE_SIGNING_ALGORITHM") or SIGNING_ALGORITHM
+    if algorithm not in SIGNING_ALGORITHMS:
+        raise ConfigurationError(
+            f"CERTIFICATE_SIGNING_ALGORITHM must be one of {', '.join(SIGNING_ALGORITHMS)}, not {algorithm}"
+        )
+    return Settings(
+        **values,
+        state_machine_arn=os.environ.get("STATE_MACHINE_ARN") or None,
+        signing_algorithm=algorithm,
+        renderings_bucket=os.environ.get("RENDERINGS_BUCKET") or None,
+        public_api_url=(os.environ.get("PUBLIC_API_URL") or "").rstrip("/") or None,
+    )

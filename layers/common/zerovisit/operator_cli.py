@@ -1,9 +1,11 @@
-"""Operator commands: one case in full, lists of cases, and the cases that stopped moving.
+"""Operator commands: one case in full, lists of cases, the cases that stopped moving, and the
+revocation of a certificate.
 
 zerovisit case show CASE_ID --stack zerovisit-prod
 zerovisit cases list --applicant 360426199101010071 --stack zerovisit-prod
 zerovisit cases list --region 320102 --overdue --stack zerovisit-prod
 zerovisit cases stuck --older-than 2d --stack zerovisit-prod
+zerovisit certificate revoke 1.2.156.3005.2.... --reason "issued in error" --stack zerovisit-prod
 
 Tables and the rest come from the stack's Outputs (--stack NAME; the local runtime's stack is
 zerovisit-local), or else from the functions' environment variables (CASES_TABLE, ...).
@@ -102,6 +104,15 @@ def add_operator_commands(commands: Any) -> None:
     stuck.add_argument("--limit", type=int, default=100)
     add_stack_option(stuck)
     stuck.set_defaults(run=_cases_stuck)
+
+    certificate = commands.add_parser("certificate", help="revoke a certificate, with a reason")
+    certificate.add_argument("action", choices=["revoke"])
+    certificate.add_argument("identifier", help="the certificate's identifier, 1.2.156.3005.2....")
+    certificate.add_argument(
+        "--reason", required=True, help="why: shown to anyone who verifies it, so no personal data"
+    )
+    add_stack_option(certificate)
+    certificate.set_defaults(run=_certificate_revoke)
 
 
 def _prepare() -> None:
@@ -228,4 +239,16 @@ def _cases_stuck(args: argparse.Namespace) -> int:
     rows = stuck_cases(args.older_than, args.limit)
     _print_cases(rows, ("since", "step_since", 22))
     print(f"{len(rows)} case(s) whose step has not moved for {_days(args.older_than)} or more")
+    return 0
+
+
+def _certificate_revoke(args: argparse.Namespace) -> int:
+    """Idempotent: a certificate already revoked keeps its first reason and time."""
+    _prepare()
+    from zerovisit.services.revocation import revoke
+
+    revoked = revoke(args.identifier, args.reason, "operator")
+    state = "revoked" if revoked.revoked_now else "was already revoked"
+    print(f"certificate {revoked.identifier} {state} at {_local(revoked.revoked_at.isoformat())}")
+    print(f"reason: {revoked.reason}")
     return 0

@@ -131,6 +131,16 @@ class PartnerClient:
         query = {"code": code} if code else None
         return self.request("GET", f"/certificates/{_segment(identifier)}/verify", query=query)
 
+    def holder_certificates(self, holder_id: str, cursor: str | None = None, limit: int = 25) -> Answer:
+        """The service network, for the holder: the holder's certificates, newest first, each with a
+        five-minute link to its rendering; pass ``next_cursor`` for the next page."""
+        query = {"limit": str(limit)} | ({"cursor": cursor} if cursor else {})
+        return self.request("GET", f"/holders/{_segment(holder_id)}/certificates", query=query)
+
+    def revoke_certificate(self, identifier: str, reason: str) -> Answer:
+        """Operations: revoke with a reason; again, the first reason and time stand."""
+        return self.request("POST", f"/certificates/{_segment(identifier)}/revocation", {"reason": reason})
+
 
 def _segment(value: str) -> str:
     """One path segment: identifiers are ASCII letters, digits, '-' and '.', anything else is refused."""

@@ -1,5 +1,6 @@
 """A tiny raster canvas written as PNG with zlib and struct only: rectangles, lines and a 5x7 text
-font (digits, capital letters and a few signs), enough for a bar chart without a plotting library."""
+font (digits, capital letters and a few signs), enough for a bar chart or a certificate's QR code
+without a plotting library."""
 
 import struct
 import zlib
@@ -51,6 +52,7 @@ _GLYPHS = {
     ":": "......##...##........##...##.......",
     "/": ".........#...#...#...#...#.........",
     "%": "##...##..#...#...#...#...#..##...##",
+    "*": ".....#.#.#.###.#####.###.#.#.#.....",
     " ": "." * 35,
 }
 GLYPH_WIDTH, GLYPH_HEIGHT = 5, 7

@@ -1,4 +1,4 @@
-"""The AWS services the steps talk to besides DynamoDB: EventBridge, Step Functions, KMS.
+"""The AWS services the steps talk to besides DynamoDB: EventBridge, Step Functions, KMS, S3.
 
 One client per service per execution environment, created on first use. Clients come from botocore,
 not boto3: importing boto3 loads s3transfer and multiprocessing, about 15 ms of every cold start, and
@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 import botocore.session
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from zerovisit.clock import clock
@@ -26,9 +27,13 @@ def _session() -> botocore.session.Session:
     return botocore.session.get_session()
 
 
+# Presigned S3 links signed with SigV4 in every region, as the China regions require.
+CLIENT_CONFIG = {"s3": Config(signature_version="s3v4")}
+
+
 @cache
 def _client(service: str) -> Any:
-    return _session().create_client(service)
+    return _session().create_client(service, config=CLIENT_CONFIG.get(service))
 
 
 def reset_clients() -> None:
@@ -119,19 +124,24 @@ def fail_task(token: str, error: str, cause: str) -> None:
         raise DependencyUnavailable("could not resume the case execution") from e
 
 
-def sign(message: bytes) -> tuple[str, bytes]:
-    """Sign with the certificate key (ECDSA P-256 over SHA-256). Returns (key id, signature)."""
-    key_id = settings().certificate_key_id
+def sign(message: bytes) -> tuple[str, bytes, str]:
+    """Sign with the certificate key in the configured algorithm (SM2DSA where the region's key is
+    SM2, else ECDSA_SHA_256). Returns (key id, signature, the algorithm KMS reports it used)."""
+    current = settings()
     try:
         response = _client("kms").sign(
-            KeyId=key_id, Message=message, MessageType="RAW", SigningAlgorithm="ECDSA_SHA_256"
+            KeyId=current.certificate_key_id,
+            Message=message,
+            MessageType="RAW",
+            SigningAlgorithm=current.signing_algorithm,
         )
     except (BotoCoreError, ClientError) as e:
         raise DependencyUnavailable("certificate signing key unavailable") from e
-    return str(response["KeyId"]), bytes(response["Signature"])
+    return str(response["KeyId"]), bytes(response["Signature"]), str(response["SigningAlgorithm"])
 
 
-def verify_signature(key_id: str, message: bytes, signature: bytes) -> bool:
+def verify_signature(key_id: str, message: bytes, signature: bytes, algorithm: str) -> bool:
+    """With the algorithm the certificate records: a key's algorithm is fixed when it is made."""
     kms = _client("kms")
     try:
         response = kms.verify(
@@ -139,10 +149,37 @@ def verify_signature(key_id: str, message: bytes, signature: bytes) -> bool:
             Message=message,
             MessageType="RAW",
             Signature=signature,
-            SigningAlgorithm="ECDSA_SHA_256",
+            SigningAlgorithm=algorithm,
         )
     except kms.exceptions.KMSInvalidSignatureException:
         return False
     except (BotoCoreError, ClientError) as e:
         raise DependencyUnavailable("certificate signing key unavailable") from e
     return bool(response["SignatureValid"])
+
+
+def _renderings_bucket() -> str:
+    bucket = settings().renderings_bucket
+    if not bucket:
+        raise DependencyUnavailable("RENDERINGS_BUCKET is not configured for this function")
+    return bucket
+
+
+def put_rendering(key: str, png: bytes) -> None:
+    """The bucket encrypts it with its default key; writing the same bytes again is harmless."""
+    try:
+        _client("s3").put_object(Bucket=_renderings_bucket(), Key=key, Body=png, ContentType="image/png")
+    except (BotoCoreError, ClientError) as e:
+        raise DependencyUnavailable("could not store the certificate's rendering") from e
+
+
+def rendering_url(key: str, expires_in: int) -> str:
+    """A presigned GET: signed here with the function's role, no call made until someone fetches it."""
+    try:
+        return str(
+            _client("s3").generate_presigned_url(
+                "get_object", Params={"Bucket": _renderings_bucket(), "Key": key}, ExpiresIn=expires_in
+            )
+        )
+    except (BotoCoreError, ClientError) as e:
+        raise DependencyUnavailable("could not sign the rendering's address") from e

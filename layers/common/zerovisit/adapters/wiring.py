@@ -1,16 +1,19 @@
-"""The AWS adapters behind the services' ports: pynamodb storage, EventBridge, Step Functions, KMS."""
+"""The AWS adapters behind the services' ports: pynamodb storage, EventBridge, Step Functions, KMS, S3."""
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from zerovisit.adapters import aws, supervision
 from zerovisit.clock import clock
+from zerovisit.config import settings
 from zerovisit.domain.case import Case, Change, DomainEvent
 from zerovisit.domain.catalog import Matter
-from zerovisit.domain.certificate import Certificate
+from zerovisit.domain.certificate import Certificate, SigningAlgorithm
 from zerovisit.domain.model import Task, TaskRef, TimelineEntry
-from zerovisit.services.ports import DueItem, Ports
+from zerovisit.errors import ConfigurationError
+from zerovisit.services.ports import DueItem, HeldPage, Link, Ports, Signed
 from zerovisit.storage import cases, catalog, certificates
 
 
@@ -53,6 +56,15 @@ class DynamoCertificateLibrary:
     def library(self, holder_id: str) -> list[Certificate]:
         return certificates.library(holder_id)
 
+    def page(self, holder_id: str, limit: int, start: dict[str, Any] | None) -> HeldPage:
+        held, next_key = certificates.holder_page(holder_id, limit, start)
+        return HeldPage(held, next_key)
+
+
+# A rendering's link is short-lived: the holder's library is listed again for a new one.
+RENDERING_LINK_SECONDS = 300
+RENDERING_LINK_LIFE = timedelta(seconds=RENDERING_LINK_SECONDS)
+
 
 class AwsGateway:
     def start_execution(self, case_id: str, name: str, resume: bool) -> str:
@@ -61,8 +73,26 @@ class AwsGateway:
     def publish(self, event: DomainEvent) -> None:
         aws.publish(event.type.value, json.loads(json.dumps(dict(event.detail), default=str)))
 
-    def sign(self, message: bytes) -> tuple[str, bytes]:
-        return aws.sign(message)
+    def sign(self, message: bytes) -> Signed:
+        key_id, signature, algorithm = aws.sign(message)
+        return Signed(key_id, signature, cast(SigningAlgorithm, algorithm))
+
+    def verify(self, key_id: str, message: bytes, signature: bytes, algorithm: SigningAlgorithm) -> bool:
+        return aws.verify_signature(key_id, message, signature, algorithm)
+
+    def store_rendering(self, key: str, png: bytes) -> None:
+        aws.put_rendering(key, png)
+
+    def rendering_link(self, key: str) -> Link:
+        # S3 checks a presigned link against the real time, not the domain clock
+        expires_at = datetime.now(UTC) + RENDERING_LINK_LIFE
+        return Link(aws.rendering_url(key, RENDERING_LINK_SECONDS), expires_at)
+
+    def verification_address(self, identifier: str) -> str:
+        base = settings().public_api_url
+        if not base:
+            raise ConfigurationError("PUBLIC_API_URL is not configured for this function")
+        return f"{base}/certificates/{identifier}/verify"
 
     def count(self, metric: str, dimensions: dict[str, str]) -> None:
         supervision.count(metric, dimensions)

@@ -14,14 +14,24 @@ PUBLIC_ROUTES = (("GET", re.compile(r"^/certificates/[^/]+/verify$")),)
 # Routes only one partner may call (403 for any other), checked before the body is read. Which
 # records a caller may see or act on is checked by the route itself (404 for what is not its own).
 ROUTE_OWNERS = (
-    ("POST", re.compile(r"^/applications(/[^/]+/(corrections|withdrawal))?$"), SERVICE_NETWORK),
-    ("POST", re.compile(r"^/cases/[^/]+/resume$"), OPERATIONS),
-    ("POST", re.compile(r"^/cases/[^/]+/evaluation$"), SERVICE_NETWORK),
-    ("POST", re.compile(r"^/callbacks/payment$"), PAYMENT_PLATFORM),
-    ("POST", re.compile(r"^/callbacks/ems$"), EMS),
-    ("GET", re.compile(r"^/shipments/[^/]+$"), EMS),
-    ("GET", re.compile(r"^/reports/3550$"), SUPERVISION),
-    ("GET", re.compile(r"^/enterprises/[^/]+/services$"), SERVICE_NETWORK),
+    ("POST", "/applications", SERVICE_NETWORK),
+    ("POST", "/applications/{application_id}/corrections", SERVICE_NETWORK),
+    ("POST", "/applications/{application_id}/withdrawal", SERVICE_NETWORK),
+    ("POST", "/cases/{case_id}/resume", OPERATIONS),
+    ("POST", "/cases/{case_id}/evaluation", SERVICE_NETWORK),
+    ("POST", "/callbacks/payment", PAYMENT_PLATFORM),
+    ("POST", "/callbacks/ems", EMS),
+    ("GET", "/shipments/{order_id}", EMS),
+    ("GET", "/reports/3550", SUPERVISION),
+    # the service network acts for the holder; any other partner learns nothing, not even whether
+    # the holder has certificates
+    ("GET", "/holders/{holder_id}/certificates", SERVICE_NETWORK),
+    ("POST", "/certificates/{identifier}/revocation", OPERATIONS),
+    ("GET", "/enterprises/{credit_code}/services", SERVICE_NETWORK),
+)
+_OWNED = tuple(
+    (method, re.compile("^" + re.sub(r"\{\w+\}", "[^/]+", template) + "$"), template, owner)
+    for method, template, owner in ROUTE_OWNERS
 )
 
 
@@ -40,5 +50,10 @@ def is_public(method: str, path: str) -> bool:
     return any(method == m and pattern.match(path) for m, pattern in PUBLIC_ROUTES)
 
 
-def route_owner(method: str, path: str) -> str | None:
-    return next((owner for m, pattern, owner in ROUTE_OWNERS if m == method and pattern.match(path)), None)
+def owned_route(method: str, path: str) -> tuple[str, str] | None:
+    """The route's template (``/holders/{holder_id}/certificates``: what a refusal may repeat, never
+    the path, which may hold an identity number) and its one owner; None for a shared route."""
+    return next(
+        ((template, owner) for m, pattern, template, owner in _OWNED if m == method and pattern.match(path)),
+        None,
+    )

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from zerovisit.adapters.secrets import partner_secret
-from zerovisit.api.access import is_public, route_owner, route_path
+from zerovisit.api.access import is_public, owned_route, route_path
 from zerovisit.api.limits import Refusal, json_problems, text_of
 from zerovisit.domain.signature import PartnerKeys, SignedRequest, authenticate, partner_keys
 from zerovisit.errors import DependencyUnavailable, NotAuthenticated
@@ -96,10 +96,10 @@ def admit(event: dict[str, Any]) -> Admitted:
             return _refused(event, Refusal(401, str(e)))
         except DependencyUnavailable:
             return _refused(event, Refusal(503, "temporarily unavailable, try again"))
-        owner = route_owner(method, path)
-        if owner is not None and partner != owner:
+        owned = owned_route(method, path)
+        if owned is not None and partner != owned[1]:
             logger.warning("request refused", extra={"path": path, "partner": partner})
-            return _refused(event, Refusal(403, f"partner {partner} may not call {method} {path}"))
+            return _refused(event, Refusal(403, f"partner {partner} may not call {method} {owned[0]}"))
         admitted.partner = partner
         admitted.replay_key = hashlib.sha256(
             f"{partner}\n{headers['x-zv-signature'].lower()}".encode()

@@ -52,6 +52,7 @@ class EventType(StrEnum):
     CASE_RESUMED = "CaseResumed"
     CASE_SUSPENDED = "CaseSuspended"
     CERTIFICATE_ISSUED = "CertificateIssued"
+    CERTIFICATE_REVOKED = "CertificateRevoked"
     CORRECTION_REQUESTED = "CorrectionRequested"
     DEADLINE_WARNING = "DeadlineWarning"
     ENTERPRISE_SERVICE_RECORDED = "EnterpriseServiceRecorded"
@@ -165,6 +166,45 @@ class Change:
         for n, told in enumerate(self.notices):
             messages.append(outbox.notice(f"{anchor}.n{n}", self.case_id, told.subject, told.message))
         return messages
+
+
+def revocation(certificate: Certificate, at: datetime, reason: str, actor: str) -> Change:
+    """Revoke a valid certificate: the revocation, a note on the case that issued it and the
+    CertificateRevoked event, in one write that holds only while the certificate is still valid."""
+    if certificate.status != "valid":
+        raise Conflict("the certificate is already revoked")
+    revoked = certificate.revoked(at, reason)
+    entry = TimelineEntry(
+        at=at,
+        step=str(CaseStep.CERTIFICATE),
+        event="certificate revoked",
+        detail=f"{certificate.identifier}: {reason}",
+        actor=actor,
+    )
+    return Change(
+        certificate.case_id,
+        0,
+        None,
+        (entry,),
+        events=(revocation_event(revoked, actor),),
+        revoked=(revoked,),
+    )
+
+
+def revocation_event(revoked: Certificate, actor: str) -> DomainEvent:
+    """No holder in it: the event bus carries no personal data."""
+    return DomainEvent(
+        EventType.CERTIFICATE_REVOKED,
+        {
+            "case_id": revoked.case_id,
+            "case_number": revoked.case_number,
+            "identifier": revoked.identifier,
+            "kind": revoked.kind,
+            "reason": revoked.revoked_reason,
+            "revoked_at": revoked.revoked_at.isoformat() if revoked.revoked_at else None,
+            "revoked_by": actor,
+        },
+    )
 
 
 # The allowed status changes; a failed case goes back to where it failed when resumed.
@@ -699,18 +739,20 @@ class Case(BaseModel):
                 issuer_name,
             )
         ]
+        events = [event]
         revoked: list[Certificate] = []
         if replaces is not None:
             reason = (
                 f"transferred to the buyer by case {self.case_number}; replaced by {certificate.identifier}"
             )
             revoked.append(replaces.revoked(at, reason))
+            events.append(revocation_event(revoked[0], "system"))
             entries.append(
                 self._note(
                     at, CaseStep.CERTIFICATE, "certificate revoked", f"{replaces.identifier}: {reason}"
                 )
             )
-        change = self._change(issued, at, entries, events=[event], certificate=certificate)
+        change = self._change(issued, at, entries, events=events, certificate=certificate)
         return dataclasses.replace(change, revoked=tuple(revoked))
 
     def dispatch(self, at: datetime, task: Task) -> Change:

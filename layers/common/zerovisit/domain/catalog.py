@@ -114,6 +114,7 @@ class CertificateSpec(Frozen):
     version: int = Field(ge=1, le=999)
     trust_level: Literal["A", "B", "C", "D"]
     paper_original: bool
+    validity_years: int | None = Field(default=None, ge=1, le=50, description="None: valid without end")
     issuers: list[Issuer] = Field(min_length=1)
 
 

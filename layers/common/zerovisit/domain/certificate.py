@@ -1,6 +1,9 @@
 """Electronic certificates (电子证照): content, identifier, the bytes that are signed, and what
 public verification shows.
 
+A certificate records the algorithm that signed it (``SigningAlgorithm``): ECDSA over P-256 outside
+China, SM2 where the region's KMS has SM2 keys; verification checks it with the recorded algorithm.
+
 An identifier's serial is random (``random_serial``), so identifiers cannot be guessed from one
 another; its check character stays ISO/IEC 7064 MOD 37,36 over the fields. The verification code
 printed on the certificate (``verification_code``) is derived from the certificate's signature,
@@ -11,14 +14,19 @@ import hashlib
 import hmac
 import json
 import secrets
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
+from zerovisit.clock import CHINA
 from zerovisit.domain.catalog import CertificateSpec, Issuer
-from zerovisit.domain.identity import certificate_identifier
+from zerovisit.domain.identity import certificate_identifier, mask_personal_data
 from zerovisit.domain.model import Frozen
 
-SIGNING_ALGORITHM = "ECDSA_SHA_256"
+SigningAlgorithm = Literal["ECDSA_SHA_256", "SM2DSA"]
+SIGNING_ALGORITHMS: tuple[SigningAlgorithm, ...] = ("ECDSA_SHA_256", "SM2DSA")
+SIGNING_ALGORITHM: SigningAlgorithm = "ECDSA_SHA_256"
+Status = Literal["valid", "revoked", "expired"]
+REASON_MAX_LENGTH = 500
 SERIAL_DIGITS = 16
 # Crockford's base 32: no I, L, O or U, so a code read from paper is not misread.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -37,24 +45,37 @@ class CertificateContent(Frozen):
     case_number: str
     issued_at: datetime
     trust_level: Literal["A", "B", "C", "D"] = "A"
+    valid_until: date | None = None  # None: no end (长期)
 
     def signed_bytes(self) -> bytes:
-        """Canonical JSON: sorted keys, no spaces, UTF-8; what the signature covers."""
+        """Canonical JSON: sorted keys, no spaces, UTF-8; what the signature covers. A certificate
+        without an end of validity is signed without the field, as before the field existed."""
         data: dict[str, Any] = self.model_dump(mode="json")
+        if data["valid_until"] is None:
+            del data["valid_until"]
         return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class Certificate(CertificateContent):
     status: Literal["valid", "revoked"] = "valid"
-    algorithm: str = SIGNING_ALGORITHM
+    algorithm: SigningAlgorithm = SIGNING_ALGORITHM
     signing_key_id: str
     signature: str
     revoked_at: datetime | None = None
     revoked_reason: str | None = None
 
     def revoked(self, at: datetime, reason: str) -> "Certificate":
-        """No longer valid (a title passed to a buyer); the signed content stays as issued."""
+        """No longer valid (a title passed to a buyer, an error, a court's order); the signed content
+        stays as issued."""
         return self.model_copy(update={"status": "revoked", "revoked_at": at, "revoked_reason": reason})
+
+    def status_on(self, day: date) -> Status:
+        """Revoked before anything else; expired after its last valid day."""
+        if self.status == "revoked":
+            return "revoked"
+        if self.valid_until is not None and day > self.valid_until:
+            return "expired"
+        return "valid"
 
     def content(self) -> CertificateContent:
         return CertificateContent.model_validate(
@@ -80,6 +101,24 @@ def code_matches(signature: str, given: str) -> bool:
     return hmac.compare_digest(typed.encode(), verification_code(signature).replace("-", "").encode())
 
 
+def reason_problems(reason: str) -> list[str]:
+    """A revocation reason is shown to anyone who verifies the certificate: plain text, short, and
+    with no identity or phone number in it."""
+    problems = []
+    text = reason.strip()
+    if not text:
+        problems.append("reason: must not be empty")
+    if len(text) > REASON_MAX_LENGTH:
+        problems.append(f"reason: at most {REASON_MAX_LENGTH} characters, got {len(text)}")
+    if any(ord(char) < 32 or ord(char) == 127 for char in text):
+        problems.append("reason: no control characters (line breaks included)")
+    if mask_personal_data(text) != text:
+        problems.append(
+            "reason: must not contain an identity or phone number (verification shows it to anyone)"
+        )
+    return problems
+
+
 def masked_name(name: str) -> str:
     """The first character and a star for each other one: '张**', '南*******'."""
     return name[:1] + "*" * (len(name) - 1)
@@ -95,7 +134,8 @@ def new_content(
     case_number: str,
     issued_at: datetime,
 ) -> CertificateContent:
-    """The serial is random: one identifier tells nothing of another."""
+    """The serial is random: one identifier tells nothing of another. A kind valid for some years
+    is valid to the day before the issue date's anniversary (China time)."""
     return CertificateContent(
         identifier=certificate_identifier(spec.type_code, issuer.credit_code, random_serial(), spec.version),
         kind=spec.kind,
@@ -108,4 +148,16 @@ def new_content(
         case_number=case_number,
         issued_at=issued_at,
         trust_level=spec.trust_level,
+        valid_until=_last_valid_day(issued_at, spec.validity_years),
     )
+
+
+def _last_valid_day(issued_at: datetime, years: int | None) -> date | None:
+    if years is None:
+        return None
+    issued = issued_at.astimezone(CHINA).date()
+    try:
+        anniversary = issued.replace(year=issued.year + years)
+    except ValueError:  # 29 February, in a year without one: the term ends on 28 February
+        anniversary = date(issued.year + years, 3, 1)
+    return anniversary - timedelta(days=1)

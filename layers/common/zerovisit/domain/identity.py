@@ -237,6 +237,31 @@ def s10_check_digit(serial: str) -> str:
     return {10: "0", 11: "5"}.get(check, str(check))
 
 
+# --- A certificate holder: a person or an organisation ----------------------------------------------
+
+ID_NUMBER_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
+EXPECTED_CHARACTER = re.compile(r"is '.', expected '.'")
+
+
+def holder_problems(holder: str, today: date) -> list[str]:
+    """Every problem with a certificate holder's identity: a resident identity number (upper-case X)
+    or a unified social credit code. An identity-number shape is judged as one; the messages never
+    repeat the value, nor the check character either scheme expects."""
+    if not id_number_problems(holder, today) or not credit_code_problems(holder):
+        return []
+    if len(holder) != CREDIT_CODE_LENGTH:
+        return [
+            "must be an 18-character identity number or unified social credit code, "
+            f"got {len(holder)} characters"
+        ]
+    if ID_NUMBER_SHAPE.fullmatch(holder):
+        return [f"not a valid identity number: {p}" for p in id_number_problems(holder, today)]
+    return [
+        f"not a valid unified social credit code: {EXPECTED_CHARACTER.sub('does not match', p)}"
+        for p in credit_code_problems(holder)
+    ]
+
+
 # --- Electronic certificate identifier (GB/T 36901-36906-2018) ---------------------------------------
 
 CERTIFICATE_PREFIX = "1.2.156.3005.2."

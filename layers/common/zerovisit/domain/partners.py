@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 SERVICE_NETWORK = "service-network"
 SUPERVISION = "supervision"
-OPERATIONS = "operations"  # the office's operators: resume a failed case
+OPERATIONS = "operations"  # the office's operators: resume a failed case, revoke a certificate
 
 
 def region_prefixes(setting: str) -> tuple[str, ...]:

@@ -1,4 +1,10 @@
-"""Certificate issuance (电子证照): signed, stored in the library under the holder's identity."""
+"""Certificate issuance (电子证照): signed, stored in the library under the holder's identity, and
+rendered as a PNG with a QR code that verifies it.
+
+The rendering is written after the certificate: a step that stops between the two (a crash, S3
+unavailable) is retried, finds the certificate on the case, and renders it again; drawing the same
+certificate gives the same bytes, so a rendering written twice is the same rendering.
+"""
 
 import base64
 from typing import Any
@@ -8,16 +14,18 @@ from zerovisit.domain.application import registration_credit_code
 from zerovisit.domain.case import Case, Change
 from zerovisit.domain.certificate import Certificate, new_content
 from zerovisit.errors import CaseNotFound
+from zerovisit.services import rendering
 from zerovisit.services.common import apply, matter_of
 from zerovisit.services.ports import ports
 
 
 def issue(case_id: str) -> dict[str, Any]:
-    """Issue once: a retried or resumed step finds the certificate on the case and issues nothing."""
+    """Issue once: a retried or resumed step finds the certificate on the case, issues nothing, and
+    renders it again."""
     case = ports().cases.get(case_id)
     case.require_open()
     if case.certificate_id is not None:
-        return {"identifier": case.certificate_id}
+        return _rendered(_stored(case.certificate_id))
     matter = matter_of(case)
     spec = matter.certificate
     applicant = case.application.applicant
@@ -40,15 +48,18 @@ def issue(case_id: str) -> dict[str, Any]:
     content = new_content(
         spec,
         issuer,
-        holder_id=holder_id,
+        holder_id=holder_id.upper(),  # the library is keyed on the upper-case X of an identity number
         holder_name=holder_name,
         case_id=case_id,
         case_number=case.case_number or "",
         issued_at=clock.now(),
     )
-    key_id, signature = ports().gateway.sign(content.signed_bytes())
+    signed = ports().gateway.sign(content.signed_bytes())
     certificate = Certificate(
-        **content.model_dump(), signing_key_id=key_id, signature=base64.b64encode(signature).decode()
+        **content.model_dump(),
+        algorithm=signed.algorithm,
+        signing_key_id=signed.key_id,
+        signature=base64.b64encode(signed.signature).decode(),
     )
 
     def decide(current: Case) -> Change:
@@ -59,4 +70,18 @@ def issue(case_id: str) -> dict[str, Any]:
         )
 
     issued, _ = apply(case_id, decide, case)
-    return {"identifier": issued.certificate_id}
+    assert issued.certificate_id is not None
+    # a twin step that won the race wrote its own certificate: render that one
+    won = certificate if issued.certificate_id == certificate.identifier else _stored(issued.certificate_id)
+    return _rendered(won)
+
+
+def _stored(identifier: str) -> Certificate:
+    certificate = ports().certificates.get(identifier)
+    if certificate is None:
+        raise CaseNotFound(f"the case's certificate {identifier} is not in the library")
+    return certificate
+
+
+def _rendered(certificate: Certificate) -> dict[str, Any]:
+    return {"identifier": certificate.identifier, "rendering": rendering.store(certificate)}

@@ -1,6 +1,6 @@
 """What the services need from outside the domain, as ports; the adapters are wired at cold start.
 
-Services never talk to DynamoDB, EventBridge, Step Functions or KMS themselves: they read and save
+Services never talk to DynamoDB, EventBridge, Step Functions, KMS or S3 themselves: they read and save
 cases through ``CaseRepository`` and reach the rest through ``Gateway``. Unit tests install
 in-memory fakes with ``install``.
 """
@@ -8,11 +8,11 @@ in-memory fakes with ``install``.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from zerovisit.domain.case import Case, Change, DomainEvent
 from zerovisit.domain.catalog import Matter
-from zerovisit.domain.certificate import Certificate
+from zerovisit.domain.certificate import Certificate, SigningAlgorithm
 from zerovisit.domain.model import Task, TaskRef, TimelineEntry
 
 
@@ -50,11 +50,38 @@ class Catalog(Protocol):
     def matter(self, code: str) -> Matter | None: ...
 
 
+@dataclass(frozen=True)
+class HeldPage:
+    """A page of a holder's certificates, newest first; ``next_key`` None at the end."""
+
+    certificates: list[Certificate]
+    next_key: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Signed:
+    key_id: str
+    signature: bytes
+    algorithm: SigningAlgorithm
+
+
+@dataclass(frozen=True)
+class Link:
+    """Where a stored object can be fetched, until ``expires_at``."""
+
+    url: str
+    expires_at: datetime
+
+
 class CertificateLibrary(Protocol):
     def get(self, identifier: str) -> Certificate | None: ...
 
     def library(self, holder_id: str) -> list[Certificate]:
         """Every certificate of the holder, valid or not."""
+        ...
+
+    def page(self, holder_id: str, limit: int, start: dict[str, Any] | None) -> HeldPage:
+        """At most ``limit`` of the holder's certificates, newest first, from ``start``."""
         ...
 
 
@@ -65,7 +92,21 @@ class Gateway(Protocol):
         """An event that belongs to no stored case (an application refused at intake)."""
         ...
 
-    def sign(self, message: bytes) -> tuple[str, bytes]: ...
+    def sign(self, message: bytes) -> Signed:
+        """With the certificate key, in the algorithm the region's key has (SM2 or ECDSA P-256)."""
+        ...
+
+    def verify(self, key_id: str, message: bytes, signature: bytes, algorithm: SigningAlgorithm) -> bool: ...
+
+    def store_rendering(self, key: str, png: bytes) -> None:
+        """Write (or write again, the same bytes) a certificate's rendering."""
+        ...
+
+    def rendering_link(self, key: str) -> Link: ...
+
+    def verification_address(self, identifier: str) -> str:
+        """The public address that verifies a certificate: what its QR code carries."""
+        ...
 
     def count(self, metric: str, dimensions: dict[str, str]) -> None: ...
 

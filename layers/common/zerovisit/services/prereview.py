@@ -22,6 +22,7 @@ def check_materials(case_id: str) -> dict[str, Any]:
             c
             for holder in sorted(holders(case.application, matter))
             for c in ports().certificates.library(holder)
+            if c.status_on(clock.today()) != "expired"
         ]
         deficiencies, reused = review_materials(case.application, matter, held)
         entries = []

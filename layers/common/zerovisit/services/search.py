@@ -63,7 +63,7 @@ def filter_problems(f: CaseFilter) -> list[str]:
     return problems
 
 
-def _check_limit(limit: int) -> list[str]:
+def check_limit(limit: int) -> list[str]:
     return [] if 1 <= limit <= MAX_LIMIT else [f"limit: from 1 to {MAX_LIMIT}"]
 
 
@@ -192,7 +192,7 @@ def _page_for(f: CaseFilter, limit: int, start: StartKey) -> CasePage:
 
 
 def list_cases(f: CaseFilter, cursor: str | None = None, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
-    problems = filter_problems(f) + _check_limit(limit)
+    problems = filter_problems(f) + check_limit(limit)
     if problems:
         raise InvalidInput(problems)
     query = {"cases": f.model_dump(mode="json"), "limit": limit}
@@ -209,7 +209,7 @@ def open_cases_of_region(
 ) -> dict[str, Any]:
     """Supervision's view: the region's open cases, oldest first, optionally only the overdue ones."""
     problems = [] if REGION.fullmatch(region) else ["region: a six-digit administrative division code"]
-    problems += _check_limit(limit)
+    problems += check_limit(limit)
     if problems:
         raise InvalidInput(problems)
     query = {"region": region, "overdue": overdue, "limit": limit}
@@ -239,7 +239,7 @@ def task_summary(task: Task) -> dict[str, Any]:
 
 def open_tasks(partner: str, cursor: str | None = None, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
     """A partner's open tasks, soonest due first."""
-    if problems := _check_limit(limit):
+    if problems := check_limit(limit):
         raise InvalidInput(problems)
     query = {"tasks": partner, "limit": limit}
     page = search.open_tasks(partner, limit, decode_cursor(query, cursor))

@@ -1,10 +1,11 @@
 """What every repository shares: the applicant index key and storage error translation."""
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PynamoDBException, QueryError, TransactWriteError, UpdateError
 
 from zerovisit.errors import CaseNotFound, Conflict, DependencyUnavailable, InvalidInput
 
@@ -43,3 +44,36 @@ def storage_errors() -> Iterator[None]:
         if _too_large(e):
             raise InvalidInput([TOO_LARGE]) from e
         raise DependencyUnavailable("case storage unavailable") from e
+
+
+StartKey = dict[str, Any] | None
+BAD_CURSOR = "cursor: not a cursor this API gave out"
+
+
+def index_page[T](
+    query: Callable[..., Any],
+    hash_key: tuple[str, str],
+    limit: int,
+    start: StartKey,
+    take: Callable[[Any], T],
+) -> tuple[list[T], StartKey]:
+    """One page of an index query: at most ``limit`` items, each as ``take`` makes it. The next key
+    leaves out the index's hash key, which the query itself gives back (for the applicant and holder
+    indexes it is a digest of the identity number: it stays on the server)."""
+    name, value = hash_key
+    resume = None if start is None else {**start, name: {"S": value}}
+    try:
+        with storage_errors():
+            results = query(limit=limit, page_size=limit, last_evaluated_key=resume)
+            found = [take(item) for item in results]
+            next_key = results.last_evaluated_key if found else None
+    except DependencyUnavailable as e:
+        refused = (
+            isinstance(e.__cause__, QueryError) and e.__cause__.cause_response_code == "ValidationException"
+        )
+        if resume is not None and refused:
+            raise InvalidInput([BAD_CURSOR]) from e
+        raise
+    if next_key is None:
+        return found, None
+    return found, {k: v for k, v in next_key.items() if k != name}

@@ -10,18 +10,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from pynamodb.exceptions import QueryError
-
 from zerovisit.domain.case import Case
 from zerovisit.domain.model import Task
-from zerovisit.errors import DependencyUnavailable, InvalidInput
 from zerovisit.storage.cases import OPEN_SHARD
-from zerovisit.storage.common import applicant_key, storage_errors
+from zerovisit.storage.common import BAD_CURSOR, StartKey, applicant_key, index_page, storage_errors
 from zerovisit.storage.search_keys import NO_DUE_DATE
 from zerovisit.storage.tables import CaseTableItem
 
-StartKey = dict[str, Any] | None
-BAD_CURSOR = "cursor: not a cursor this API gave out"
+__all__ = ["BAD_CURSOR", "CasePage", "StartKey", "TaskPage"]
 
 
 @dataclass(frozen=True)
@@ -39,25 +35,8 @@ class TaskPage:
 def _keys_page(
     query: Callable[..., Any], hash_key: tuple[str, str], limit: int, start: StartKey
 ) -> tuple[list[tuple[str, str]], StartKey]:
-    """One page of index keys. The next key leaves out the index's hash key, which the query itself
-    gives back (for the applicant index it is a digest of the identity number: it stays on the server)."""
-    name, value = hash_key
-    resume = None if start is None else {**start, name: {"S": value}}
-    try:
-        with storage_errors():
-            results = query(limit=limit, page_size=limit, last_evaluated_key=resume)
-            keys = [(item.pk, item.sk) for item in results]
-            next_key = results.last_evaluated_key if keys else None
-    except DependencyUnavailable as e:
-        refused = (
-            isinstance(e.__cause__, QueryError) and e.__cause__.cause_response_code == "ValidationException"
-        )
-        if resume is not None and refused:
-            raise InvalidInput([BAD_CURSOR]) from e
-        raise
-    if next_key is None:
-        return keys, None
-    return keys, {k: v for k, v in next_key.items() if k != name}
+    """One page of index keys (the records are read after, in one batch)."""
+    return index_page(query, hash_key, limit, start, lambda item: (item.pk, item.sk))
 
 
 def _records(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
