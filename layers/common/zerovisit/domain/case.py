@@ -742,14 +742,18 @@ class Case(BaseModel):
         events = [event]
         revoked: list[Certificate] = []
         if replaces is not None:
-            reason = (
-                f"transferred to the buyer by case {self.case_number}; replaced by {certificate.identifier}"
-            )
+            # Verification shows the reason to whoever holds the old identifier: it names no party
+            # and not the new title; the case's own timeline keeps the link.
+            reason = "ownership transferred (转移登记)"
             revoked.append(replaces.revoked(at, reason))
             events.append(revocation_event(revoked[0], "system"))
             entries.append(
                 self._note(
-                    at, CaseStep.CERTIFICATE, "certificate revoked", f"{replaces.identifier}: {reason}"
+                    at,
+                    CaseStep.CERTIFICATE,
+                    "certificate revoked",
+                    f"{replaces.identifier}: {reason} by case {self.case_number}; "
+                    f"replaced by {certificate.identifier}",
                 )
             )
         change = self._change(issued, at, entries, events=events, certificate=certificate)
