@@ -23,6 +23,7 @@ from zerovisit.domain.model import TimelineEntry
 from zerovisit.domain.workdays import working_days_text
 from zerovisit.observability import logger
 from zerovisit.storage import cases
+from zerovisit.wording import counted
 
 from infra.local.partners import Exchange, PartnerSimulator
 from infra.local.runtime import CATALOG_DIR, ROOT, LocalRuntime
@@ -166,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _refused(status: int, body: Any, expect_refusal: bool) -> int:
     problems = body.get("problems", []) if isinstance(body, dict) else []
-    print(f"\nRefused at once (HTTP {status}), nothing was opened; {len(problems)} problem(s):")
+    print(f"\nRefused at once (HTTP {status}), nothing was opened; {counted(len(problems), 'problem')}:")
     for problem in problems:
         print(f"  - {problem}")
     print("Refused as designed for an invalid sample." if expect_refusal else "NOT as designed: refused.")

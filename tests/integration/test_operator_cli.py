@@ -48,9 +48,9 @@ def test_the_runbook_on_the_local_runtime(
 ) -> None:
     catalog_files = sorted(str(p) for p in (ROOT / "infra" / "catalog").glob("*.yaml"))
     code, out, _ = run(capsys, "catalog", "load", *catalog_files, *STACK)
-    assert (code, out.split(":")[0]) == (0, "loaded 3 matter(s)")
+    assert (code, out.split(":")[0]) == (0, "loaded 3 matters")
     code, out, _ = run(capsys, "calendar", "load", str(schedule_file), *STACK)
-    assert (code, out) == (0, f"loaded the {SCHEDULE_YEAR} schedule; recomputed 0 provisional deadline(s)\n")
+    assert (code, out) == (0, f"loaded the {SCHEDULE_YEAR} schedule; recomputed 0 provisional deadlines\n")
 
     applicant = new_applicant()
     (task,) = submit_waiting(runtime, applicant, 1)
@@ -76,7 +76,7 @@ def test_the_runbook_on_the_local_runtime(
         assert code == 0
         stuck = [line.split()[0] for line in out.splitlines()[1:-1]]
         assert case_id in stuck
-        assert out.splitlines()[-1].endswith("whose step has not moved for 2 day(s) or more")
+        assert out.splitlines()[-1].endswith("whose step has not moved for 2 days or more")
         code, out, _ = run(capsys, "cases", "stuck", "--older-than", "30d", *STACK)
         assert case_id not in out
     finally:

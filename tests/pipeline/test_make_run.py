@@ -29,7 +29,7 @@ def test_an_invalid_sample_is_refused_at_once_with_every_problem() -> None:
     run = make_run("real_estate_transfer.invalid")
 
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "Refused at once (HTTP 422), nothing was opened; 5 problem(s):" in run.stdout
+    assert "Refused at once (HTTP 422), nothing was opened; 5 problems:" in run.stdout
     assert "  - transfer.seller_title: must start with '1.2.156.3005.2.'" in run.stdout
     assert "Refused as designed for an invalid sample." in run.stdout
     assert "Traceback" not in run.stdout + run.stderr

@@ -12,6 +12,7 @@ from moto import mock_aws
 from zerovisit import config
 from zerovisit.cli import main
 from zerovisit.domain.workdays import default_calendar
+from zerovisit.wording import counted
 
 from infra.bench.sweeper import create_table
 
@@ -148,7 +149,7 @@ def test_catalog_check_of_the_committed_files_names_the_three_matters(
     code, out, err = run(capsys, "catalog", "check", *map(str, CATALOG_FILES))
 
     assert code == 0
-    assert out.startswith("3 matter(s) valid: ")
+    assert out.startswith("3 matters valid: ")
     assert out.endswith("; divisions of 320000 (109 codes)\n")
     assert all(matter in out for matter in MATTERS)
     assert err == ""
@@ -173,7 +174,7 @@ def test_catalog_check_names_every_problem_of_a_bad_file(
     ):
         assert any(line.startswith(f"error: bad.yaml: {field}") for line in problems), field
     assert len(problems) >= 4
-    assert err.splitlines()[-1] == f"{len(problems)} problem(s); nothing was written"
+    assert err.splitlines()[-1] == f"{len(problems)} problems; nothing was written"
 
 
 def test_catalog_check_of_a_missing_file_is_refused(
@@ -205,7 +206,7 @@ def test_catalog_load_of_good_files_writes_the_three_matters(
     code, out, err = run(capsys, "catalog", "load", *map(str, CATALOG_FILES))
 
     assert code == 0
-    assert out.startswith("loaded 3 matter(s): ")
+    assert out.startswith("loaded 3 matters: ")
     assert err == ""
     assert catalog_codes() == sorted(["DIVISIONS#320000", "MATTERS#ALL", *MATTERS])
 
@@ -221,7 +222,7 @@ def test_calendar_load_makes_the_year_official(
     code, out, err = run(capsys, "calendar", "load", str(schedule))
 
     assert code == 0
-    assert out == "loaded the 2027 schedule; recomputed 0 provisional deadline(s)\n"
+    assert out == "loaded the 2027 schedule; recomputed 0 provisional deadlines\n"
     assert err == ""
     assert catalog_codes() == ["CALENDAR#2027"]
     # Spring Festival as loaded, then the make-up Saturday; no longer provisional.
@@ -256,3 +257,9 @@ def test_calendar_load_refuses_a_file_that_is_not_a_schedule(
     assert code == 1
     assert "schedule-2027.yaml: not a schedule file" in err
     assert "nothing was written" in err
+
+
+def test_counts_read_as_plain_words() -> None:
+    assert [counted(n, "problem") for n in (0, 1, 2)] == ["0 problems", "1 problem", "2 problems"]
+    assert counted(1, "working day") == "1 working day"
+    assert counted(3, "matter", "matters") == "3 matters"

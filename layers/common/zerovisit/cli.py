@@ -21,6 +21,7 @@ from zerovisit.catalog_files import read_catalog_files
 from zerovisit.domain.workdays import add_working_days
 from zerovisit.errors import InvalidInput, ZeroVisitError
 from zerovisit.operator_cli import add_operator_commands, add_stack_option, use_stack
+from zerovisit.wording import counted
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     except InvalidInput as e:
         for problem in e.problems:
             print(f"error: {problem}", file=sys.stderr)
-        print(f"{len(e.problems)} problem(s); nothing was written", file=sys.stderr)
+        print(f"{counted(len(e.problems), 'problem')}; nothing was written", file=sys.stderr)
         return 1
     except ZeroVisitError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -96,7 +97,7 @@ def _catalog(action: str, files: list[Path]) -> int:
     matters, divisions = read_catalog_files(files)
     provinces = "".join(f"; divisions of {d.province} ({len(d.divisions)} codes)" for d in divisions)
     if action == "check":
-        print(f"{len(matters)} matter(s) valid: {', '.join(m.code for m in matters)}{provinces}")
+        print(f"{counted(len(matters), 'matter')} valid: {', '.join(m.code for m in matters)}{provinces}")
         return 0
     from zerovisit.observability import cold_start
     from zerovisit.storage.catalog import put_divisions, put_matters
@@ -104,7 +105,7 @@ def _catalog(action: str, files: list[Path]) -> int:
     cold_start()
     put_matters(matters)
     put_divisions(divisions)
-    print(f"loaded {len(matters)} matter(s): {', '.join(m.code for m in matters)}{provinces}")
+    print(f"loaded {counted(len(matters), 'matter')}: {', '.join(m.code for m in matters)}{provinces}")
     return 0
 
 
@@ -147,7 +148,9 @@ def _calendar(file: Path) -> int:
         result = load_schedule(year, holidays, makeup)
     except ValueError as e:
         raise InvalidInput([str(e)]) from e
-    print(f"loaded the {year} schedule; recomputed {len(result['recomputed'])} provisional deadline(s)")
+    print(
+        f"loaded the {year} schedule; recomputed {counted(len(result['recomputed']), 'provisional deadline')}"
+    )
     return 0
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from zerovisit.clock import CHINA
 from zerovisit.errors import ConfigurationError, InvalidInput
+from zerovisit.wording import counted
 
 # Stack output -> the environment variable the functions (and zerovisit.config) read it from.
 OUTPUT_ENVIRONMENT = {
@@ -72,7 +73,8 @@ def duration(text: str) -> timedelta:
 
 
 def _days(span: timedelta) -> str:
-    return f"{span / timedelta(days=1):g} day(s)"
+    days = span / timedelta(days=1)
+    return f"{days:g} day{'' if days == 1 else 's'}"
 
 
 def add_operator_commands(commands: Any) -> None:
@@ -238,7 +240,7 @@ def _cases_stuck(args: argparse.Namespace) -> int:
 
     rows = stuck_cases(args.older_than, args.limit)
     _print_cases(rows, ("since", "step_since", 22))
-    print(f"{len(rows)} case(s) whose step has not moved for {_days(args.older_than)} or more")
+    print(f"{counted(len(rows), 'case')} whose step has not moved for {_days(args.older_than)} or more")
     return 0
 
 

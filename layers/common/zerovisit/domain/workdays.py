@@ -11,6 +11,8 @@ from datetime import date, timedelta
 
 import chinese_calendar
 
+from zerovisit.wording import counted
+
 ONE_DAY = timedelta(days=1)
 SATURDAY = 5
 # Statutory holidays on fixed solar dates (State Council decree 795): New Year's Day, Labour Day
@@ -92,7 +94,7 @@ _DEFAULT_CALENDAR = WorkCalendar()
 
 def working_days_text(count: int) -> str:
     """'1 working day', '3 working days'."""
-    return f"{count} working day{'' if count == 1 else 's'}"
+    return counted(count, "working day")
 
 
 def default_calendar() -> WorkCalendar:
