@@ -16,11 +16,64 @@ def load_event(name: str) -> dict[str, Any]:
 
 
 def application(name: str = "application_submitted.business_startup", **changes: Any) -> dict[str, Any]:
-    """The detail of a sample ApplicationSubmitted event with a fresh application id."""
+    """The detail of a sample ApplicationSubmitted event with a fresh application id; a transfer
+    names a fresh seller's title, so that one test's revocation leaves another's title alone."""
     detail: dict[str, Any] = copy.deepcopy(load_event(name)["detail"])
     detail["application_id"] = f"T-{uuid4().hex[:12]}"
+    if detail.get("transfer"):
+        detail["transfer"]["seller_title"] = fresh_title_identifier(detail["transfer"]["seller_title"])
     detail.update(changes)
     return detail
+
+
+def fresh_title_identifier(like: str) -> str:
+    """A valid identifier of the same kind and issuer as ``like``, with a fresh random serial."""
+    from zerovisit.domain.certificate import random_serial
+    from zerovisit.domain.identity import CERTIFICATE_PREFIX, certificate_identifier
+
+    type_code, issuer_code, _, version, _ = like.removeprefix(CERTIFICATE_PREFIX).split(".")
+    return certificate_identifier(type_code, issuer_code, random_serial(), int(version))
+
+
+def held_title(transfer: dict[str, Any], **changes: Any) -> Any:
+    """The seller's title a transfer names, as a certificate in the seller's library (for the
+    in-memory library of the unit tests; ``register_seller_title`` holds a signed one locally)."""
+    from datetime import timedelta
+
+    from zerovisit.clock import clock
+    from zerovisit.domain.certificate import Certificate
+
+    title = Certificate(
+        identifier=transfer["seller_title"],
+        kind="REAL_ESTATE_CERTIFICATE",
+        name="不动产权证书",
+        holder_id=transfer["seller"]["id_number"],
+        holder_name=transfer["seller"]["name"],
+        issuer_code="11320100MB0C00773R",
+        issuer_name="南京市不动产登记中心",
+        case_id="EARLIER-CASE",
+        case_number="32010220250000001",
+        issued_at=clock.now() - timedelta(days=900),
+        signing_key_id="key",
+        signature="sig",
+    )
+    return title.model_copy(update=changes)
+
+
+def held_transfer(runtime: Any, **changes: Any) -> dict[str, Any]:
+    """The sample transfer (``application`` with ``changes``), its fresh seller's title held by the
+    seller in the local registry."""
+    detail = application("application_submitted.real_estate_transfer", **changes)
+    register_seller_title(runtime, detail)
+    return detail
+
+
+def register_seller_title(runtime: Any, detail: dict[str, Any]) -> str | None:
+    """Hold the title a transfer names for its seller in the local registry (signed, in the
+    library) before the application is submitted; None for an application that transfers nothing."""
+    from infra.local.registry import hold_sellers_title
+
+    return hold_sellers_title(runtime, detail)
 
 
 def without_material(detail: dict[str, Any], code: str) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 The service network submits the application (POST /applications): an invalid one is refused at
 once with every problem named; a valid one runs to its end while simulated partners answer, and
 its timeline is printed as it grows. Exit 0 when the case ended as designed: a sample whose name
-says `.invalid` is refused, any other completes (with its EMS delivery when the result is paper).
+says `.invalid` is refused, any other completes (with its EMS delivery when the result is paper);
+a transfer's seller holds the named title before the run, and it verifies as revoked after.
 """
 
 import argparse
@@ -11,7 +12,7 @@ import json
 import logging
 import sys
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -26,12 +27,15 @@ from zerovisit.storage import cases
 from zerovisit.wording import counted
 
 from infra.local.partners import Exchange, PartnerSimulator
+from infra.local.registry import hold_sellers_title
 from infra.local.runtime import CATALOG_DIR, ROOT, LocalRuntime
 
 SAMPLE = ROOT / "events" / "application_submitted.business_startup.json"
 RUN_SECONDS = 120.0
 # A stage's review requests go out in parallel; partners answer once all are out (bounded wait).
 DISPATCH_SETTLE_SECONDS = 5.0
+# How long before the run a transfer's seller registered the title the sample names.
+TITLE_AGE = timedelta(days=5 * 365)
 
 
 class ProgressPrinter:
@@ -145,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         case_id = detail["application_id"]
+        title = hold_sellers_title(runtime, detail, issued_at=clock.now() - TITLE_AGE)
+        if title is not None:
+            print(f"Registry: the seller holds title {title}, registered before this run", flush=True)
         print(f"Submitting {detail['matter_code']} application {case_id} (POST /applications)", flush=True)
         submitted = runtime.signed_http("service-network", "POST", "/applications", detail)
         if submitted.status >= 400:
@@ -162,7 +169,23 @@ def main(argv: list[str] | None = None) -> int:
         progress()
         view = runtime.signed_http("service-network", "GET", f"/cases/{case_id}").body
         transitions = sum(1 for e in runtime.history(case_id) if e["type"].endswith("StateEntered"))
-        return _outcome(status, view, matter, expect_refusal, transitions, time.perf_counter() - started)
+        old_title = None if title is None else _old_title(runtime, title)
+        return _outcome(
+            status, view, matter, expect_refusal, transitions, time.perf_counter() - started, old_title
+        )
+
+
+def _old_title(runtime: LocalRuntime, title: str) -> tuple[str, bool]:
+    """What the public verification route says of the seller's old title, and whether it is
+    revoked: a transfer is done only when the old title no longer verifies as valid."""
+    verified = runtime.http("GET", f"/certificates/{title}/verify")
+    if verified.status != 200:
+        return f"seller's old title {title}: verification answered HTTP {verified.status}", False
+    status, reason = verified.body["status"], verified.body.get("revoked_reason")
+    line = f"seller's old title {title} now verifies as {status} (GET /certificates/{{id}}/verify)" + (
+        f": {reason}" if reason else ""
+    )
+    return line, status == "revoked"
 
 
 def _refused(status: int, body: Any, expect_refusal: bool) -> int:
@@ -175,7 +198,13 @@ def _refused(status: int, body: Any, expect_refusal: bool) -> int:
 
 
 def _outcome(
-    status: str, view: dict[str, Any], matter: Matter, expect_refusal: bool, transitions: int, seconds: float
+    status: str,
+    view: dict[str, Any],
+    matter: Matter,
+    expect_refusal: bool,
+    transitions: int,
+    seconds: float,
+    old_title: tuple[str, bool] | None = None,
 ) -> int:
     used = view["working_days_used"]
     print()
@@ -189,8 +218,11 @@ def _outcome(
     if not paper:
         delivery = "electronic only, nothing to send by EMS"
     print(f"  certificate {view['certificate_id'] or '(none)'}; {delivery}")
+    if old_title is not None:
+        print(f"  {old_title[0]}")
     print(f"  {transitions} states entered; {seconds:.1f}s of real time")
     completed = status == "SUCCEEDED" and view["status"] == "completed" and (view["waybill"] or not paper)
+    completed = completed and (old_title is None or old_title[1])
     as_designed = completed and not expect_refusal
     print("Completed as designed." if as_designed else "NOT as designed.")
     return 0 if as_designed else 1

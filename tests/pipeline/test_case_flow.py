@@ -13,12 +13,11 @@ from zerovisit.storage import cases, certificates
 from infra.local.partners import PartnerSimulator, Script
 from infra.local.runtime import REGION, LocalRuntime
 from tests.conftest import OutboundEvents
-from tests.support import application, document, without_material
+from tests.support import application, document, held_transfer, without_material
 
 pytestmark = pytest.mark.pipeline
 
 SOURCE = "gov.service-network"
-REAL_ESTATE = "application_submitted.real_estate_transfer"
 
 
 def submit(runtime: LocalRuntime, detail: dict[str, Any]) -> str:
@@ -132,7 +131,7 @@ def test_one_correction_round_names_every_deficiency_once(
 
 
 def test_a_rejection_by_one_department_closes_the_case_without_a_certificate(runtime: LocalRuntime) -> None:
-    case_id = submit(runtime, application(REAL_ESTATE, submitted_at="2026-02-13T09:30:00+08:00"))
+    case_id = submit(runtime, held_transfer(runtime, submitted_at="2026-02-13T09:30:00+08:00"))
 
     def tax_office_rejects(event: dict[str, Any]) -> dict[str, Any]:
         if event["department"] == "SW-DEED-TAX":

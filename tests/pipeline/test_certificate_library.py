@@ -1,24 +1,28 @@
 """A business start-up's licence, through the running pipeline: rendered into the renderings bucket
 with a QR code that carries its verification address, and held in the enterprise's library; a crash
 between the certificate's write and its rendering is made good by the step's retry, and a revocation
-that lands in that gap stands."""
+that lands in that gap stands. A transfer: one order for tax and fee, the new title to the buyer and
+the seller's old one revoked; a title that is not the seller's is not accepted, and one revoked
+before issuance fails the case with nothing issued."""
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from zerovisit.adapters import aws
-from zerovisit.domain.model import CaseStatus
+from zerovisit.clock import clock
+from zerovisit.domain.model import CaseStatus, TaskKind
 from zerovisit.errors import DependencyUnavailable
 from zerovisit.services import revocation
 from zerovisit.storage import cases, certificates
 
-from infra.local.partners import PartnerSimulator
+from infra.local.partners import Answer, PartnerSimulator, Script, pay_in_full
 from infra.local.runtime import LocalRuntime
 from infra.local.stack import LOCAL_API_URL
 from tests.conftest import OutboundEvents
-from tests.support import application
+from tests.support import application, held_transfer
 from tests.unit.test_rendering import expected_modules, qr_modules
 
 pytestmark = pytest.mark.pipeline
@@ -122,3 +126,104 @@ def test_a_revocation_in_the_gap_between_write_and_rendering_stands(
     assert png.startswith(b"\x89PNG")
     assert len(outbound.of("CertificateIssued", identifier=identifier)) == 1
     assert len(outbound.of("CertificateRevoked", identifier=identifier)) == 1
+
+
+# --- a transfer: the seller's title ----------------------------------------------------------------
+
+
+def verified(runtime: LocalRuntime, identifier: str) -> dict[str, Any]:
+    """What the public verification route says of a certificate (no signature, no partner)."""
+    answer = runtime.http("GET", f"/certificates/{identifier}/verify")
+    assert answer.status == 200, answer.body
+    body: dict[str, Any] = answer.body
+    return body
+
+
+def submitted_transfer(runtime: LocalRuntime) -> tuple[str, str, dict[str, Any]]:
+    """The sample transfer on its day, its seller holding a fresh title: (case id, the seller's
+    title, the application)."""
+    clock.set(datetime.fromisoformat("2026-09-30T10:15:00+08:00"))
+    detail = held_transfer(runtime)
+    assert runtime.signed_http(NETWORK, "POST", "/applications", detail).status == 202
+    return detail["application_id"], detail["transfer"]["seller_title"], detail
+
+
+def test_a_transfer_pays_tax_and_fee_in_one_order_and_passes_the_sellers_title_to_the_buyer(
+    runtime: LocalRuntime, outbound: OutboundEvents
+) -> None:
+    case_id, old, detail = submitted_transfer(runtime)
+    before = verified(runtime, old)  # the registry's title is signed by the certificate key
+    assert (before["status"], before["valid"], before["signature_valid"]) == ("valid", True, True)
+
+    assert PartnerSimulator(runtime).run_until_closed(case_id) == "SUCCEEDED"
+
+    case = cases.get_case(case_id)
+    assert case.status is CaseStatus.COMPLETED
+    timeline = cases.timeline(case_id)
+    [requested] = [e for e in timeline if e.event == "payment requested"]
+    tax, fee = requested.detail.split(": ", 1)[1].split(", due ")[0].split(" = ")[0].split(" + ")
+    assert tax.startswith("契税（1%） ")
+    assert fee.startswith("不动产登记费（住宅） ")
+    [order] = [t for t in cases.tasks(case_id) if t.kind is TaskKind.PAYMENT]
+    assert [i["code"] for i in order.details["items"]] == ["DEED_TAX", "REGISTRATION_FEE"]
+    assert order.details["amount_fen"] == sum(i["amount_fen"] for i in order.details["items"])
+    [revoked_note] = [e for e in timeline if e.event == "certificate revoked"]
+    assert revoked_note.detail.startswith(f"{old}: ownership transferred")
+    after = verified(runtime, old)
+    assert (after["status"], after["valid"]) == ("revoked", False)
+    assert after["revoked_reason"] == "ownership transferred (转移登记)"
+    assert case.certificate_id is not None
+    title = certificates.get_certificate(case.certificate_id)
+    assert title is not None
+    assert (title.holder_id, title.status) == (detail["transfer"]["buyer"]["id_number"], "valid")
+    assert case.certificate_id in [c.identifier for c in certificates.library(title.holder_id)]
+    [event] = outbound.of("CertificateRevoked", identifier=old)
+    assert (event["revoked_by"], event["kind"]) == ("system", "REAL_ESTATE_CERTIFICATE")
+
+
+def test_a_transfer_whose_seller_holds_no_such_title_is_not_accepted(
+    runtime: LocalRuntime, outbound: OutboundEvents
+) -> None:
+    # a fresh title nobody holds
+    detail = application("application_submitted.real_estate_transfer", submitted_at=clock.now().isoformat())
+
+    assert runtime.signed_http(NETWORK, "POST", "/applications", detail).status == 202
+    assert PartnerSimulator(runtime).run_until_closed(detail["application_id"]) == "SUCCEEDED"
+
+    case = cases.get_case(detail["application_id"])
+    reason = (
+        "不动产权属证书（出卖人）: the title the application names "
+        "is not among the seller's titles in the certificate library"
+    )
+    assert (case.status, case.outcome_reason, case.case_number) == (CaseStatus.NOT_ACCEPTED, reason, None)
+    assert outbound.of("CorrectionRequested", case_id=case.case_id) == []
+    [closed] = outbound.of("CaseClosed", case_id=case.case_id)
+    assert (closed["outcome"], closed["reason"]) == ("not_accepted", reason)
+    events = [e.event for e in cases.timeline(case.case_id)]
+    assert events[-3:] == ["materials deficient", "not correctable", "not_accepted"]
+
+
+def test_a_title_revoked_before_issuance_fails_the_case_with_nothing_issued(
+    runtime: LocalRuntime, outbound: OutboundEvents
+) -> None:
+    def operator_revokes_then_applicant_pays(event: dict[str, Any]) -> Answer:
+        path = f"/certificates/{old}/revocation"
+        revoked = runtime.signed_http("operations", "POST", path, {"reason": "court order 2026-7"})
+        assert revoked.status == 200, revoked.body
+        return pay_in_full(event)
+
+    calls_before = sum(1 for name, _ in runtime.invocations if name == "CertificateFunction")
+    case_id, old, _ = submitted_transfer(runtime)
+    script = Script(pay=operator_revokes_then_applicant_pays)
+    assert PartnerSimulator(runtime, script).run_until_closed(case_id) == "FAILED"
+
+    case = cases.get_case(case_id)
+    assert case.status is CaseStatus.FAILED
+    assert case.failure is not None
+    assert (case.failure.step, case.failure.error) == ("certificate", "TitleNotValid")
+    assert case.failure.cause == f"the seller's title {old} is revoked: no title issued to the buyer"
+    # not retried: the title does not come back by trying again
+    assert sum(1 for name, _ in runtime.invocations if name == "CertificateFunction") - calls_before == 1
+    assert case.certificate_id is None
+    assert outbound.of("CertificateIssued", case_id=case_id) == []
+    assert verified(runtime, old)["revoked_reason"] == "court order 2026-7"

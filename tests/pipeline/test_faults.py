@@ -17,12 +17,11 @@ from infra.local.partners import PartnerSimulator, Script, approve
 from infra.local.runtime import LocalRuntime
 from infra.local.stack import STACK_NAME
 from tests.conftest import OutboundEvents
-from tests.support import application, next_partner_task
+from tests.support import application, held_transfer, next_partner_task
 
 pytestmark = pytest.mark.pipeline
 
 SOURCE = "gov.service-network"
-REAL_ESTATE = "application_submitted.real_estate_transfer"
 ON_THE_CLOCK = {"submitted_at": "2026-02-13T09:30:00+08:00"}
 
 
@@ -114,7 +113,7 @@ def test_a_failed_case_resumes_from_the_failed_step_without_repeating_what_was_d
     runtime: LocalRuntime, outbound: OutboundEvents, through: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     runtime.faults.inject("CertificateFunction", error="DependencyUnavailable", times=None)
-    case_id = submit(runtime, application(REAL_ESTATE, **ON_THE_CLOCK))
+    case_id = submit(runtime, held_transfer(runtime, **ON_THE_CLOCK))
     assert run(runtime, case_id) == "FAILED"
     failed = cases.get_case(case_id)
     assert failed.status is CaseStatus.FAILED
@@ -161,7 +160,7 @@ def test_a_failed_case_resumes_from_the_failed_step_without_repeating_what_was_d
 def test_a_never_paid_case_closes_as_withdrawn_and_the_applicants_time_is_not_the_offices(
     runtime: LocalRuntime,
 ) -> None:
-    case_id = submit(runtime, application(REAL_ESTATE, **ON_THE_CLOCK))
+    case_id = submit(runtime, held_transfer(runtime, **ON_THE_CLOCK))
     simulator = PartnerSimulator(runtime, Script(pay=_silent_payment))
     status = simulator.run_until_closed(case_id, clock_step=timedelta(hours=12), timeout_seconds=120)
 
@@ -186,7 +185,7 @@ def _silent_payment(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_a_rejection_closes_the_case_at_once_and_a_late_approval_gets_409(runtime: LocalRuntime) -> None:
-    case_id = submit(runtime, application(REAL_ESTATE, **ON_THE_CLOCK))
+    case_id = submit(runtime, held_transfer(runtime, **ON_THE_CLOCK))
     late: list[dict[str, Any]] = []
 
     def tax_rejects_others_wait(event: dict[str, Any]) -> dict[str, Any] | None:

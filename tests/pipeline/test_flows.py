@@ -14,7 +14,7 @@ from zerovisit.storage.tables import certificate_item
 from infra.local.partners import PartnerSimulator, Script
 from infra.local.runtime import LocalRuntime
 from tests.conftest import OutboundEvents
-from tests.support import application, document, without_material
+from tests.support import application, document, register_seller_title, without_material
 
 pytestmark = pytest.mark.pipeline
 
@@ -56,6 +56,7 @@ def test_each_flow_runs_its_stages_in_order_each_in_parallel_within_its_limit(
     clock.set(datetime.fromisoformat(at))
     matter = next(m for m in read_catalog(runtime_catalog()) if m.code == matter_code)
     detail = application(sample, submitted_at=at)
+    register_seller_title(runtime, detail)
     case_id = detail["application_id"]
     runtime.put_event("gov.service-network", "ApplicationSubmitted", detail)
 

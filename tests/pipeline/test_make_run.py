@@ -77,3 +77,23 @@ def test_the_business_start_up_shows_seal_tax_and_bank_after_the_licence_in_cata
     assert all(i > licence for i, _ in requested)
     assert len([line for line in lines if "service completed" in line]) == 3
     assert "Completed as designed." in lines
+
+
+def test_the_transfer_revokes_the_sellers_old_title_and_exits_0() -> None:
+    run = make_run("real_estate_transfer")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    old = "1.2.156.3005.2.11100000MB0143028R002.11320100MB0C00773R.00000007.001.S"  # the sample's
+    registered = next(i for i, line in enumerate(lines) if line.startswith("Registry: "))
+    assert f"the seller holds title {old}" in lines[registered]
+    assert registered < next(i for i, line in enumerate(lines) if line.startswith("Submitting "))
+    [payment] = [line for line in lines if "payment requested" in line]
+    assert "契税（1%） 28500.00 yuan + 不动产登记费（住宅） 80.00 yuan = 28580.00 yuan" in payment
+    issued = next(i for i, line in enumerate(lines) if "certificate issued" in line)
+    assert "certificate revoked" in lines[issued + 1]
+    assert f"{old}: ownership transferred (转移登记)" in lines[issued + 1]
+    assert (
+        f"  seller's old title {old} now verifies as revoked (GET /certificates/{{id}}/verify)" in run.stdout
+    )
+    assert "Completed as designed." in lines

@@ -10,7 +10,7 @@ from zerovisit.clock import clock
 from infra.local.partners import PartnerSimulator, Script
 from infra.local.runtime import LocalRuntime
 from tests.conftest import OutboundEvents
-from tests.support import application, document, without_material
+from tests.support import application, document, held_transfer, without_material
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "events" / "schemas"
 
@@ -19,9 +19,7 @@ pytestmark = pytest.mark.pipeline
 
 def test_events_of_real_cases_match_their_schemas(runtime: LocalRuntime, outbound: OutboundEvents) -> None:
     business = without_material(application(), "PREMISES_PROOF")
-    real_estate = application(
-        "application_submitted.real_estate_transfer", submitted_at=clock.now().isoformat()
-    )
+    real_estate = held_transfer(runtime, submitted_at=clock.now().isoformat())
     supplied = [{"code": "PREMISES_PROOF", "document_ref": document("premises.pdf")}]
     for detail in (business, real_estate):
         runtime.put_event("gov.service-network", "ApplicationSubmitted", detail)

@@ -11,7 +11,7 @@ from zerovisit.storage import cases
 
 from infra.local.partners import PartnerSimulator, Script
 from infra.local.runtime import HttpResponse, LocalRuntime
-from tests.support import application, next_partner_task
+from tests.support import application, held_transfer, next_partner_task
 
 pytestmark = pytest.mark.pipeline
 
@@ -78,9 +78,7 @@ def test_the_same_decision_twice_at_once_gets_the_first_answer_both_times(runtim
 
 
 def test_the_same_payment_confirmation_twice_at_once_has_one_effect(runtime: LocalRuntime) -> None:
-    detail = application(
-        "application_submitted.real_estate_transfer", submitted_at="2026-02-13T09:30:00+08:00"
-    )
+    detail = held_transfer(runtime, submitted_at="2026-02-13T09:30:00+08:00")
     case_id = detail["application_id"]
     runtime.put_event(SOURCE, "ApplicationSubmitted", detail)
     orders: list[dict[str, Any]] = []

@@ -17,7 +17,7 @@ from zerovisit.storage import cases
 from infra.local.partners import PartnerSimulator, Script, silent
 from infra.local.runtime import REGION, LocalRuntime
 from tests.conftest import OutboundEvents
-from tests.support import application, next_partner_task
+from tests.support import application, held_transfer, next_partner_task
 
 pytestmark = pytest.mark.pipeline
 
@@ -45,7 +45,7 @@ def sns_messages(url: str) -> list[dict[str, Any]]:
 
 def test_a_five_day_case_accepted_on_30_september_is_due_13_october(runtime: LocalRuntime) -> None:
     clock.set(datetime.fromisoformat("2026-09-30T10:15:00+08:00"))
-    detail = application("application_submitted.real_estate_transfer")
+    detail = held_transfer(runtime)
     runtime.put_event("gov.service-network", "ApplicationSubmitted", detail)
 
     assert PartnerSimulator(runtime).run_until_closed(detail["application_id"]) == "SUCCEEDED"

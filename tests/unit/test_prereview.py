@@ -1,5 +1,5 @@
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +12,14 @@ from zerovisit.domain.model import Application, Deficiency, SubmittedMaterial
 from zerovisit.domain.prereview import (
     AGENT,
     apply_correction,
+    held_on,
     holder_id,
     holders,
     may_ask_for_correction,
     review_materials,
 )
 
-from tests.support import application, document, without_material
+from tests.support import application, document, held_title, without_material
 
 CATALOG = Path(__file__).resolve().parents[2] / "infra" / "catalog"
 MATTERS = {m.code: m for m in read_catalog(CATALOG.glob("*.yaml"))}
@@ -54,7 +55,12 @@ def submitted(*missing: str, name: str = "application_submitted.business_startup
 
 
 def transfer(*missing: str) -> Application:
-    return submitted(*missing, name="application_submitted.real_estate_transfer")
+    """The sample transfer naming SELLER_TITLE as the seller's title."""
+    detail = application("application_submitted.real_estate_transfer")
+    detail["transfer"]["seller_title"] = SELLER_TITLE
+    for code in missing:
+        detail = without_material(detail, code)
+    return parse_application(detail)
 
 
 def with_agent(id_number: str, *, authorisation: bool = True, **changes: Any) -> Application:
@@ -183,24 +189,86 @@ def test_the_sellers_named_title_held_by_the_seller_stands_in_for_the_property_c
     assert reused == {"PROPERTY_CERTIFICATE": SELLER_TITLE}
 
 
-@pytest.mark.parametrize(
-    "certificate",
-    [
-        Held(SELLER_TITLE, "REAL_ESTATE_CERTIFICATE", BUYER),  # the buyer's own earlier purchase
-        Held(OTHER_TITLE, "REAL_ESTATE_CERTIFICATE", SELLER),  # another home of the seller
-        Held(SELLER_TITLE, "REAL_ESTATE_CERTIFICATE", SELLER, status="revoked"),
-    ],
-    ids=["held-by-the-buyer", "another-title-of-the-seller", "revoked"],
-)
-def test_no_other_certificate_stands_in_for_the_sellers_title(certificate: Held) -> None:
-    deficiencies, reused = review_materials(transfer("PROPERTY_CERTIFICATE"), REAL_ESTATE, [certificate])
+def test_with_a_scan_uploaded_the_sellers_valid_title_is_still_checked_and_the_scan_counts() -> None:
+    held = [Held(SELLER_TITLE, "REAL_ESTATE_CERTIFICATE", SELLER)]
 
-    assert [d.material for d in deficiencies] == ["PROPERTY_CERTIFICATE"]
+    assert review_materials(transfer(), REAL_ESTATE, held) == ([], {})
+
+
+NOT_AMONG = "is not among the seller's titles in the certificate library"
+
+
+@pytest.mark.parametrize(
+    ("held", "problem"),
+    [
+        ([], NOT_AMONG),
+        ([Held(SELLER_TITLE, "REAL_ESTATE_CERTIFICATE", BUYER)], NOT_AMONG),  # the buyer's own purchase
+        ([Held(SELLER_TITLE, "REAL_ESTATE_CERTIFICATE", OTHER_PERSON)], NOT_AMONG),
+        ([Held(OTHER_TITLE, "REAL_ESTATE_CERTIFICATE", SELLER)], NOT_AMONG),  # another home of the seller
+        ([Held(SELLER_TITLE, "RESIDENT_ID_CARD", SELLER)], NOT_AMONG),
+        ([Held(SELLER_TITLE, "REAL_ESTATE_CERTIFICATE", SELLER, status="revoked")], "is revoked"),
+        ([Held(SELLER_TITLE, "REAL_ESTATE_CERTIFICATE", SELLER, status="expired")], "is expired"),
+    ],
+    ids=[
+        "not-held",
+        "held-by-the-buyer",
+        "held-by-someone-else",
+        "another-title",
+        "another-kind",
+        "revoked",
+        "expired",
+    ],
+)
+@pytest.mark.parametrize("scan", [True, False], ids=["scan-uploaded", "no-scan"])
+def test_a_named_title_that_is_not_the_sellers_valid_title_cannot_be_corrected(
+    held: list[Held], problem: str, scan: bool
+) -> None:
+    application = transfer() if scan else transfer("PROPERTY_CERTIFICATE")
+
+    deficiencies, reused = review_materials(application, REAL_ESTATE, held)
+
+    assert deficiencies == [
+        Deficiency(
+            material="PROPERTY_CERTIFICATE",
+            problem=f"不动产权属证书（出卖人）: the title the application names {problem}",
+            correctable=False,
+        )
+    ]
     assert reused == {}
+    # the answer goes to the applicant: no party's identity number or name in it
+    for person in (SELLER, BUYER, OTHER_PERSON, "张建国", "李娜"):
+        assert person not in deficiencies[0].problem
+    assert not may_ask_for_correction(0, REAL_ESTATE.waits.max_correction_rounds, deficiencies)
+
+
+def test_a_missing_document_can_still_be_corrected_beside_a_valid_title() -> None:
+    held = [Held(SELLER_TITLE, "REAL_ESTATE_CERTIFICATE", SELLER)]
+
+    deficiencies, _ = review_materials(transfer("SALE_CONTRACT"), REAL_ESTATE, held)
+
+    assert [(d.material, d.correctable) for d in deficiencies] == [("SALE_CONTRACT", True)]
+    assert may_ask_for_correction(0, REAL_ESTATE.waits.max_correction_rounds, deficiencies)
+
+
+def test_the_title_check_sees_a_certificates_status_on_the_day() -> None:
+    title = held_title(
+        {"seller_title": SELLER_TITLE, "seller": {"id_number": SELLER, "name": "张建国"}},
+        valid_until=date(2026, 10, 31),
+    )
+
+    assert held_on(title, date(2026, 10, 31)).status == "valid"
+    assert held_on(title, date(2026, 11, 1)).status == "expired"
+    assert held_on(
+        title.revoked(datetime(2026, 10, 1, tzinfo=UTC), "court order"), date(2026, 10, 2)
+    ).status == ("revoked")
 
 
 def test_each_partys_id_card_comes_from_that_partys_library() -> None:
-    held = [Held(ID_CARD, "RESIDENT_ID_CARD", BUYER), Held(PROPERTY, "RESIDENT_ID_CARD", SELLER)]
+    held = [
+        Held(ID_CARD, "RESIDENT_ID_CARD", BUYER),
+        Held(PROPERTY, "RESIDENT_ID_CARD", SELLER),
+        Held(SELLER_TITLE, "REAL_ESTATE_CERTIFICATE", SELLER),
+    ]
 
     deficiencies, reused = review_materials(transfer("BUYER_ID", "SELLER_ID"), REAL_ESTATE, held)
 

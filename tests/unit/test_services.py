@@ -25,6 +25,7 @@ from zerovisit.errors import (
     InvalidInput,
     NotPermitted,
     TaskClosed,
+    TitleNotValid,
 )
 from zerovisit.services import (
     acceptance,
@@ -46,7 +47,7 @@ from zerovisit.services import library as library_service
 from zerovisit.services.ports import install, ports
 
 from tests.fakes import FakeCases, FakeCatalog, FakeCertificates, FakeGateway, fake_ports
-from tests.support import application
+from tests.support import application, held_title
 
 SERVICES = Path(__file__).resolve().parents[2] / "layers" / "common" / "zerovisit" / "services"
 REAL_ESTATE = "application_submitted.real_estate_transfer"
@@ -75,9 +76,20 @@ def approve() -> DepartmentDecision:
     return DepartmentDecision.model_validate({"decision": "approve", "comments": "ok"})
 
 
+def fake_library() -> FakeCertificates:
+    library = ports().certificates
+    assert isinstance(library, FakeCertificates)
+    return library
+
+
 def accepted_case(cases: FakeCases, name: str = "application_submitted.business_startup") -> Case:
-    case_id = intake.take_in(application(name, **ON_THE_CLOCK)).case_id
-    prereview.check_materials(case_id)
+    """A case through pre-review (complete: a transfer's seller holds the title it names) and
+    acceptance."""
+    detail = application(name, **ON_THE_CLOCK)
+    if detail.get("transfer"):
+        fake_library().hold(held_title(detail["transfer"]))
+    case_id = intake.take_in(detail).case_id
+    assert prereview.check_materials(case_id)["complete"]
     acceptance.accept(case_id)
     return cases.get(case_id)
 
@@ -431,61 +443,138 @@ def test_a_business_start_up_registers_the_enterprise_which_holds_its_licence(ca
     assert licence.holder_name == case.application.enterprise.name
 
 
-def test_a_transfer_gives_the_buyer_a_new_title_and_revokes_the_sellers(cases: FakeCases) -> None:
-    from zerovisit.services.ports import ports
-
-    detail = application(REAL_ESTATE, **ON_THE_CLOCK)
-    transfer = detail["transfer"]
-    old_title = next(
-        c for c in cases.issued or [_held_title(transfer)] if c.identifier == transfer["seller_title"]
-    )
-    library = ports().certificates
-    assert isinstance(library, FakeCertificates)
-    library.hold(old_title)
-    case_id = intake.take_in(detail).case_id
-    prereview.check_materials(case_id)
-    acceptance.accept(case_id)
-    case = cases.get(case_id)
+def paid_transfer(cases: FakeCases) -> Case:
+    """A transfer approved and paid for: the certificate step comes next."""
+    case = accepted_case(cases, REAL_ESTATE)
     for task_id in dispatch_stage(case):
         review.decide(task_id, cases.task(TaskRef.parse(task_id)).partner, approve())
-    review.consolidate_stage(case_id, 0)
-    order = payment.request_payment(case_id, "pay-token")["order_id"]
+    review.consolidate_stage(case.case_id, 0)
+    order = payment.request_payment(case.case_id, "pay-token")["order_id"]
     amount = int(cases.task(TaskRef.parse(order)).details["amount_fen"])
     paid = payment.PaymentConfirmation(order_id=order, status="paid", amount_fen=amount, transaction_id="T-1")
     payment.confirm_payment("payment-platform", paid)
+    return cases.get(case.case_id)
 
-    certificate.issue(case_id)
+
+def test_a_transfer_gives_the_buyer_a_new_title_and_revokes_the_sellers(cases: FakeCases) -> None:
+    case = paid_transfer(cases)
+    transfer = case.application.transfer
+    assert transfer is not None
+
+    certificate.issue(case.case_id)
 
     [title] = cases.issued
-    assert title.holder_id == transfer["buyer"]["id_number"]
+    assert title.holder_id == transfer.buyer.id_number
     [revoked] = cases.revoked
-    assert revoked.identifier == transfer["seller_title"]
+    assert revoked.identifier == transfer.seller_title
     assert revoked.status == "revoked"
     assert revoked.revoked_reason is not None
     # verification shows the reason to anyone with the old identifier: no party, not the new title
     assert title.identifier not in revoked.revoked_reason
-    assert transfer["buyer"]["name"] not in revoked.revoked_reason
-    [note] = [e for e in cases.timelines[case_id] if e.event == "certificate revoked"]
+    assert transfer.buyer.name not in revoked.revoked_reason
+    [note] = [e for e in cases.timelines[case.case_id] if e.event == "certificate revoked"]
     assert title.identifier in note.detail  # the case keeps the link
 
 
-def _held_title(transfer: dict[str, Any]) -> Any:
-    from zerovisit.domain.certificate import Certificate
+def test_a_title_revoked_before_issuance_fails_the_step_with_nothing_issued(cases: FakeCases) -> None:
+    case = paid_transfer(cases)
+    transfer = case.application.transfer
+    assert transfer is not None
+    revocation.revoke(transfer.seller_title, "court order 2026-7: title annulled", "operator")
 
-    return Certificate(
-        identifier=transfer["seller_title"],
-        kind="REAL_ESTATE_TITLE",
-        name="不动产权证书",
-        holder_id=transfer["seller"]["id_number"],
-        holder_name=transfer["seller"]["name"],
-        issuer_code="11320100MB0C00773R",
-        issuer_name="南京市不动产登记中心",
-        case_id="EARLIER-CASE",
-        case_number="32010220250000001",
-        issued_at=clock.now() - timedelta(days=900),
-        signing_key_id="key",
-        signature="sig",
-    )
+    with pytest.raises(
+        TitleNotValid, match=f"the seller's title {re.escape(transfer.seller_title)} is revoked"
+    ):
+        certificate.issue(case.case_id)
+
+    assert cases.issued == []
+    assert [r.revoked_reason for r in cases.revoked] == ["court order 2026-7: title annulled"]
+    assert cases.get(case.case_id).certificate_id is None
+    assert cases.published("CertificateIssued") == []
+    completion.close(case.case_id, "failed", '{"errorMessage": "title revoked"}', "TitleNotValid")
+    failed = cases.get(case.case_id)
+    assert failed.failure is not None
+    assert (failed.failure.step, failed.failure.error) == ("certificate", "TitleNotValid")
+
+
+def test_a_revocation_that_lands_between_read_and_write_fails_the_step_on_its_retry(
+    cases: FakeCases,
+) -> None:
+    case = paid_transfer(cases)
+    transfer = case.application.transfer
+    assert transfer is not None
+
+    def operator_revokes(change: Any) -> None:
+        revocation.revoke(transfer.seller_title, "issued in error", "operator")
+
+    cases.before_save = operator_revokes
+
+    with pytest.raises(TitleNotValid, match="is revoked: no title issued to the buyer"):
+        certificate.issue(case.case_id)
+
+    assert cases.issued == []
+    [revoked] = cases.revoked
+    assert revoked.revoked_reason == "issued in error"  # the operator's reason stands
+    [event] = cases.published("CertificateRevoked")
+    assert event.detail is not None
+    assert event.detail["revoked_by"] == "operator"
+
+
+@pytest.mark.parametrize("holder", ["buyer", "nobody"])
+def test_a_title_no_longer_the_sellers_at_issuance_fails_the_step(cases: FakeCases, holder: str) -> None:
+    case = paid_transfer(cases)
+    transfer = case.application.transfer
+    assert transfer is not None
+    library = fake_library()
+    if holder == "nobody":
+        del library.held[transfer.seller_title]
+    else:
+        library.hold(
+            library.held[transfer.seller_title].model_copy(update={"holder_id": transfer.buyer.id_number})
+        )
+
+    with pytest.raises(TitleNotValid, match="is not among the seller's titles"):
+        certificate.issue(case.case_id)
+
+    assert cases.issued == []
+    assert cases.revoked == []
+
+
+@pytest.mark.parametrize(
+    ("title", "problem"),
+    [
+        (None, "is not among the seller's titles in the certificate library"),
+        ({"holder_id": "11010519491231002X"}, "is not among the seller's titles in the certificate library"),
+        ({"status": "revoked"}, "is revoked"),
+    ],
+    ids=["missing", "someone-elses", "revoked"],
+)
+def test_pre_review_does_not_accept_a_transfer_whose_title_is_not_the_sellers_valid_one(
+    cases: FakeCases, title: dict[str, Any] | None, problem: str
+) -> None:
+    detail = application(REAL_ESTATE, **ON_THE_CLOCK)
+    if title is not None:
+        fake_library().hold(held_title(detail["transfer"], **title))
+    case_id = intake.take_in(detail).case_id
+
+    outcome = prereview.check_materials(case_id)
+
+    assert (outcome["complete"], outcome["may_correct"]) == (False, False)
+    reason = f"不动产权属证书（出卖人）: the title the application names {problem}"
+    case = cases.get(case_id)
+    assert [(d.problem, d.correctable) for d in case.outstanding] == [(reason, False)]
+    assert ("not correctable", reason) in [(e.event, e.detail) for e in cases.timelines[case_id]]
+    assert cases.published("CorrectionRequested") == []
+    # the state machine closes it as not accepted; the case keeps why
+    completion.close(case_id, "not_accepted", "materials deficient and no correction can follow")
+    closed = cases.get(case_id)
+    assert (closed.status, closed.outcome_reason) == (CaseStatus.NOT_ACCEPTED, reason)
+    [event] = cases.published("CaseClosed")
+    assert event.detail is not None
+    assert event.detail["reason"] == reason
+    for party in (detail["transfer"]["seller"], detail["transfer"]["buyer"]):
+        assert party["id_number"] not in str(event.detail)
+        assert party["name"] not in str(event.detail)
 
 
 def test_a_department_dispatched_after_its_stage_was_rejected_is_cancelled_at_once(cases: FakeCases) -> None:
@@ -871,8 +960,7 @@ def test_the_certificate_records_the_algorithm_that_signed_it_and_verification_u
     gateway.algorithm = "ECDSA_SHA_256"  # the region's key signs otherwise today
 
     checked = verification.verify(licence.identifier)
-    library = ports().certificates
-    assert isinstance(library, FakeCertificates)
+    library = fake_library()
     library.hold(licence.model_copy(update={"algorithm": "ECDSA_SHA_256"}))  # a record that lies
     lying = verification.verify(licence.identifier)
 
@@ -965,11 +1053,10 @@ def test_a_transfer_publishes_the_revocation_of_the_sellers_title(cases: FakeCas
 
 
 def test_the_holders_library_pages_newest_first_with_status_and_rendering_links(cases: FakeCases) -> None:
-    library = ports().certificates
-    assert isinstance(library, FakeCertificates)
+    library = fake_library()
     holder = unified_credit_code("9", "1", "320102", new_organisation_code(42))
     titles = [
-        _held_title({"seller_title": identifier, "seller": {"id_number": holder, "name": "南京零跑"}})
+        held_title({"seller_title": identifier, "seller": {"id_number": holder, "name": "南京零跑"}})
         for identifier in _identifiers(3)
     ]
     expired = titles[0].model_copy(update={"issued_at": clock.now() - timedelta(days=800)})
@@ -985,7 +1072,7 @@ def test_the_holders_library_pages_newest_first_with_status_and_rendering_links(
         current,
     ):
         library.hold(held)
-    library.hold(_held_title({"seller_title": _identifiers(4)[3], "seller": {"id_number": "x", "name": "y"}}))
+    library.hold(held_title({"seller_title": _identifiers(4)[3], "seller": {"id_number": "x", "name": "y"}}))
 
     first = library_service.holder_library(holder.lower(), None, 2)
     second = library_service.holder_library(holder, first.next_cursor, 2)

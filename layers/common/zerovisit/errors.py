@@ -57,6 +57,11 @@ class CaseWithdrawn(ZeroVisitError):
     """The applicant withdrew the case while a step waited (sent to the waiting step)."""
 
 
+class TitleNotValid(ZeroVisitError):
+    """At issuance, the title a transfer passes on is no longer the seller's valid title (revoked
+    meanwhile, say): nothing is issued, and the case fails (RecordFailure) for an operator."""
+
+
 class ReviewExpired(ZeroVisitError):
     """A silent department passed its final limit after escalation; the case fails until resumed."""
 

@@ -321,10 +321,14 @@ class Case(BaseModel):
         reused: dict[str, str],
         entries: list[TimelineEntry],
     ) -> Change:
+        """What pre-review found. A deficiency no correction can mend is the reason the case is
+        not accepted, kept for its closing."""
         self.require_open()
-        checked = self._moved(
-            self.status, CaseStep.PRE_REVIEW, outstanding=deficiencies, reused_certificates=reused
-        )
+        update: dict[str, Any] = {"outstanding": deficiencies, "reused_certificates": reused}
+        uncorrectable = [d.problem for d in deficiencies if not d.correctable]
+        if uncorrectable:
+            update["outcome_reason"] = "; ".join(uncorrectable)
+        checked = self._moved(self.status, CaseStep.PRE_REVIEW, **update)
         return self._change(checked, at, entries)
 
     def request_correction(self, at: datetime, task: Task, source: str) -> Change:

@@ -147,6 +147,9 @@ class CaseStep(StrEnum):
 class Deficiency(Frozen):
     material: str
     problem: str
+    # False: no material the applicant sends can mend it (registry data, such as the seller's title),
+    # so the case is not accepted rather than sent back for correction.
+    correctable: bool = True
 
 
 class SuspensionReason(StrEnum):

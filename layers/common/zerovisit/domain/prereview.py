@@ -1,13 +1,19 @@
 """Pre-review (网上预审): every missing material named at once, held e-certificates reused, the
-agent's authority checked."""
+agent's authority checked, and a transfer's seller's title checked in the certificate library.
+
+The seller's title is registry data: a title that is not the seller's, or no longer valid, is not
+mended by uploading a scan, so its deficiency is not correctable and the case is not accepted."""
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 from typing import Protocol
 
 from zerovisit.clock import CHINA
 from zerovisit.domain.application import ADULT_AGE, party_key
 from zerovisit.domain.catalog import Holder, Matter, RequiredMaterial
+from zerovisit.domain.certificate import Certificate
 from zerovisit.domain.identity import age_on
 from zerovisit.domain.model import Application, Deficiency, SubmittedMaterial
 
@@ -29,6 +35,20 @@ class HeldCertificate(Protocol):
     def holder_id(self) -> str: ...
     @property
     def status(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class HeldOn:
+    """A certificate as it stands on a day: ``status`` is valid, revoked or expired."""
+
+    identifier: str
+    kind: str
+    holder_id: str
+    status: str
+
+
+def held_on(certificate: Certificate, day: date) -> HeldOn:
+    return HeldOn(certificate.identifier, certificate.kind, certificate.holder_id, certificate.status_on(day))
 
 
 def holder_id(application: Application, holder: Holder) -> str | None:
@@ -56,13 +76,24 @@ def review_materials(
     """Deficiencies of the submission (the agent's included), and the materials satisfied by
     existing e-certificates (material code -> certificate identifier). A certificate counts only
     if it is of the material's kind, valid, and held by the party the material belongs to; the
-    seller's title must moreover be the one the application names."""
+    seller's title must moreover be the one the application names, and is checked whether or
+    not a scan of it was uploaded. ``held``: the parties' certificates as they stand today."""
     held = list(held)
     submitted = {m.code: m for m in application.materials}
     deficiencies: list[Deficiency] = []
     reused: dict[str, str] = {}
     for required in matter.required_materials(application):
         material = submitted.get(required.code)
+        title_problem = seller_title_problem(application, matter, held) if required.is_seller_title else None
+        if title_problem is not None:
+            deficiencies.append(
+                Deficiency(
+                    material=required.code,
+                    problem=f"{required.name}: the title the application names {title_problem}",
+                    correctable=False,
+                )
+            )
+            continue
         if material is not None:
             if not DIGEST.fullmatch(material.document_ref):
                 deficiencies.append(
@@ -77,6 +108,35 @@ def review_materials(
         else:
             deficiencies.append(Deficiency(material=required.code, problem=f"{required.name}: not submitted"))
     return agent_deficiencies(application) + deficiencies, reused
+
+
+def seller_title_problem(
+    application: Application, matter: Matter, held: Iterable[HeldCertificate]
+) -> str | None:
+    """Why the title a transfer names cannot pass to the buyer, or None if it can (or nothing is
+    transferred): it must be among the seller's certificates of the kind the catalog's seller-title
+    material names, and valid. A title someone else holds reads as one not found: the answer goes
+    to the applicant and tells nothing of another party."""
+    transfer = application.transfer
+    required = next((m for m in matter.materials if m.is_seller_title), None)
+    if transfer is None or required is None:
+        return None
+    seller = holder_id(application, required.held_by)
+    title = next(
+        (
+            c
+            for c in held
+            if c.identifier == transfer.seller_title
+            and c.kind == required.satisfied_by_certificate
+            and c.holder_id.upper() == seller
+        ),
+        None,
+    )
+    if title is None:
+        return "is not among the seller's titles in the certificate library"
+    if title.status != "valid":
+        return f"is {title.status}"
+    return None
 
 
 def _satisfying(
@@ -124,6 +184,9 @@ def apply_correction(application: Application, corrected: list[SubmittedMaterial
     return application.model_copy(update={"materials": list(by_code.values())})
 
 
-def may_ask_for_correction(rounds_so_far: int, max_rounds: int) -> bool:
-    """Whether another correction round is allowed (the catalog's ``waits.max_correction_rounds``)."""
-    return rounds_so_far < max_rounds
+def may_ask_for_correction(
+    rounds_so_far: int, max_rounds: int, deficiencies: Iterable[Deficiency] = ()
+) -> bool:
+    """Whether another correction round is allowed (the catalog's ``waits.max_correction_rounds``)
+    and could help: not when any deficiency is one no material mends."""
+    return rounds_so_far < max_rounds and all(d.correctable for d in deficiencies)

@@ -5,9 +5,16 @@ from typing import Any
 
 from zerovisit.clock import clock
 from zerovisit.domain.case import Case, Change
+from zerovisit.domain.catalog import Matter
 from zerovisit.domain.deadlines import start_of
-from zerovisit.domain.model import SubmittedMaterial, Task, TaskKind
-from zerovisit.domain.prereview import apply_correction, holders, may_ask_for_correction, review_materials
+from zerovisit.domain.model import Deficiency, SubmittedMaterial, Task, TaskKind
+from zerovisit.domain.prereview import (
+    apply_correction,
+    held_on,
+    holders,
+    may_ask_for_correction,
+    review_materials,
+)
 from zerovisit.errors import TaskClosed
 from zerovisit.services.common import apply, due_after, matter_of, note, reopen, seconds_until_end_of
 from zerovisit.services.ports import ports
@@ -19,10 +26,9 @@ def check_materials(case_id: str) -> dict[str, Any]:
     def decide(case: Case) -> Change:
         matter = matter_of(case)
         held = [
-            c
+            held_on(c, clock.today())
             for holder in sorted(holders(case.application, matter))
             for c in ports().certificates.library(holder)
-            if c.status_on(clock.today()) != "expired"
         ]
         deficiencies, reused = review_materials(case.application, matter, held)
         entries = []
@@ -40,9 +46,10 @@ def check_materials(case_id: str) -> dict[str, Any]:
             )
         else:
             entries.append(note("pre_review", "materials complete"))
-        if deficiencies and not may_ask_for_correction(
-            case.correction_round, matter.waits.max_correction_rounds
-        ):
+        uncorrectable = [d.problem for d in deficiencies if not d.correctable]
+        if uncorrectable:
+            entries.append(note("pre_review", "not correctable", "; ".join(uncorrectable)))
+        elif deficiencies and not _may_correct(case, matter, deficiencies):
             entries.append(
                 note("pre_review", "no further correction round", f"after {case.correction_round} rounds")
             )
@@ -52,10 +59,13 @@ def check_materials(case_id: str) -> dict[str, Any]:
     matter = matter_of(case)
     return {
         "complete": not case.outstanding,
-        "may_correct": bool(case.outstanding)
-        and may_ask_for_correction(case.correction_round, matter.waits.max_correction_rounds),
+        "may_correct": bool(case.outstanding) and _may_correct(case, matter, case.outstanding),
         "correction_timeout_seconds": seconds_until_end_of(due_after(matter.correction_limit_working_days)),
     }
+
+
+def _may_correct(case: Case, matter: Matter, deficiencies: list[Deficiency]) -> bool:
+    return may_ask_for_correction(case.correction_round, matter.waits.max_correction_rounds, deficiencies)
 
 
 def await_correction(case_id: str, source: str, token: str, round_: str | None = None) -> dict[str, Any]:
