@@ -133,3 +133,16 @@ def test_a_bad_region_and_range_are_refused_at_once(
     assert code == 1
     assert "error: region: a 6-digit region code" in err
     assert "error: to: before from" in err
+
+
+def test_the_cli_says_one_working_day_and_two_working_days(
+    catalog: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    closed("320102", 1)
+    args = ["report", "3550", "--from", str(FIRST), "--to", str(LAST), "--out", str(tmp_path)]
+
+    assert main([*args, "--region", "320102"]) == 0
+    assert "mean 1 working day (target 3)" in capsys.readouterr().out
+    closed("320102", 3)
+    assert main([*args, "--region", "320102"]) == 0
+    assert "mean 2 working days (target 3)" in capsys.readouterr().out

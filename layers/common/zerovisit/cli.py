@@ -123,9 +123,10 @@ def _report(region: str, first: date, last: date, out: Path) -> int:
     png_path.write_bytes(report_png(report))
     print(f"3550 report for {report['region_name']} ({region}), cases closed {first} to {last}:")
     for row in report["matters"]:
-        mean = "-" if row["mean_working_days"] is None else f"{row['mean_working_days']:g}"
+        days = row["mean_working_days"]
+        mean = "- working days" if days is None else f"{days:g} working day{'' if days == 1 else 's'}"
         print(
-            f"  {row['matter_code']:<32} {row['completed']:>5} completed, mean {mean} working days "
+            f"  {row['matter_code']:<32} {row['completed']:>5} completed, mean {mean} "
             f"(target {row['target_working_days']}), {row['within_target']} within target"
         )
     print(f"wrote {csv_path} and {png_path}")
