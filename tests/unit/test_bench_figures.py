@@ -11,6 +11,7 @@ from moto import mock_aws
 from infra.bench import capacity
 from infra.bench.calls import CallMeter, Entry, _index_units, _read_units, _write_units
 from infra.bench.floor import step_key
+from infra.bench.imports import import_environment
 from infra.local.runtime import REGION, LocalRuntime
 
 TABLE = "bench-units"
@@ -163,3 +164,19 @@ def test_a_step_is_the_same_step_in_every_case_whatever_its_case_token_and_round
     assert step_key("ReviewDispatchFunction", first) != step_key(
         "ReviewDispatchFunction", {**first, "stage": 1}
     )
+
+
+def test_the_import_bench_gives_handlers_an_environment_their_cold_start_accepts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from zerovisit.config import settings
+
+    for name in list(os.environ):
+        monkeypatch.delenv(name)
+    for name, value in import_environment().items():
+        monkeypatch.setenv(name, value)
+    settings.cache_clear()
+    try:
+        settings()  # raises ConfigurationError naming what a handler's cold start would refuse
+    finally:
+        settings.cache_clear()
