@@ -72,6 +72,7 @@ fmt: venv
 
 build: venv
 	$(SAM) build --template template.yaml
+	$(PY) -m infra.tools.check_layer .aws-sam/build/CommonLayer/python
 
 bench: venv
 	$(PY) -m infra.bench.pipeline $(ARGS)

@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+from infra.local.registry import fresh_title_identifier
+
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 
 
@@ -24,15 +26,6 @@ def application(name: str = "application_submitted.business_startup", **changes:
         detail["transfer"]["seller_title"] = fresh_title_identifier(detail["transfer"]["seller_title"])
     detail.update(changes)
     return detail
-
-
-def fresh_title_identifier(like: str) -> str:
-    """A valid identifier of the same kind and issuer as ``like``, with a fresh random serial."""
-    from zerovisit.domain.certificate import random_serial
-    from zerovisit.domain.identity import CERTIFICATE_PREFIX, certificate_identifier
-
-    type_code, issuer_code, _, version, _ = like.removeprefix(CERTIFICATE_PREFIX).split(".")
-    return certificate_identifier(type_code, issuer_code, random_serial(), int(version))
 
 
 def held_title(transfer: dict[str, Any], **changes: Any) -> Any:

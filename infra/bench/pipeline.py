@@ -34,6 +34,7 @@ from infra.bench.floor import Recording, recording, run_floor
 from infra.bench.imports import baseline_source, bench_imports
 from infra.bench.results import commit, record
 from infra.local.partners import PartnerSimulator
+from infra.local.registry import fresh_title_identifier, hold_sellers_title
 from infra.local.runtime import REGION, ROOT, LocalRuntime
 
 EVENTS_DIR = ROOT / "events"
@@ -90,8 +91,11 @@ def load_sample(path: Path = SAMPLE) -> dict[str, Any]:
 
 
 def fresh_detail(sample: dict[str, Any], label: str, number: int) -> dict[str, Any]:
+    """The sample under a fresh application id; a transfer names a fresh seller's title."""
     detail: dict[str, Any] = copy.deepcopy(sample["detail"])
     detail["application_id"] = f"BENCH-{label}-{number:04d}-{uuid4().hex[:8]}"
+    if "transfer" in detail:
+        detail["transfer"]["seller_title"] = fresh_title_identifier(detail["transfer"]["seller_title"])
     return detail
 
 
@@ -103,6 +107,8 @@ def submitted_at(sample: dict[str, Any]) -> datetime:
 
 
 def submit(runtime: LocalRuntime, sample: dict[str, Any], detail: dict[str, Any]) -> str:
+    """Submit as the service network does; the seller of a transfer holds its title beforehand."""
+    hold_sellers_title(runtime, detail)
     runtime.put_event(sample["source"], sample["detail-type"], detail)
     return str(detail["application_id"])
 

@@ -12,8 +12,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from zerovisit.clock import clock
-from zerovisit.domain.certificate import Certificate, new_content
-from zerovisit.domain.identity import CERTIFICATE_PREFIX, certificate_identifier_problems
+from zerovisit.domain.certificate import Certificate, new_content, random_serial
+from zerovisit.domain.identity import (
+    CERTIFICATE_PREFIX,
+    certificate_identifier,
+    certificate_identifier_problems,
+)
 from zerovisit.services.certificate import signed
 from zerovisit.storage.catalog import get_matter
 from zerovisit.storage.tables import CertificateItem, certificate_item
@@ -73,3 +77,10 @@ def hold_sellers_title(
             issued_at=issued_at,
         )
     return str(transfer["seller_title"])
+
+
+def fresh_title_identifier(like: str) -> str:
+    """A valid identifier of the same kind and issuer as ``like``, with a fresh random serial: each
+    test or bench transfer names a title of its own."""
+    type_code, issuer_code, _, version, _ = like.removeprefix(CERTIFICATE_PREFIX).split(".")
+    return certificate_identifier(type_code, issuer_code, random_serial(), int(version))
