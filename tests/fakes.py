@@ -5,7 +5,7 @@ a new task only once, a changed task only at its version, and every outbox messa
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from zerovisit.domain.catalog import Matter
 from zerovisit.domain.certificate import Certificate
 from zerovisit.domain.model import Task, TaskRef, TimelineEntry
 from zerovisit.domain.outbox import OutboxMessage
+from zerovisit.domain.sweep import SweepCursor
 from zerovisit.errors import CaseNotFound, Conflict
 from zerovisit.services.ports import DueItem, Ports
 
@@ -33,6 +34,8 @@ class FakeCases:
     issued: list[Certificate] = field(default_factory=list)
     revoked: list[Certificate] = field(default_factory=list)
     before_save: Callable[[Change], object] | None = None  # a race: another writer runs here
+    cursor: SweepCursor = field(default_factory=SweepCursor)
+    before_cursor_save: Callable[[SweepCursor], object] | None = None  # every time, until unset
 
     def get(self, case_id: str) -> Case:
         if case_id not in self.cases:
@@ -88,13 +91,32 @@ class FakeCases:
         self.counters[counter] = self.counters.get(counter, 0) + 1
         return self.counters[counter]
 
-    def due(self, now: datetime) -> Iterable[DueItem]:
-        for case in list(self.cases.values()):
-            if case.next_alarm_at is not None and case.next_alarm_at <= now and not case.is_closed:
-                yield DueItem(case.case_id, None)
-        for task in list(self.task_store.values()):
-            if task.is_open and task.next_alarm_at is not None and task.next_alarm_at <= now:
-                yield DueItem(task.case_id, TaskRef(case_id=task.case_id, task_id=task.task_id))
+    def due(self, now: datetime, after: str | None = None) -> Iterable[DueItem]:
+        """In a fixed order (case id, then task id), as an index keeps its entries; an entry that
+        stops being due leaves it, as it leaves the DueAlarms range."""
+        entries = [
+            DueItem(case.case_id, None, f"{case.case_id}#")
+            for case in self.cases.values()
+            if case.next_alarm_at is not None and case.next_alarm_at <= now and not case.is_closed
+        ] + [
+            DueItem(t.case_id, TaskRef(case_id=t.case_id, task_id=t.task_id), f"{t.case_id}#{t.task_id}")
+            for t in self.task_store.values()
+            if t.is_open and t.next_alarm_at is not None and t.next_alarm_at <= now
+        ]
+        for entry in sorted(entries, key=lambda e: e.position):
+            if after is None or entry.position > after:
+                yield entry
+
+    def sweep_cursor(self) -> SweepCursor:
+        return self.cursor
+
+    def save_sweep_cursor(self, cursor: SweepCursor) -> SweepCursor:
+        if self.before_cursor_save is not None:
+            self.before_cursor_save(cursor)
+        if cursor.version != self.cursor.version:
+            raise Conflict("the record changed or is not in the expected state")
+        self.cursor = replace(cursor, version=cursor.version + 1)
+        return self.cursor
 
     # what a test reads
     def published(self, detail_type: str | None = None) -> list[OutboxMessage]:

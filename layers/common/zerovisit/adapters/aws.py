@@ -146,3 +146,13 @@ def verify_signature(key_id: str, message: bytes, signature: bytes) -> bool:
     except (BotoCoreError, ClientError) as e:
         raise DependencyUnavailable("certificate signing key unavailable") from e
     return bool(response["SignatureValid"])
+
+
+def invoke_later(function_arn: str, event: dict[str, Any]) -> None:
+    """Ask Lambda to run the function on the event asynchronously (queued; retried on error)."""
+    try:
+        _client("lambda").invoke(
+            FunctionName=function_arn, InvocationType="Event", Payload=json.dumps(event).encode()
+        )
+    except (BotoCoreError, ClientError) as e:
+        raise DependencyUnavailable("could not queue the invocation") from e

@@ -4,7 +4,13 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError, UpdateError
+from pynamodb.exceptions import (
+    DoesNotExist,
+    PutError,
+    PynamoDBException,
+    TransactWriteError,
+    UpdateError,
+)
 
 from zerovisit.errors import CaseNotFound, Conflict, DependencyUnavailable, InvalidInput
 
@@ -33,7 +39,7 @@ def storage_errors() -> Iterator[None]:
         if _too_large(e):
             raise InvalidInput([TOO_LARGE]) from e
         raise DependencyUnavailable("case storage write failed") from e
-    except UpdateError as e:
+    except (UpdateError, PutError) as e:
         if e.cause_response_code == "ConditionalCheckFailedException":
             raise Conflict("the record changed or is not in the expected state") from e
         raise DependencyUnavailable("case storage update failed") from e
