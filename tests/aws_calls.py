@@ -23,6 +23,7 @@ TRANSACT_ITEM_ACTIONS = {
     "Delete": "DeleteItem",
     "ConditionCheck": "ConditionCheckItem",
 }
+IAM_ACTION = {"lambda:Invoke": "lambda:InvokeFunction"}  # where IAM's name is not the API's
 STATE_MACHINE = "CaseStateMachine"  # task tokens belong to the one state machine
 
 
@@ -63,7 +64,8 @@ class CallRecorder:
             index = params.get("IndexName")
             yield f"dynamodb:{operation} {table}/index/{index}" if index else f"dynamodb:{operation} {table}"
             return
-        yield f"{prefix}:{operation} {self._other_resource(service, params)}"
+        action = IAM_ACTION.get(f"{prefix}:{operation}", f"{prefix}:{operation}")
+        yield f"{action} {self._other_resource(service, params)}"
 
     def _other_resource(self, service: str, params: dict[str, Any]) -> str:
         if service == "stepfunctions":
@@ -72,7 +74,13 @@ class CallRecorder:
             return "PartnerSecrets"
         if service == "events":
             return self._resource(params["Entries"][0]["EventBusName"])
-        named_by = {"kms": "KeyId", "sns": "TopicArn", "sqs": "QueueUrl", "s3": "Bucket"}.get(service)
+        named_by = {
+            "kms": "KeyId",
+            "sns": "TopicArn",
+            "sqs": "QueueUrl",
+            "s3": "Bucket",
+            "lambda": "FunctionName",
+        }.get(service)
         return self._resource(str(params[named_by])) if named_by else "*"
 
     @contextmanager

@@ -8,7 +8,7 @@ the ``FakeCertificates`` library it is given.
 
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from zerovisit.domain.certificate import Certificate, SigningAlgorithm
 from zerovisit.domain.enterprise import ServiceRecord
 from zerovisit.domain.model import Task, TaskRef, TimelineEntry
 from zerovisit.domain.outbox import OutboxMessage
+from zerovisit.domain.sweep import SweepCursor
 from zerovisit.errors import CaseNotFound, Conflict, DependencyUnavailable
 from zerovisit.services.ports import DueItem, HeldPage, Link, Ports, Signed
 
@@ -41,6 +42,8 @@ class FakeCases:
     before_save: Callable[[Change], object] | None = None  # a race: another writer runs here
     reads: int = 0  # requests a DynamoDB repository would make to read
     library: "FakeCertificates | None" = None
+    cursor: SweepCursor = field(default_factory=SweepCursor)
+    before_cursor_save: Callable[[SweepCursor], object] | None = None  # every time, until unset
 
     def get(self, case_id: str) -> Case:
         self.reads += 1
@@ -116,13 +119,32 @@ class FakeCases:
         self.counters[counter] = self.counters.get(counter, 0) + 1
         return self.counters[counter]
 
-    def due(self, now: datetime) -> Iterable[DueItem]:
-        for case in list(self.cases.values()):
-            if case.next_alarm_at is not None and case.next_alarm_at <= now and not case.is_closed:
-                yield DueItem(case.case_id, None)
-        for task in list(self.task_store.values()):
-            if task.is_open and task.next_alarm_at is not None and task.next_alarm_at <= now:
-                yield DueItem(task.case_id, TaskRef(case_id=task.case_id, task_id=task.task_id))
+    def due(self, now: datetime, after: str | None = None) -> Iterable[DueItem]:
+        """In a fixed order (case id, then task id), as an index keeps its entries; an entry that
+        stops being due leaves it, as it leaves the DueAlarms range."""
+        entries = [
+            DueItem(case.case_id, None, f"{case.case_id}#")
+            for case in self.cases.values()
+            if case.next_alarm_at is not None and case.next_alarm_at <= now and not case.is_closed
+        ] + [
+            DueItem(t.case_id, TaskRef(case_id=t.case_id, task_id=t.task_id), f"{t.case_id}#{t.task_id}")
+            for t in self.task_store.values()
+            if t.is_open and t.next_alarm_at is not None and t.next_alarm_at <= now
+        ]
+        for entry in sorted(entries, key=lambda e: e.position):
+            if after is None or entry.position > after:
+                yield entry
+
+    def sweep_cursor(self) -> SweepCursor:
+        return self.cursor
+
+    def save_sweep_cursor(self, cursor: SweepCursor) -> SweepCursor:
+        if self.before_cursor_save is not None:
+            self.before_cursor_save(cursor)
+        if cursor.version != self.cursor.version:
+            raise Conflict("the record changed or is not in the expected state")
+        self.cursor = replace(cursor, version=cursor.version + 1)
+        return self.cursor
 
     # what a test reads
     def published(self, detail_type: str | None = None) -> list[OutboxMessage]:

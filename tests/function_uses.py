@@ -49,12 +49,15 @@ USES: dict[str, set[str]] = {
     },
     "DeliveryFunction": {SCHEDULES, MATTER, READ_CASE, CASE_PARTITION, WRITE_CASE, COUNTER},
     "CompletionFunction": {SCHEDULES, READ_CASE, WRITE_CASE},
+    # The sweep cursor is an item of the cases table (read and written like a case); a backlog that
+    # outlasts one invocation is continued by invoking the function itself.
     "SweeperFunction": {
         SCHEDULES,
         MATTER,
         READ_CASE,
         WRITE_CASE,
         "dynamodb:Query CasesTable/index/DueAlarms",
+        "lambda:InvokeFunction SweeperFunction",
     },
     "RelayFunction": {SCHEDULES, PUBLISH, RESUME, FAIL, "sns:Publish SupervisionTopic"},
     "ApiFunction": {
@@ -97,6 +100,10 @@ NOT_EXERCISED_LOCALLY: dict[str, dict[str, str]] = {
     },
     "AcceptanceFunction": {
         CASE_PARTITION: "only a resumed case's plan reads its tasks (test_faults.py resumes one)",
+    },
+    "SweeperFunction": {
+        "lambda:InvokeFunction SweeperFunction": "only a backlog that outlasts an invocation's time is"
+        " continued; tests/integration/test_sweep_continuation.py records that call",
     },
     "PaymentFunction": {
         MATTER: "the sample business start-up charges no fee, so no payment step runs",

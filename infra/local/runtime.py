@@ -6,7 +6,8 @@ each function's real handler in-process. What moto 5.2.5 leaves to it, each a pa
 listed in ``MOTO_SEAMS`` (infra/local/seams.py) and guarded by tests/integration/test_moto_seams.py:
 
 - Lambda invocation (``LambdaFunction.invoke``): the real handler, not Docker, with injected
-  faults (infra/local/faults.py);
+  faults (infra/local/faults.py); an asynchronous one (``InvocationType=Event``) is queued and run
+  when the invoking function has returned, retried as Lambda retries a failed asynchronous event;
 - EventBridge rules with Lambda or Step Functions targets, which moto does not deliver;
 - DynamoDB streams to Lambda, with the mapping's filter, batches, retries and on-failure
   destination (infra/local/streams.py);
@@ -23,6 +24,7 @@ import re
 import secrets
 import threading
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -64,13 +66,22 @@ from infra.local.seams import (
 )
 from infra.local.stack import REGION, Schedule, create_stack, find_schedules, load_module
 from infra.local.streams import StreamDelivery
-from infra.local.template import ROOT, FunctionSpec, Route, functions, http_routes, load_template
+from infra.local.template import (
+    LAMBDA_DEFAULT_TIMEOUT,
+    ROOT,
+    FunctionSpec,
+    Route,
+    functions,
+    http_routes,
+    load_template,
+)
 
 CATALOG_DIR = ROOT / "infra" / "catalog"
 SECRETS_FILE = ROOT / ".local" / "partner-secrets.json"
 # Partners that are not departments of any catalog matter.
 FIXED_PARTNERS = ("service-network", "payment-platform", "ems", "supervision", "operations")
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+ASYNC_RETRIES = 2  # Lambda's retries of a failed asynchronous invocation, unless configured
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -92,6 +103,11 @@ class LocalRuntime:
         self.resources: dict[str, str] = {}
         self.outputs: dict[str, str] = {}
         self.invocations: list[tuple[str, str]] = []
+        # each function's timeout, from the template: what its context's remaining time counts down
+        self.timeouts = {name: spec.timeout_seconds for name, spec in self.functions.items()}
+        self._later: deque[tuple[str, dict[str, Any]]] = deque()
+        self._later_lock = threading.Lock()
+        self._running_later = threading.local()
         self._handlers: dict[str, Handler] = {}
         self._idle: dict[str, list[int]] = {}
         self._loaded: dict[str, Handler] = {}
@@ -204,6 +220,9 @@ class LocalRuntime:
 
         def invoke(function: Any, body: Any, request_headers: Any, response_headers: Any) -> Any:
             event = json.loads(body) if body else {}
+            if _invocation_type(request_headers) == "Event":
+                runtime._invoke_later(function.function_name, event)
+                return ""
             payload, error = runtime.invoke(function.function_name, event)
             if error:
                 response_headers["x-amz-function-error"] = "Unhandled"
@@ -353,7 +372,9 @@ class LocalRuntime:
         """Run the function's handler as Lambda would: an uncaught exception becomes an error payload
         whose errorType is the exception's class name, so Retry/Catch match on it. An injected fault
         (``faults``) fails the invocation before or after the handler runs. When the outermost
-        invocation on a thread returns, the stream records its writes queued are delivered."""
+        invocation on a thread returns, the stream records its writes queued are delivered, then
+        the asynchronous invocations it queued run. The handler's context counts its remaining
+        time down from the function's timeout (``timeouts``) on the domain clock."""
         logical = self._physical_to_logical.get(function_name.split(":")[-1], function_name)
         self.invocations.append((logical, clock.now().isoformat()))
         depth = getattr(self._depth, "value", 0)
@@ -364,7 +385,11 @@ class LocalRuntime:
                 return fault.payload(), True
             with self._handler_slot(), self._environment(logical) as handler:
                 try:
-                    result = handler(event, FakeLambdaContext(function_name=logical))
+                    context = FakeLambdaContext(
+                        function_name=self.resources.get(logical, logical),
+                        timeout_seconds=self.timeouts.get(logical, LAMBDA_DEFAULT_TIMEOUT),
+                    )
+                    result = handler(event, context)
                 except Exception as e:  # noqa: BLE001 - the Lambda service boundary: every error becomes a payload
                     return {
                         "errorType": type(e).__name__,
@@ -378,6 +403,43 @@ class LocalRuntime:
             self._depth.value = depth
             if depth == 0:
                 self.streams.drain()
+                self._run_later()
+
+    def _invoke_later(self, function_name: str, event: dict[str, Any]) -> None:
+        """An asynchronous invocation: Lambda queues the event and answers at once; it runs once the
+        invoking function has returned (at once if no function invoked it)."""
+        with self._later_lock:
+            self._later.append((function_name, event))
+        if getattr(self._depth, "value", 0) == 0:
+            self._run_later()
+
+    def _run_later(self) -> int:
+        """Run the queued asynchronous invocations in order, each retried as Lambda retries a failed
+        asynchronous event (``MaximumRetryAttempts`` of its EventInvokeConfig, 2 by default), then
+        dropped; one that queues another is followed by it here, not nested inside it. Returns the
+        invocations made."""
+        if getattr(self._running_later, "active", False):
+            return 0
+        self._running_later.active = True
+        made = 0
+        try:
+            while True:
+                with self._later_lock:
+                    if not self._later:
+                        return made
+                    function_name, event = self._later.popleft()
+                for _ in range(1 + self._async_retries(function_name)):
+                    made += 1
+                    if not self.invoke(function_name, event)[1]:
+                        break
+        finally:
+            self._running_later.active = False
+
+    def _async_retries(self, function_name: str) -> int:
+        logical = self._physical_to_logical.get(function_name.split(":")[-1], function_name)
+        resource = self.template["Resources"].get(logical, {})
+        config = resource.get("Properties", {}).get("EventInvokeConfig", {})
+        return int(config.get("MaximumRetryAttempts", ASYNC_RETRIES))
 
     def drain(self) -> int:
         """Deliver the stream records queued by writes made outside any function (a test, an
@@ -561,6 +623,12 @@ class LocalRuntime:
 
     def queue_url(self, logical_id: str) -> str:
         return self.resources[logical_id]
+
+
+def _invocation_type(request_headers: Any) -> str:
+    """The Invoke request's X-Amz-Invocation-Type (header names are case-insensitive)."""
+    found = (value for name, value in request_headers.items() if name.lower() == "x-amz-invocation-type")
+    return str(next(found, "RequestResponse"))
 
 
 def _http_event(

@@ -150,6 +150,15 @@ class StreamDelivery:
         with self._queue_lock:
             return sum(len(m.pending) for m in self._mappings.values())
 
+    def discard(self) -> int:
+        """Drop every queued record, undelivered (a bench measuring a writer without its readers);
+        returns how many there were."""
+        with self._queue_lock:
+            dropped = sum(len(m.pending) for m in self._mappings.values())
+            for mapping in self._mappings.values():
+                mapping.pending.clear()
+        return dropped
+
     def drain(self, wait: bool = False) -> int:
         """Deliver every queued record; returns the invocations made. A function's thread that
         finds another delivering leaves its records to it (one poller per shard, as in AWS); with

@@ -10,6 +10,7 @@ from cfnlint.decode import decode
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
+LAMBDA_DEFAULT_TIMEOUT = 3.0
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class FunctionSpec:
     logical_id: str
     code_dir: Path
     handler: str
+    timeout_seconds: float = LAMBDA_DEFAULT_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,14 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
 
 
 def functions(template: dict[str, Any], root: Path = ROOT) -> dict[str, FunctionSpec]:
+    default_timeout = template.get("Globals", {}).get("Function", {}).get("Timeout", LAMBDA_DEFAULT_TIMEOUT)
     return {
-        name: FunctionSpec(name, root / resource["Properties"]["CodeUri"], resource["Properties"]["Handler"])
+        name: FunctionSpec(
+            name,
+            root / resource["Properties"]["CodeUri"],
+            resource["Properties"]["Handler"],
+            float(resource["Properties"].get("Timeout", default_timeout)),
+        )
         for name, resource in template["Resources"].items()
         if resource["Type"] == "AWS::Serverless::Function"
     }

@@ -33,6 +33,20 @@ def test_lambda_invoke_keeps_its_signature() -> None:
     assert parameters == ["self", "body", "request_headers", "response_headers"]
 
 
+def test_an_asynchronous_invoke_still_reaches_the_function_with_its_request_headers() -> None:
+    """moto runs an InvocationType=Event invoke through the same ``LambdaFunction.invoke``, at once,
+    with the request's headers; the runtime's seam reads the type there and queues the event. If
+    moto starts queueing by itself, or stops passing the headers, the seam would run it wrongly."""
+    from moto.awslambda.models import LambdaBackend
+    from moto.awslambda.responses import LambdaResponse
+
+    assert "x-amz-invocation-type" in inspect.getsource(original("lambda invoke"))
+    assert "fn.invoke(body, headers, response_headers)" in inspect.getsource(LambdaBackend.invoke)
+    response = inspect.getsource(LambdaResponse.invoke)
+    assert "self.backend.invoke(" in response
+    assert "self.headers" in response
+
+
 def test_eventbridge_delivery_keeps_its_signature_and_rejects_lambda_targets() -> None:
     parameters = list(inspect.signature(original("eventbridge delivery")).parameters)
     assert parameters[:3] == ["self", "original_event", "transform_input"]

@@ -35,17 +35,26 @@ def _resource(value: Any) -> str:
 
 
 def granted(template: dict[str, Any], function: str) -> set[Grant]:
-    """Every (action, resource) the function's role is given in the template."""
-    grants: set[Grant] = set()
+    """Every (action, resource) the function's role is given in the template: its Policies, and
+    any AWS::IAM::Policy attached to the role SAM makes for it (``<Function>Role``)."""
+    statements = []
     for policy in template["Resources"][function]["Properties"].get("Policies", []):
         explicit = isinstance(policy, dict) and set(policy) == {"Statement"}
         assert explicit, f"{function}: explicit statements only, no SAM policy templates: {policy!r}"
-        for statement in policy["Statement"]:
-            assert statement["Effect"] == "Allow"
-            assert set(statement) == {"Effect", "Action", "Resource"}
-            actions = _as_list(statement["Action"])
-            resources = _as_list(statement["Resource"])
-            grants.update(f"{action} {_resource(resource)}" for action in actions for resource in resources)
+        statements.extend(policy["Statement"])
+    for resource in template["Resources"].values():
+        if (
+            resource["Type"] == "AWS::IAM::Policy"
+            and {"Ref": f"{function}Role"} in resource["Properties"]["Roles"]
+        ):
+            statements.extend(resource["Properties"]["PolicyDocument"]["Statement"])
+    grants: set[Grant] = set()
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        assert set(statement) == {"Effect", "Action", "Resource"}
+        actions = _as_list(statement["Action"])
+        resources = _as_list(statement["Resource"])
+        grants.update(f"{action} {_resource(resource)}" for action in actions for resource in resources)
     return grants
 
 
@@ -128,6 +137,14 @@ def test_a_missing_grant_fails_the_check() -> None:
     excess, missing = excess_and_missing(template)["CertificateFunction"]
     assert excess == ["kms:GetPublicKey CertificateSigningKey"]
     assert missing == ["kms:Sign CertificateSigningKey"]
+
+
+def test_a_policy_attached_to_the_functions_role_counts_as_its_grant() -> None:
+    template = copy.deepcopy(load_template())
+    del template["Resources"]["SweeperContinuationPolicy"]
+    assert excess_and_missing(template) == {
+        "SweeperFunction": ([], ["lambda:InvokeFunction SweeperFunction"])
+    }
 
 
 def test_the_state_machine_logs_without_full_access() -> None:

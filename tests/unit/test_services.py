@@ -1,7 +1,6 @@
 """The services as use cases over in-memory ports: every rule of the case record, no AWS."""
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -44,23 +43,14 @@ from zerovisit.services import (
     verification,
 )
 from zerovisit.services import library as library_service
-from zerovisit.services.ports import install, ports
+from zerovisit.services.ports import ports
 
-from tests.fakes import FakeCases, FakeCatalog, FakeCertificates, FakeGateway, fake_ports
+from tests.fakes import FakeCases, FakeCatalog, FakeCertificates, FakeGateway
 from tests.support import application, held_title
 
 SERVICES = Path(__file__).resolve().parents[2] / "layers" / "common" / "zerovisit" / "services"
 REAL_ESTATE = "application_submitted.real_estate_transfer"
 ON_THE_CLOCK = {"submitted_at": "2026-02-13T09:30:00+08:00"}
-
-
-@pytest.fixture
-def cases() -> Iterator[FakeCases]:
-    ports = fake_ports()
-    install(ports)
-    assert isinstance(ports.cases, FakeCases)
-    yield ports.cases
-    install(None)
 
 
 @pytest.fixture

@@ -183,3 +183,13 @@ def rendering_url(key: str, expires_in: int) -> str:
         )
     except (BotoCoreError, ClientError) as e:
         raise DependencyUnavailable("could not sign the rendering's address") from e
+
+
+def invoke_later(function_arn: str, event: dict[str, Any]) -> None:
+    """Ask Lambda to run the function on the event asynchronously (queued; retried on error)."""
+    try:
+        _client("lambda").invoke(
+            FunctionName=function_arn, InvocationType="Event", Payload=json.dumps(event).encode()
+        )
+    except (BotoCoreError, ClientError) as e:
+        raise DependencyUnavailable("could not queue the invocation") from e

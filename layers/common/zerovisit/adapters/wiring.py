@@ -12,9 +12,10 @@ from zerovisit.domain.case import Case, Change, DomainEvent
 from zerovisit.domain.catalog import Matter
 from zerovisit.domain.certificate import Certificate, SigningAlgorithm
 from zerovisit.domain.model import Task, TaskRef, TimelineEntry
+from zerovisit.domain.sweep import SweepCursor
 from zerovisit.errors import ConfigurationError
 from zerovisit.services.ports import DueItem, HeldPage, Link, Ports, Signed
-from zerovisit.storage import cases, catalog, certificates
+from zerovisit.storage import cases, catalog, certificates, sweeps
 
 
 class DynamoCaseRepository:
@@ -39,9 +40,15 @@ class DynamoCaseRepository:
     def next_number(self, counter: str) -> int:
         return cases.next_number(counter, clock.now())
 
-    def due(self, now: datetime) -> Iterable[DueItem]:
-        for case_id, task in cases.due_items(now):
-            yield DueItem(case_id, task)
+    def due(self, now: datetime, after: str | None = None) -> Iterable[DueItem]:
+        for case_id, task, position in cases.due_items(now, after):
+            yield DueItem(case_id, task, position)
+
+    def sweep_cursor(self) -> SweepCursor:
+        return sweeps.get_cursor()
+
+    def save_sweep_cursor(self, cursor: SweepCursor) -> SweepCursor:
+        return sweeps.put_cursor(cursor)
 
 
 class DynamoCatalog:

@@ -14,6 +14,7 @@ from zerovisit.domain.case import Case, Change, DomainEvent
 from zerovisit.domain.catalog import Matter
 from zerovisit.domain.certificate import Certificate, SigningAlgorithm
 from zerovisit.domain.model import Task, TaskRef, TimelineEntry
+from zerovisit.domain.sweep import SweepCursor
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class DueItem:
 
     case_id: str
     task: TaskRef | None
+    position: str  # where the index stands just after this entry: ``due(after=...)`` goes on from it
 
 
 class CaseRepository(Protocol):
@@ -43,7 +45,16 @@ class CaseRepository(Protocol):
 
     def next_number(self, counter: str) -> int: ...
 
-    def due(self, now: datetime) -> Iterable[DueItem]: ...
+    def due(self, now: datetime, after: str | None = None) -> Iterable[DueItem]:
+        """The entries due at ``now``, in index order, from just after the position ``after``."""
+        ...
+
+    def sweep_cursor(self) -> SweepCursor: ...
+
+    def save_sweep_cursor(self, cursor: SweepCursor) -> SweepCursor:
+        """Store it if the stored record is still at ``cursor.version``, else ``Conflict``; returns
+        it at its new version."""
+        ...
 
 
 class Catalog(Protocol):

@@ -1,39 +1,160 @@
 """The scheduled sweep: deadline alarms for cases, and the limit of every task a party holds.
 
 Work is proportional to what is due: the DueAlarms index yields only the cases and tasks whose
-next alarm moment has come. Every write is conditioned on the version read, so two sweeps at once,
-or a sweep racing a department's decision, change each thing once: the loser skips it.
+next alarm moment has come. Every write is conditioned on the version read, so a sweep racing a
+department's decision changes each thing once: the loser skips it, and it stays due for the next.
+
+A backlog larger than one invocation can work through is swept in a pass over several: each
+invocation works while its time lasts (keeping a margin), stores the position of the last entry
+it took in the sweep cursor, and asks for a continuation; the next scheduled sweep also goes on
+from the cursor, so a continuation that never comes loses nothing. Only the holder of the cursor's
+lease sweeps; a lease whose holder died ends on its own (domain/sweep.py).
 """
 
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from uuid import uuid4
 
 from zerovisit.clock import CHINA
 from zerovisit.domain.case import Case, Change
 from zerovisit.domain.catalog import DepartmentReview, TimeoutPolicy
 from zerovisit.domain.deadlines import AlarmKind, alarms_due, start_of
 from zerovisit.domain.model import Task, TaskKind, TaskRef
+from zerovisit.domain.sweep import SweepCursor
 from zerovisit.domain.workdays import add_working_days, working_days_text
-from zerovisit.errors import CaseNotFound, Conflict, TaskClosed
+from zerovisit.errors import CaseNotFound, Conflict, DependencyUnavailable, TaskClosed
 from zerovisit.services.common import is_complex, matter_of
-from zerovisit.services.ports import ports
+from zerovisit.services.ports import DueItem, ports
 
 METRIC_OF = {AlarmKind.WARNING: "CasesNearDeadline", AlarmKind.OVERDUE: "OverdueCases"}
+# An invocation stops taking entries while this much time is left, or three of its slowest
+# entries' worth if that is more, so that it can store its position before Lambda ends it.
+SAFETY_FLOOR = timedelta(seconds=10)
+SLOWEST_ENTRIES_KEPT = 3
+# The position is stored every so many entries as well: an invocation that dies without
+# storing it costs the next one a re-read of at most this many entries (each already handled
+# entry has left the due range, so none is handled twice).
+CHECKPOINT_EVERY = 100
+# A lease lasts the invocation's time plus this, so that it never ends under a live holder.
+LEASE_GRACE = timedelta(minutes=1)
+UNMEASURED_TIME = timedelta(minutes=5)  # the function's timeout
 
 
-def sweep(now: datetime) -> dict[str, int]:
-    """Raise every alarm that has come due; end or escalate every overdue wait. Returns counts."""
-    counts: Counter[str] = Counter()
-    for item in list(ports().cases.due(now)):
-        counts["items_read"] += 1
-        try:
-            if item.task is None:
-                counts.update(_case_alarms(item.case_id, now))
-            else:
-                counts.update(_task_limit(item.task, now))
-        except (Conflict, CaseNotFound, TaskClosed):
-            counts["skipped"] += 1  # changed meanwhile; the next sweep sees its new state
+@dataclass(frozen=True)
+class Invocation:
+    """What the sweep knows of the invocation that runs it; the handler builds it from the Lambda
+    context (request id, remaining time, the function's own ARN to continue with)."""
+
+    owner: str
+    time_left: Callable[[], timedelta]
+    continue_later: Callable[[], None] | None = None
+
+    @classmethod
+    def unmeasured(cls) -> "Invocation":
+        """A sweep outside Lambda (a test, an operator): never short of time, with no continuation."""
+        return cls(owner=f"unmeasured-{uuid4().hex}", time_left=lambda: UNMEASURED_TIME)
+
+
+def sweep(now: datetime, invocation: Invocation | None = None) -> dict[str, int]:
+    """Raise every alarm that has come due; end or escalate every overdue wait, from where the pass
+    under way stands, while the invocation's time lasts. Returns counts."""
+    invocation = invocation or Invocation.unmeasured()
+    cursor = _claim(now, invocation)
+    if cursor is None:
+        return {"busy": 1}  # another invocation holds the lease and sweeps
+    run = _Run(cursor, invocation)
+    finished = False
+    try:
+        finished = run.work(now)
+    finally:
+        run.release(finished)  # on an error too: the next invocation goes on after the failed entry
+    counts = run.counts
+    counts.update(pass_finished=int(finished), taken_in_pass=run.taken_in_pass)
+    if not finished and not counts["lease_lost"]:
+        counts.update(_continue(invocation))
     return dict(counts)
+
+
+def _claim(now: datetime, invocation: Invocation) -> SweepCursor | None:
+    cursor = ports().cases.sweep_cursor()
+    if cursor.held_by_another(invocation.owner, now):
+        return None
+    until = now + invocation.time_left() + LEASE_GRACE
+    try:
+        return ports().cases.save_sweep_cursor(cursor.claimed(invocation.owner, now, until))
+    except Conflict:
+        return None  # another invocation claimed it between the read and the write
+
+
+class _Run:
+    """One invocation's share of a pass: the entries it takes and where it stands."""
+
+    def __init__(self, cursor: SweepCursor, invocation: Invocation) -> None:
+        self.cursor = cursor
+        self.invocation = invocation
+        self.position = cursor.position
+        self.unsaved = 0
+        self.taken_in_pass = cursor.taken_in_pass
+        self.slowest = timedelta()
+        self.counts: Counter[str] = Counter()
+
+    def work(self, now: datetime) -> bool:
+        """Take due entries until the pass ends (True), or time or the lease runs out (False)."""
+        for item in ports().cases.due(now, after=self.position):
+            left = self.invocation.time_left()
+            if left < max(SAFETY_FLOOR, SLOWEST_ENTRIES_KEPT * self.slowest):
+                self.counts["stopped_for_time"] = 1
+                return False
+            self.position = item.position
+            self.unsaved += 1
+            self.counts.update(_take(item, now))
+            self.slowest = max(self.slowest, left - self.invocation.time_left())
+            if self.unsaved >= CHECKPOINT_EVERY and not self._store():
+                return False
+        return True
+
+    def release(self, finished: bool) -> None:
+        if not self.counts["lease_lost"]:
+            self._store(finished)
+
+    def _store(self, finished: bool | None = None) -> bool:
+        """Store the position reached, and give up the lease once ``finished`` is given (True:
+        the pass is done); False if the lease was lost meanwhile."""
+        cursor = self.cursor.advanced(self.position, self.unsaved)
+        self.taken_in_pass = cursor.taken_in_pass
+        if finished is not None:
+            cursor = cursor.released(finished)
+        try:
+            self.cursor = ports().cases.save_sweep_cursor(cursor)
+        except Conflict:
+            self.counts["lease_lost"] = 1  # it ran out and another sweep took over: stop at once
+            return False
+        self.unsaved = 0
+        return True
+
+
+def _continue(invocation: Invocation) -> Counter[str]:
+    if invocation.continue_later is None:
+        return Counter(left_for_next_sweep=1)
+    try:
+        invocation.continue_later()
+    except DependencyUnavailable:
+        return Counter(left_for_next_sweep=1)  # the next scheduled sweep goes on from the cursor
+    return Counter(continued=1)
+
+
+def _take(item: DueItem, now: datetime) -> Counter[str]:
+    counts = Counter(items_read=1)
+    try:
+        if item.task is None:
+            counts.update(_case_alarms(item.case_id, now))
+        else:
+            counts.update(_task_limit(item.task, now))
+    except (Conflict, CaseNotFound, TaskClosed):
+        counts["skipped"] += 1  # changed meanwhile; the next pass sees its new state
+    return counts
 
 
 def _case_alarms(case_id: str, now: datetime) -> Counter[str]:

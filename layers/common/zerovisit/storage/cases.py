@@ -6,6 +6,7 @@ retries it).
 """
 
 import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -276,17 +277,39 @@ def put_evaluation(case_id: str, body: str, entry: TimelineEntry) -> None:
         tx.save(_timeline_item(case_id, entry))
 
 
-def due_items(now: datetime) -> Iterator[tuple[str, TaskRef | None]]:
+def due_items(now: datetime, after: str | None = None) -> Iterator[tuple[str, TaskRef | None, str]]:
     """Every open case and task whose next alarm moment has come, shard by shard from the
-    DueAlarms index: reads grow with the due items, not with all open cases."""
+    DueAlarms index: reads grow with the due items, not with all open cases. Each comes with its
+    position, from which ``after`` goes on (the index key of the entry: shard, moment, table key)."""
+    first_shard, start_key = _due_position(after)
     with storage_errors():
-        for shard in range(ALARM_SHARDS):
+        for shard in range(first_shard, ALARM_SHARDS):
             for item in CaseTableItem.due_alarms.query(
-                f"ALARM#{shard}", CaseTableItem.next_alarm_at <= moment_key(now)
+                f"ALARM#{shard}",
+                CaseTableItem.next_alarm_at <= moment_key(now),
+                last_evaluated_key=start_key if shard == first_shard else None,
             ):
                 case_id = item.pk.removeprefix("CASE#")
                 task_id = item.sk.removeprefix(TASK_SK_PREFIX) if item.sk.startswith(TASK_SK_PREFIX) else None
-                yield case_id, TaskRef(case_id=case_id, task_id=task_id) if task_id else None
+                ref = TaskRef(case_id=case_id, task_id=task_id) if task_id else None
+                yield case_id, ref, _due_key(shard, item)
+
+
+def _due_key(shard: int, item: CaseTableItem) -> str:
+    key = {
+        "pk": {"S": item.pk},
+        "sk": {"S": item.sk},
+        "alarm_shard": {"S": str(item.alarm_shard)},
+        "next_alarm_at": {"S": str(item.next_alarm_at)},
+    }
+    return json.dumps({"shard": shard, "key": key}, sort_keys=True)
+
+
+def _due_position(after: str | None) -> tuple[int, dict[str, dict[str, str]] | None]:
+    if after is None:
+        return 0, None
+    position = json.loads(after)
+    return int(position["shard"]), position["key"]
 
 
 def open_cases_due_from(day: str) -> Iterator[str]:

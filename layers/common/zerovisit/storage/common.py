@@ -5,7 +5,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PynamoDBException, QueryError, TransactWriteError, UpdateError
+from pynamodb.exceptions import (
+    DoesNotExist,
+    PutError,
+    PynamoDBException,
+    QueryError,
+    TransactWriteError,
+    UpdateError,
+)
 
 from zerovisit.errors import CaseNotFound, Conflict, DependencyUnavailable, InvalidInput
 
@@ -34,7 +41,7 @@ def storage_errors() -> Iterator[None]:
         if _too_large(e):
             raise InvalidInput([TOO_LARGE]) from e
         raise DependencyUnavailable("case storage write failed") from e
-    except UpdateError as e:
+    except (UpdateError, PutError) as e:
         if e.cause_response_code == "ConditionalCheckFailedException":
             raise Conflict("the record changed or is not in the expected state") from e
         raise DependencyUnavailable("case storage update failed") from e
