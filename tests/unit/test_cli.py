@@ -263,3 +263,17 @@ def test_counts_read_as_plain_words() -> None:
     assert [counted(n, "problem") for n in (0, 1, 2)] == ["0 problems", "1 problem", "2 problems"]
     assert counted(1, "working day") == "1 working day"
     assert counted(3, "matter", "matters") == "3 matters"
+
+
+def test_the_case_list_keeps_its_columns_for_the_longest_step(capsys: pytest.CaptureFixture[str]) -> None:
+    from zerovisit.domain.model import CaseStep
+    from zerovisit.operator_cli import CASE_COLUMNS, _print_cases
+
+    longest = max((step.value for step in CaseStep), key=len)
+    row = {key: "x" for _, key, _ in CASE_COLUMNS} | {"step": longest, "promised_due": "2026-02-25"}
+
+    _print_cases([row])
+
+    header, line = capsys.readouterr().out.splitlines()
+    assert line.index("2026-02-25") == header.index("due")
+    assert f"{longest} " in line

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from zerovisit.clock import CHINA
+from zerovisit.domain.model import CaseStep
 from zerovisit.errors import ConfigurationError, InvalidInput
 from zerovisit.wording import counted
 
@@ -175,7 +176,8 @@ def _case_show(args: argparse.Namespace) -> int:
     print("timeline")
     for entry in timeline:
         detail = f"  {entry.detail}" if entry.detail else ""
-        print(f"  {_local(entry.at.isoformat())}  {entry.step:<12} {entry.event:<24} {entry.actor}{detail}")
+        at = _local(entry.at.isoformat())
+        print(f"  {at}  {entry.step:<{STEP_WIDTH}} {entry.event:<24} {entry.actor}{detail}")
     open_tasks = [t for t in cases.tasks(args.case_id) if t.status is TaskStatus.OPEN]
     print(f"open tasks ({len(open_tasks)})")
     for task in open_tasks:
@@ -185,13 +187,14 @@ def _case_show(args: argparse.Namespace) -> int:
     return 0
 
 
+STEP_WIDTH = max(len(step.value) for step in CaseStep)
 CASE_COLUMNS = (
     ("case", "case_id", 24),
     ("number", "case_number", 20),
     ("matter", "matter_code", 32),
     ("region", "region_code", 7),
     ("status", "status", 18),
-    ("step", "step", 12),
+    ("step", "step", STEP_WIDTH),
     ("due", "promised_due", 11),
     ("overdue", "overdue", 8),
 )
