@@ -174,6 +174,18 @@ def resume(case_id: CaseId) -> ResumeAnswer:
     return ResumeAnswer.model_validate(recovery.resume(case_id, caller()))
 
 
+class Refusal(BaseModel):
+    reason: str = Field(min_length=1, max_length=500, description="why the case cannot be approved")
+
+
+@app.post("/cases/<case_id>/refusal", operation_id="refuseCase")
+def refuse(case_id: CaseId, refusal: Annotated[Refusal, Body()]) -> CaseStatusAnswer:
+    """Operations close a failed case that cannot succeed as rejected, with the reason the
+    applicant is told. 409 for a case that has not failed; refusing again with the same reason
+    answers as the first time."""
+    return CaseStatusAnswer.model_validate(recovery.refuse(case_id, refusal.reason, caller()))
+
+
 @app.post("/cases/<case_id>/evaluation", operation_id="evaluateCase")
 def evaluate(case_id: CaseId, rating: Annotated[evaluation.Evaluation, Body()]) -> EvaluationAnswer:
     """The applicant's service evaluation (好差评): five levels, exactly one per closed case; the

@@ -227,3 +227,16 @@ def test_a_title_revoked_before_issuance_fails_the_case_with_nothing_issued(
     assert case.certificate_id is None
     assert outbound.of("CertificateIssued", case_id=case_id) == []
     assert verified(runtime, old)["revoked_reason"] == "court order 2026-7"
+
+    # the title does not come back: operations refuse the case, and the applicant is told why
+    path, reason = f"/cases/{case_id}/refusal", "出卖人不动产权证书已被注销，不予登记"
+    assert runtime.signed_http("service-network", "POST", path, {"reason": reason}).status == 403
+    assert runtime.signed_http("operations", "POST", path, {"reason": ""}).status == 422
+    refused = runtime.signed_http("operations", "POST", path, {"reason": reason})
+    again = runtime.signed_http("operations", "POST", path, {"reason": reason})
+    assert (refused.status, refused.body) == (200, {"case_id": case_id, "status": "rejected"})
+    assert (again.status, again.body) == (200, refused.body)
+    assert cases.get_case(case_id).outcome_reason == reason
+    rejected = outbound.of("CaseClosed", case_id=case_id, outcome="rejected")
+    assert [e["reason"] for e in rejected] == [reason]
+    assert runtime.signed_http("operations", "POST", f"/cases/{case_id}/resume").status == 409

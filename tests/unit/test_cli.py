@@ -277,3 +277,13 @@ def test_the_case_list_keeps_its_columns_for_the_longest_step(capsys: pytest.Cap
     header, line = capsys.readouterr().out.splitlines()
     assert line.index("2026-02-25") == header.index("due")
     assert f"{longest} " in line
+
+
+def test_refusing_a_case_without_a_reason_is_refused_before_anything_is_read(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["case", "refuse", "JS-320102-20260213-0001"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "error: --reason: say why the case cannot be approved",
+        "1 problem; nothing was written",
+    ]

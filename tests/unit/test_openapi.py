@@ -83,6 +83,7 @@ OPERATION_IDS = {
     ("GET", "/tasks"): "listTasks",
     ("POST", "/applications/{application_id}/withdrawal"): "withdrawApplication",
     ("POST", "/cases/{case_id}/resume"): "resumeCase",
+    ("POST", "/cases/{case_id}/refusal"): "refuseCase",
     ("GET", "/cases"): "listCases",
     ("GET", "/regions/{region}/open-cases"): "listRegionOpenCases",
     ("POST", "/cases/{case_id}/evaluation"): "evaluateCase",

@@ -309,6 +309,43 @@ def test_an_open_case_cannot_be_resumed(cases: FakeCases) -> None:
         recovery.resume(case.case_id, "operations")
 
 
+def test_a_failed_case_that_cannot_succeed_is_refused_once_with_its_reason(cases: FakeCases) -> None:
+    case = accepted_case(cases)
+    completion.close(case.case_id, "failed", '{"errorMessage": "title revoked"}', "TitleNotValid")
+    reason = "出卖人不动产权证书已被注销，不予登记"
+
+    first = recovery.refuse(case.case_id, f"  {reason} ", "operations")
+    again = recovery.refuse(case.case_id, reason, "operations")
+
+    assert first == again == {"case_id": case.case_id, "status": "rejected"}
+    refused = cases.get(case.case_id)
+    assert (refused.status, refused.outcome_reason) == (CaseStatus.REJECTED, reason)
+    assert [f.error for f in refused.failures] == ["TitleNotValid"]  # the failure stays in the history
+    closed = [
+        m.detail for m in cases.published("CaseClosed") if m.detail and m.detail["outcome"] == "rejected"
+    ]
+    assert closed == [{**closed[0], "reason": reason}]  # once, and the applicant is told why
+    [note] = [e for e in cases.timelines[case.case_id] if e.event == "refused"]
+    assert (note.actor, note.detail) == (
+        "operations",
+        f"{reason} (after {case.step.value} failed: TitleNotValid)",
+    )
+    with pytest.raises(Conflict):
+        recovery.resume(case.case_id, "operations")
+    with pytest.raises(Conflict):
+        recovery.refuse(case.case_id, "another reason", "operations")
+
+
+def test_only_a_failed_case_is_refused_and_the_reason_is_checked_first(cases: FakeCases) -> None:
+    case = accepted_case(cases)
+    with pytest.raises(Conflict, match="only a failed case can be refused; this one is in_review"):
+        recovery.refuse(case.case_id, "cannot be approved", "operations")
+    with pytest.raises(InvalidInput) as refused:
+        recovery.refuse(case.case_id, "call 13812345678\nnow", "operations")
+    assert len(refused.value.problems) == 2  # a line break and a phone number, named at once
+    assert cases.get(case.case_id).status is CaseStatus.IN_REVIEW
+
+
 def test_a_certificate_is_issued_once(cases: FakeCases) -> None:
     case = accepted_case(cases)
     for task_id in dispatch_stage(case):

@@ -81,10 +81,13 @@ def _days(span: timedelta) -> str:
 def add_operator_commands(commands: Any) -> None:
     """The `case` and `cases` commands, on the main parser's subcommands."""
     case = commands.add_parser(
-        "case", help="one case: show its timeline, deadlines and open tasks; resume it once failed"
+        "case",
+        help="one case: show its timeline, deadlines and open tasks; resume it once failed, or refuse it"
+        " when it cannot succeed",
     )
-    case.add_argument("action", choices=["show", "resume"])
+    case.add_argument("action", choices=["show", "resume", "refuse"])
     case.add_argument("case_id")
+    case.add_argument("--reason", help="refuse: why the case cannot be approved (the applicant is told)")
     add_stack_option(case)
     case.set_defaults(run=_case)
 
@@ -131,7 +134,20 @@ def _local(moment: str | None) -> str:
 
 
 def _case(args: argparse.Namespace) -> int:
-    return _case_resume(args) if args.action == "resume" else _case_show(args)
+    actions = {"resume": _case_resume, "refuse": _case_refuse, "show": _case_show}
+    return actions[args.action](args)
+
+
+def _case_refuse(args: argparse.Namespace) -> int:
+    """Close a failed case that cannot succeed as rejected, with the reason the applicant is told."""
+    if not args.reason:
+        raise InvalidInput(["--reason: say why the case cannot be approved"])
+    _prepare()
+    from zerovisit.services import recovery
+
+    refused = recovery.refuse(args.case_id, args.reason, "operator")
+    print(f"case {args.case_id} {refused['status']}: {args.reason.strip()}")
+    return 0
 
 
 def _case_resume(args: argparse.Namespace) -> int:

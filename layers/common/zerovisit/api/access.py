@@ -18,6 +18,7 @@ ROUTE_OWNERS = (
     ("POST", "/applications/{application_id}/corrections", SERVICE_NETWORK),
     ("POST", "/applications/{application_id}/withdrawal", SERVICE_NETWORK),
     ("POST", "/cases/{case_id}/resume", OPERATIONS),
+    ("POST", "/cases/{case_id}/refusal", OPERATIONS),
     ("POST", "/cases/{case_id}/evaluation", SERVICE_NETWORK),
     ("POST", "/callbacks/payment", PAYMENT_PLATFORM),
     ("POST", "/callbacks/ems", EMS),

@@ -919,6 +919,34 @@ class Case(BaseModel):
         )
         return self._change(resumed, at, [self._note(at, step, "resumed", detail, by)], events=[event])
 
+    def refuse_after_failure(self, at: datetime, reason: str, by: str) -> Change:
+        """Operations decide that a failed case cannot succeed (its seller's title was revoked, a
+        department can no longer answer...): it closes as rejected, with the reason the applicant
+        is told (行政许可法 art. 38: a refusal states its reasons). Refusing again with the same
+        reason changes nothing."""
+        text = reason.strip()
+        if self.status is CaseStatus.REJECTED and self.outcome_reason == text:
+            return Change(self.case_id, self.version, None)
+        if self.status is not CaseStatus.FAILED or self.failure is None:
+            raise Conflict(f"only a failed case can be refused; this one is {self.status.value}")
+        failed = self.failure
+        refused = self.model_copy(
+            update={"status": CaseStatus.REJECTED, "closed_at": at, "outcome_reason": text}
+        )
+        event = DomainEvent(
+            EventType.CASE_CLOSED,
+            {
+                "case_id": self.case_id,
+                "case_number": self.case_number,
+                "outcome": CLOSING_EVENT[CaseStatus.REJECTED],
+                "working_days_used": self.working_days_used,
+                "promised_due": self.promised_due.isoformat() if self.promised_due else None,
+                "reason": text,
+            },
+        )
+        detail = f"{text} (after {failed.step} failed: {failed.error})"
+        return self._change(refused, at, [self._note(at, self.step, "refused", detail, by)], events=[event])
+
     def alarms(self, at: datetime, due: list[tuple[Limit, AlarmKind]]) -> Change:
         """Raise each due deadline alarm, once: marked on the case, told to supervision."""
         raised = [alarm_key(limit, kind) for limit, kind in due]

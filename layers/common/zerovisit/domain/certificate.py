@@ -101,9 +101,9 @@ def code_matches(signature: str, given: str) -> bool:
     return hmac.compare_digest(typed.encode(), verification_code(signature).replace("-", "").encode())
 
 
-def reason_problems(reason: str) -> list[str]:
-    """A revocation reason is shown to anyone who verifies the certificate: plain text, short, and
-    with no identity or phone number in it."""
+def reason_problems(reason: str, shown: str = "verification shows it to anyone") -> list[str]:
+    """A reason others read (a revocation's, by anyone who verifies the certificate; a refusal's, by
+    the applicant and supervision): plain text, short, and with no identity or phone number in it."""
     problems = []
     text = reason.strip()
     if not text:
@@ -113,9 +113,7 @@ def reason_problems(reason: str) -> list[str]:
     if any(ord(char) < 32 or ord(char) == 127 for char in text):
         problems.append("reason: no control characters (line breaks included)")
     if mask_personal_data(text) != text:
-        problems.append(
-            "reason: must not contain an identity or phone number (verification shows it to anyone)"
-        )
+        problems.append(f"reason: must not contain an identity or phone number ({shown})")
     return problems
 
 

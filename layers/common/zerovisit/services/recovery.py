@@ -1,11 +1,13 @@
-"""An operator resumes a failed case; the applicant withdraws an open one."""
+"""An operator resumes a failed case, or refuses one that cannot succeed; the applicant withdraws
+an open one."""
 
 from typing import Any
 
 from zerovisit.clock import clock
 from zerovisit.domain.case import Case, Change
+from zerovisit.domain.certificate import reason_problems
 from zerovisit.domain.model import CaseStatus
-from zerovisit.errors import Conflict
+from zerovisit.errors import Conflict, InvalidInput
 from zerovisit.services.common import apply
 from zerovisit.services.ports import ports
 
@@ -30,6 +32,18 @@ def resume(case_id: str, by: str) -> dict[str, Any]:
         "step": case.step.value,
         "execution_arn": execution_arn,
     }
+
+
+def refuse(case_id: str, reason: str, by: str) -> dict[str, Any]:
+    """Close a failed case that cannot succeed as rejected, with the reason the applicant is told.
+    Refusing again with the same reason answers as the first time; a case that has not failed is
+    refused with ``Conflict``."""
+    text = reason.strip()
+    problems = reason_problems(text, "the applicant, supervision and the case's timeline show it")
+    if problems:
+        raise InvalidInput(problems)
+    case, _ = apply(case_id, lambda current: current.refuse_after_failure(clock.now(), text, by))
+    return {"case_id": case_id, "status": case.status.value}
 
 
 def withdraw(case_id: str, reason: str, by: str) -> dict[str, Any]:
