@@ -11,6 +11,7 @@ import yaml
 from zerovisit.cli import main
 from zerovisit.clock import clock
 from zerovisit.domain.workdays import default_calendar
+from zerovisit.operator_cli import STEP_WIDTH
 from zerovisit.storage import calendar
 from zerovisit.storage.tables import CatalogItem
 
@@ -68,7 +69,7 @@ def test_the_runbook_on_the_local_runtime(
         assert out.startswith(f"case {case_id}  number {task['case_number']}  matter BUSINESS-STARTUP\n")
         assert "  status in_review, step review since " in out
         assert "timeline\n" in out
-        assert "review       review requested" in out
+        assert f"{'review':<{STEP_WIDTH}} review requested" in out  # steps padded to the longest
         assert f"open tasks (1)\n  {task['task_id']}" in out
 
         clock.advance(timedelta(days=3))
