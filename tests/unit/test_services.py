@@ -639,6 +639,28 @@ def test_a_shipment_never_signed_for_counts_as_lost_and_ems_is_told(cases: FakeC
     assert delivery.assess_problem(case.case_id) == {"redeliver": True}
 
 
+def test_ems_reads_the_recipient_and_ends_the_shipment_with_one_read_each(cases: FakeCases) -> None:
+    case = approved_case(cases, "application_submitted.business_startup")
+    certificate.issue(case.case_id)
+    shipped = delivery.dispatch(case.case_id, "ems-token", "2026-02-13T01:30:00+00:00")
+    signed = delivery.TrackingEvent(
+        order_id=shipped["order_id"], waybill=shipped["waybill"], status="signed_for"
+    )
+
+    cases.reads = 0
+    recipient = delivery.recipient("ems", shipped["order_id"])
+    assert (cases.reads, recipient["waybill"]) == (1, shipped["waybill"])
+    cases.reads = 0
+    delivery.track("ems", signed)
+    assert cases.reads == 1
+    delivery.track("ems", signed)  # EMS sends it again: the first answer, nothing more
+    assert [m.token for m in cases.resumed()].count("ems-token") == 1
+    with pytest.raises(NotPermitted):
+        delivery.recipient("dept-scjg", shipped["order_id"])
+    with pytest.raises(InvalidInput):
+        delivery.track("ems", signed.model_copy(update={"waybill": "EA000000000CN"}))
+
+
 # --- the services after the licence ---------------------------------------------------------------------
 
 

@@ -833,20 +833,23 @@ class Case(BaseModel):
         elif used is not None:
             detail = f"{reason}; {_days(used)} used"
         closed = with_clock(self._moved(status, self.step, **update), today)
-        outcome = CLOSING_EVENT[status]
-        event = DomainEvent(
+        event = self._closing_event(status, used, closed.outcome_reason)
+        return self._change(
+            closed, at, [self._note(at, CaseStep.COMPLETION, CLOSING_EVENT[status], detail)], events=[event]
+        )
+
+    def _closing_event(self, status: CaseStatus, used: int | None, reason: str | None) -> DomainEvent:
+        """What the applicant is told when the case closes: the outcome, the days used, the reason."""
+        return DomainEvent(
             EventType.CASE_COMPLETED if status is CaseStatus.COMPLETED else EventType.CASE_CLOSED,
             {
                 "case_id": self.case_id,
                 "case_number": self.case_number,
-                "outcome": outcome,
+                "outcome": CLOSING_EVENT[status],
                 "working_days_used": used,
                 "promised_due": self.promised_due.isoformat() if self.promised_due else None,
-                "reason": closed.outcome_reason,
+                "reason": reason,
             },
-        )
-        return self._change(
-            closed, at, [self._note(at, CaseStep.COMPLETION, outcome, detail)], events=[event]
         )
 
     def withdraw(self, at: datetime, open_tasks: Iterable[Task], reason: str, by: str) -> Change:
@@ -933,17 +936,7 @@ class Case(BaseModel):
         refused = self.model_copy(
             update={"status": CaseStatus.REJECTED, "closed_at": at, "outcome_reason": text}
         )
-        event = DomainEvent(
-            EventType.CASE_CLOSED,
-            {
-                "case_id": self.case_id,
-                "case_number": self.case_number,
-                "outcome": CLOSING_EVENT[CaseStatus.REJECTED],
-                "working_days_used": self.working_days_used,
-                "promised_due": self.promised_due.isoformat() if self.promised_due else None,
-                "reason": text,
-            },
-        )
+        event = self._closing_event(CaseStatus.REJECTED, self.working_days_used, text)
         detail = f"{text} (after {failed.step} failed: {failed.error})"
         return self._change(refused, at, [self._note(at, self.step, "refused", detail, by)], events=[event])
 

@@ -68,18 +68,20 @@ def answer_task(
     kind: TaskKind,
     answer: dict[str, Any],
     decide: Callable[[Case, Task], Change],
+    read: tuple[Case, list[Task]] | None = None,
 ) -> Task:
     """The one callback path, for reviews, payment and EMS: the task reference, the task, the
     owner check, then the answer written with the case change and the task's resumption. The
     same answer again (a retry, or a twin sent at the same moment) returns the task as first
-    answered; a different answer on a closed task is refused."""
+    answered; a different answer on a closed task is refused. ``read``: the case and its tasks
+    the caller has just read, for the first attempt."""
     try:
         ref = TaskRef.parse(task_id)
     except ValueError as e:
         raise CaseNotFound("no such task") from e
     repository = ports().cases
     for attempt in range(ATTEMPTS):
-        case, tasks = repository.case_and_tasks(ref.case_id)
+        case, tasks = read if read is not None and attempt == 0 else repository.case_and_tasks(ref.case_id)
         task = next((t for t in tasks if t.task_id == ref.task_id), None)
         if task is None:
             raise CaseNotFound("no such task")

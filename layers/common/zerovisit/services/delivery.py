@@ -75,22 +75,26 @@ def assess_problem(case_id: str) -> dict[str, Any]:
     return {"redeliver": redeliver}
 
 
-def _shipment(partner: str, order_id: str) -> Task:
+def _shipment(partner: str, order_id: str) -> tuple[Case, list[Task], Task]:
+    """The shipment's case, its tasks and the shipment itself, in one read."""
     try:
         ref = TaskRef.parse(order_id)
     except ValueError as e:
         raise CaseNotFound("no such shipment") from e
-    task = ports().cases.task(ref)
+    case, tasks = ports().cases.case_and_tasks(ref.case_id)
+    task = next((t for t in tasks if t.task_id == ref.task_id), None)
+    if task is None:
+        raise CaseNotFound("no such shipment")
     if task.kind is not TaskKind.DELIVERY or task.partner != partner:
         raise NotPermitted("this shipment is not assigned to the calling partner")
-    return task
+    return case, tasks, task
 
 
 def recipient(partner: str, order_id: str) -> dict[str, Any]:
     """Where EMS delivers: personal data, so it travels only on EMS's own signed request,
     never on the event bus."""
-    task = _shipment(partner, order_id)
-    delivery = ports().cases.get(task.case_id).application.delivery
+    case, _, task = _shipment(partner, order_id)
+    delivery = case.application.delivery
     if delivery is None:
         raise CaseNotFound("the case has no delivery address")
     return {"order_id": order_id, "waybill": task.details["waybill"], "recipient": delivery.model_dump()}
@@ -101,7 +105,7 @@ def track(partner: str, event: TrackingEvent) -> dict[str, Any]:
         TaskRef.parse(event.order_id)
     except ValueError as e:
         raise InvalidInput(["order_id: not a shipment of this system"]) from e
-    task = _shipment(partner, event.order_id)
+    case, tasks, task = _shipment(partner, event.order_id)
     if task.details.get("waybill") != event.waybill:
         raise InvalidInput(["waybill: does not match the shipment"])
     detail = f"EMS {event.waybill}: {event.status}" + (f" ({event.note})" if event.note else "")
@@ -116,5 +120,5 @@ def track(partner: str, event: TrackingEvent) -> dict[str, Any]:
     def record(case: Case, current: Task) -> Change:
         return case.shipment_ended(clock.now(), current, answer, event.status, detail)
 
-    answer_task(event.order_id, partner, TaskKind.DELIVERY, answer, record)
+    answer_task(event.order_id, partner, TaskKind.DELIVERY, answer, record, read=(case, tasks))
     return {"order_id": task.task_id, "status": event.status}
