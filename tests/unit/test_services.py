@@ -336,6 +336,19 @@ def test_a_failed_case_that_cannot_succeed_is_refused_once_with_its_reason(cases
         recovery.refuse(case.case_id, "another reason", "operations")
 
 
+def test_a_refusal_that_loses_the_race_to_a_resumption_leaves_the_case_resumed(cases: FakeCases) -> None:
+    case = accepted_case(cases)
+    completion.close(case.case_id, "failed", '{"errorMessage": "key unavailable"}', "DependencyUnavailable")
+    cases.before_save = lambda change: recovery.resume(case.case_id, "operations")
+
+    with pytest.raises(Conflict, match="only a failed case can be refused"):
+        recovery.refuse(case.case_id, "cannot be approved", "operations")
+
+    resumed = cases.get(case.case_id)
+    assert (resumed.status, resumed.outcome_reason) == (CaseStatus.IN_REVIEW, None)
+    assert [m for m in cases.published("CaseClosed") if m.detail and m.detail["outcome"] == "rejected"] == []
+
+
 def test_only_a_failed_case_is_refused_and_the_reason_is_checked_first(cases: FakeCases) -> None:
     case = accepted_case(cases)
     with pytest.raises(Conflict, match="only a failed case can be refused; this one is in_review"):
