@@ -25,6 +25,8 @@ SCHEDULE_YEAR = 2028  # a year no other test loads
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """The command's exit code and what it printed (not what the local functions wrote before it)."""
+    capsys.readouterr()
     code = main(list(argv))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
