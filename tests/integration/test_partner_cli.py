@@ -1,5 +1,5 @@
-"""`zerovisit partner add|rotate|remove` against the local stack's Secrets Manager, and what the API
-then accepts."""
+"""`zerovisit partner add|rotate|remove` against the local stack's Secrets Manager, found from the
+stack's Outputs (--stack) as the runbook has it, and what the API then accepts."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -10,12 +10,19 @@ from zerovisit.domain.signature import PartnerKey, PartnerKeys, signed_headers, 
 from zerovisit.partner_cli import rotate
 
 from infra.local.runtime import LocalRuntime
+from infra.local.stack import STACK_NAME
 
 PATH = "/cases/T-000000000000"
 
 
+@pytest.fixture
+def without_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The operator's shell: the functions' environment variable is not set."""
+    monkeypatch.delenv("PARTNER_SECRET_PREFIX")
+
+
 def command(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    status = main(["partner", *args])
+    status = main(["partner", *args, "--stack", STACK_NAME])
     parameters.clear_caches()  # type: ignore[no-untyped-call] # the API's five-minute cache, elapsed
     return status, capsys.readouterr().out.strip()
 
@@ -24,11 +31,15 @@ def status_with(runtime: LocalRuntime, partner: str, secret: str) -> int:
     return runtime.http("GET", PATH, None, signed_headers_v2(partner, secret, "GET", PATH)).status
 
 
-def test_add_rotate_and_remove_a_partner(runtime: LocalRuntime, capsys: pytest.CaptureFixture[str]) -> None:
+def test_add_rotate_and_remove_a_partner_of_the_stack(
+    runtime: LocalRuntime, capsys: pytest.CaptureFixture[str], without_prefix: None
+) -> None:
     partner = f"dept-new-{datetime.now(UTC).strftime('%H%M%S%f')}"
 
     added, first = command(capsys, "add", partner)
     assert added == 0
+    secret_name = f"{runtime.outputs['PartnerSecretPrefix']}{partner}"
+    assert runtime.client("secretsmanager").describe_secret(SecretId=secret_name)["Name"] == secret_name
     assert status_with(runtime, partner, first) == 404  # authenticated: no such case
     v1 = signed_headers(partner, first, datetime.now(UTC), "GET", PATH, "")
     assert runtime.http("GET", PATH, None, v1).status == 401  # a new partner signs with version 2
@@ -49,6 +60,24 @@ def test_add_rotate_and_remove_a_partner(runtime: LocalRuntime, capsys: pytest.C
     assert removed == 0
     assert status_with(runtime, partner, third) == 401
     assert command(capsys, "remove", partner)[0] == 1
+
+
+@pytest.mark.parametrize("action", ["add", "rotate", "remove"])
+def test_without_a_stack_or_the_variable_one_line_names_what_is_missing(
+    runtime: LocalRuntime, capsys: pytest.CaptureFixture[str], without_prefix: None, action: str
+) -> None:
+    assert main(["partner", action, "ems"]) == 2
+
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == [
+        "zerovisit partner: error: no partner secret prefix: give --stack NAME (its PartnerSecretPrefix"
+        " output) or set PARTNER_SECRET_PREFIX"
+    ]
+    stored = runtime.client("secretsmanager").get_secret_value(
+        SecretId=f"{runtime.outputs['PartnerSecretPrefix']}ems"
+    )
+    assert stored["SecretString"] == runtime.partner_secrets["ems"]  # neither rotated nor removed
 
 
 def test_adding_an_existing_partner_or_a_bad_id_is_refused(
