@@ -1,6 +1,8 @@
 """`zerovisit partner add|rotate|remove` against the local stack's Secrets Manager, found from the
 stack's Outputs (--stack) as the runbook has it, and what the API then accepts."""
 
+import re
+import shlex
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,7 +11,7 @@ from zerovisit.cli import main
 from zerovisit.domain.signature import PartnerKey, PartnerKeys, signed_headers, signed_headers_v2
 from zerovisit.partner_cli import rotate
 
-from infra.local.runtime import LocalRuntime
+from infra.local.runtime import ROOT, LocalRuntime
 from infra.local.stack import STACK_NAME
 
 PATH = "/cases/T-000000000000"
@@ -60,6 +62,31 @@ def test_add_rotate_and_remove_a_partner_of_the_stack(
     assert removed == 0
     assert status_with(runtime, partner, third) == 401
     assert command(capsys, "remove", partner)[0] == 1
+
+
+def runbook_partner_commands() -> list[list[str]]:
+    """The `zerovisit partner` command lines of the runbook's section on partners, as arguments."""
+    text = (ROOT / "docs" / "runbook.md").read_text(encoding="utf-8")
+    section = text.split("## 3. Partners and their secrets", 1)[1].split("\n## ", 1)[0]
+    return [shlex.split(m) for m in re.findall(r"^\.venv/bin/zerovisit (partner .+)$", section, re.MULTILINE)]
+
+
+def test_the_runbooks_partner_commands_run_on_the_local_stack(
+    runtime: LocalRuntime, capsys: pytest.CaptureFixture[str], without_prefix: None
+) -> None:
+    partner = f"dept-runbook-{datetime.now(UTC).strftime('%H%M%S%f')}"
+    commands = runbook_partner_commands()
+    assert [c[:2] for c in commands] == [["partner", "add"], ["partner", "rotate"], ["partner", "remove"]]
+    secrets = []
+    for argv in commands:
+        argv = [partner if a == "dept-scjg" else STACK_NAME if a == "zerovisit-prod" else a for a in argv]
+        assert main(argv) == 0, argv
+        secrets.append(capsys.readouterr().out.strip())
+        parameters.clear_caches()  # type: ignore[no-untyped-call] # the API's five-minute cache, elapsed
+        if argv[1] == "rotate":
+            assert status_with(runtime, partner, secrets[0]) == 404  # the overlap keeps the first
+            assert status_with(runtime, partner, secrets[1]) == 404
+    assert status_with(runtime, partner, secrets[1]) == 401  # removed
 
 
 @pytest.mark.parametrize("action", ["add", "rotate", "remove"])
