@@ -10,6 +10,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from zerovisit.domain.model import CaseStatus, CaseStep
 from zerovisit.errors import NotPermitted
 from zerovisit.services import search
 
@@ -20,7 +21,10 @@ SUPERVISION = "supervision"
 Cursor = Annotated[str | None, Query(max_length=2000)]
 Limit = Annotated[int, Query(ge=1, le=search.MAX_LIMIT)]
 Region = Annotated[str, Path(pattern=r"^[0-9]{6}$")]
-Applicant = Annotated[str | None, Query(description="identity number or unified social credit code")]
+# The first of applicant, status, step, region, due dates picks the index (services/search.py);
+# region and the due dates have indexes of open cases only.
+WITHOUT = "without applicant, status or step"
+DUE_ALONE = "without applicant, status, step or region: open cases only, soonest due first"
 
 
 def _caller() -> str:
@@ -30,18 +34,51 @@ def _caller() -> str:
 @router.get("/cases", operation_id="listCases")
 def list_cases(
     applicant: Annotated[
-        str | None, Query(description="identity number or unified social credit code")
+        str | None,
+        Query(
+            description="identity number or unified social credit code: the applicant's cases, open or"
+            " closed, newest first"
+        ),
     ] = None,
-    status: Annotated[str | None, Query()] = None,
-    step: Annotated[str | None, Query()] = None,
-    region: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
-    due_from: Annotated[date | None, Query()] = None,
-    due_to: Annotated[date | None, Query()] = None,
-    overdue: Annotated[bool | None, Query()] = None,
+    status: Annotated[
+        str | None,
+        Query(
+            description=f"one of {', '.join(CaseStatus)}: cases in that status, open or closed; with"
+            " region, by promised due date"
+        ),
+    ] = None,
+    step: Annotated[
+        str | None,
+        Query(
+            description=f"one of {', '.join(CaseStep)}: cases whose current step it is; with region, by"
+            " promised due date"
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[0-9]{6}$",
+            description=f"six-digit administrative division code; {WITHOUT}: the region's open cases"
+            " only, oldest first",
+        ),
+    ] = None,
+    due_from: Annotated[
+        date | None,
+        Query(description=f"promised due date from (inclusive); {DUE_ALONE}"),
+    ] = None,
+    due_to: Annotated[
+        date | None,
+        Query(description=f"promised due date to (inclusive); {DUE_ALONE}"),
+    ] = None,
+    overdue: Annotated[
+        bool | None,
+        Query(description="true: only the overdue cases; false: only the others. Not a search alone"),
+    ] = None,
     cursor: Cursor = None,
     limit: Limit = search.DEFAULT_LIMIT,
 ) -> search.CaseListPage:
     """Cases by applicant, status, step, region or promised due date, every given filter applied.
+    A search by region or by due dates alone (or both) lists open cases only.
     The service network lists any; supervision lists those of a region it names."""
     caller = _caller()
     if caller not in (SERVICE_NETWORK, SUPERVISION):

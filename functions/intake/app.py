@@ -4,12 +4,14 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from zerovisit.errors import Conflict, InvalidInput
+from zerovisit.metrics import step_metrics
 from zerovisit.observability import cold_start, lambda_entry, logger
 from zerovisit.services import intake
 
 cold_start()
 
 
+@step_metrics("intake")
 @lambda_entry
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     detail = event.get("detail")

@@ -4,6 +4,7 @@ its holder gets begin."""
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from zerovisit.metrics import step_metrics
 from zerovisit.observability import cold_start, lambda_entry
 from zerovisit.services import review
 from zerovisit.steps import BeginServicesInput, ConsolidationInput
@@ -11,6 +12,7 @@ from zerovisit.steps import BeginServicesInput, ConsolidationInput
 cold_start()
 
 
+@step_metrics("review_consolidation")
 @lambda_entry
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("action") == "begin_services":

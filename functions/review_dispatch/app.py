@@ -3,6 +3,7 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from zerovisit.metrics import step_metrics
 from zerovisit.observability import cold_start, lambda_entry
 from zerovisit.services import review
 from zerovisit.steps import ReviewDispatchInput
@@ -10,6 +11,7 @@ from zerovisit.steps import ReviewDispatchInput
 cold_start()
 
 
+@step_metrics("review_dispatch")
 @lambda_entry
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = ReviewDispatchInput.model_validate(event)

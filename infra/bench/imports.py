@@ -20,6 +20,12 @@ variables, no bytecode written: /opt is read-only in Lambda, so what the layer l
 every cold start), its path set to [layer, layer source, runtime SDK] as Lambda orders /opt/python
 before the runtime's own packages. Each handler's import alternates with the floor
 ``import boto3; boto3.client("dynamodb")``. The ratio is median handler over median floor.
+
+``--tracer`` measures what tracing would add (docs/architecture.md, "Tracing"): the API handler's
+import alternates with the same import followed by ``Tracer()``, as a traced handler makes it at
+import, with aws-xray-sdk and wrapt at the pins of requirements.lock beside the layer (the layer
+does not hold them) and ``LAMBDA_TASK_ROOT`` set, as in Lambda, so that the Tracer is enabled and
+patches boto3.
 """
 
 import argparse
@@ -40,6 +46,9 @@ from infra.bench.results import BENCH_DIR, ROOT, record
 from infra.local.template import load_template
 
 FUNCTIONS_DIR = ROOT / "functions"
+LOCKED_REQUIREMENTS = ROOT / "requirements.lock"
+TRACER_PACKAGES = ("aws-xray-sdk", "wrapt")  # what Tracer needs that the layer lacks
+TRACED = "traced:"  # a target prefix: construct a Tracer after importing the handler
 LAYER_SOURCE = ROOT / "layers" / "common"
 LAYER_REQUIREMENTS = LAYER_SOURCE / "requirements.txt"
 RUNTIME_DATA = Path(__file__).parent / "data" / "lambda_runtime.json"
@@ -71,6 +80,8 @@ import importlib.util, json, sys, time
 sys.path[:0] = json.loads(sys.argv[1])
 target = sys.argv[2]
 started, cpu_started = time.perf_counter(), time.process_time()
+traced = target.startswith("traced:")
+target = target.removeprefix("traced:")
 if target == "floor":
     import boto3
     boto3.client("dynamodb")
@@ -82,6 +93,10 @@ else:
     spec.loader.exec_module(module)
     if not callable(getattr(module, "handler", None)):
         raise SystemExit(f"{target} has no callable handler")
+    if traced:
+        from aws_lambda_powertools import Tracer
+        if Tracer().disabled:
+            raise SystemExit("Tracer disabled: LAMBDA_TASK_ROOT unset or POWERTOOLS_TRACE_DISABLED set")
 elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
 watched = [name for name in json.loads(sys.argv[3]) if name in sys.modules]
 print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu, "modules": len(sys.modules), "watched": watched}))
@@ -120,6 +135,63 @@ def environment_paths(layer_source: Path = LAYER_SOURCE) -> list[Path]:
     )
     _compile_as_the_layer(source)
     return [layer, source, runtime]
+
+
+def tracer_packages(layer_paths: list[Path]) -> Path:
+    """aws-xray-sdk and wrapt at requirements.lock's pins, installed once beside the environment."""
+    pins = {
+        name: line.split("==", 1)[1].strip()
+        for line in LOCKED_REQUIREMENTS.read_text(encoding="utf-8").splitlines()
+        if (name := line.split("==", 1)[0].strip().lower()) in TRACER_PACKAGES
+    }
+    if set(pins) != set(TRACER_PACKAGES):
+        raise RuntimeError(f"requirements.lock pins none of {sorted(set(TRACER_PACKAGES) - set(pins))}")
+    requirements = [f"{name}=={version}" for name, version in sorted(pins.items())]
+    home = layer_paths[0].parent / (
+        "tracer-" + hashlib.sha256(" ".join(requirements).encode()).hexdigest()[:12]
+    )
+    if not (home / ".complete").is_file():
+        print(f"  installing {', '.join(requirements)} in {home.relative_to(ROOT)} (pip, once)")
+        _pip_install(home, requirements)
+        _compile_as_the_layer(home)
+        (home / ".complete").write_text("ok\n", encoding="utf-8")
+    return home
+
+
+def bench_tracer(runs: int, layer_source: Path = LAYER_SOURCE, function: str = "api") -> dict[str, Any]:
+    """The handler's import alternating with the same import followed by an enabled ``Tracer()``."""
+    paths = environment_paths(layer_source)
+    paths.insert(1, tracer_packages(paths))
+    app = str(FUNCTIONS_DIR / function / "app.py")
+    env = {**import_environment(), "LAMBDA_TASK_ROOT": str(FUNCTIONS_DIR / function)}
+    env.pop("POWERTOOLS_TRACE_DISABLED", None)
+    print(f"== what Powertools Tracer adds to the {function} handler's cold import (median of {runs})")
+    for target in (app, TRACED + app):
+        time_import(target, paths, env)  # warm-up, as for the handlers
+    plain: list[Sample] = []
+    traced: list[Sample] = []
+    for _ in range(runs):
+        plain.append(time_import(app, paths, env))
+        traced.append(time_import(TRACED + app, paths, env))
+    cpu, traced_cpu = _median_ms(plain, cpu=True), _median_ms(traced, cpu=True)
+    wall, traced_wall = _median_ms(plain, cpu=False), _median_ms(traced, cpu=False)
+    modules, traced_modules = plain[0].modules, traced[0].modules
+    print(
+        f"  {function:<22} {cpu:7.1f} ms CPU, with Tracer() {traced_cpu:.1f} ms: +{traced_cpu - cpu:.1f} ms"
+        f" ({(traced_cpu - cpu) / cpu:.0%}); by wall {wall:.1f} -> {traced_wall:.1f} ms;"
+        f" modules {modules} -> {traced_modules}"
+    )
+    return {
+        "runs": runs,
+        "function": function,
+        "cpu_ms": round(cpu, 1),
+        "traced_cpu_ms": round(traced_cpu, 1),
+        "added_cpu_ms": round(traced_cpu - cpu, 1),
+        "wall_ms": round(wall, 1),
+        "traced_wall_ms": round(traced_wall, 1),
+        "modules": modules,
+        "traced_modules": traced_modules,
+    }
 
 
 def _compile_as_the_layer(directory: Path) -> None:
@@ -346,9 +418,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--baseline", metavar="REV", help="also time each handler with the zerovisit package of commit REV"
     )
+    parser.add_argument(
+        "--tracer",
+        action="store_true",
+        help="instead, time what Powertools Tracer adds to the API handler's import (installs aws-xray-sdk)",
+    )
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    if args.tracer:
+        path = record("tracer", bench_tracer(args.runs, args.layer_source.resolve()))
+        print(f"  figures written to {path.relative_to(ROOT)}")
+        return 0
     path = record(
         "imports",
         bench_imports(

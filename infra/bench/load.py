@@ -237,6 +237,7 @@ def run(
     print(f"Starting the local runtime; {count} applications from {threads} threads", flush=True)
     with LocalRuntime() as runtime:
         logging.getLogger("zerovisit").setLevel(logging.WARNING)  # the handlers' info lines, one per step
+        runtime.silence_metrics()  # and their metric lines
         runtime.concurrent = concurrent
         failed = FailedInvocations(runtime)
         subscriber = Subscriber(runtime)

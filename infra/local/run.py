@@ -132,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--at", default=None, help="simulated submission time, ISO 8601 (default: the event's submitted_at)"
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="also print the functions' log lines")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="also print the functions' log and metric lines"
+    )
     args = parser.parse_args(argv)
     event = json.loads(args.event.read_text(encoding="utf-8"))
     detail = event["detail"]
@@ -144,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     print("Starting the local runtime from template.yaml (moto, no Docker) ...", flush=True)
     with LocalRuntime() as runtime:
         logger.setLevel(logging.DEBUG if args.verbose else logging.CRITICAL)
+        if not args.verbose:
+            runtime.silence_metrics()
         print(
             f"  stack up in {time.perf_counter() - started:.1f}s: {len(runtime.resources)} resources",
             flush=True,

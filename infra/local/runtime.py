@@ -203,6 +203,11 @@ class LocalRuntime:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def silence_metrics(self) -> None:
+        """Print no EMF lines (the step and overdue metrics CloudWatch would read from the functions'
+        logs), for a command whose own output is the point; until the runtime stops."""
+        self._set_env("POWERTOOLS_METRICS_DISABLED", "true")
+
     def _set_env(self, name: str, value: str) -> None:
         self._saved_env.setdefault(name, os.environ.get(name))  # type: ignore[arg-type]
         os.environ[name] = value

@@ -18,13 +18,18 @@ from zerovisit.storage.tables import CatalogItem
 from infra.local.runtime import ROOT, LocalRuntime
 from infra.local.stack import STACK_NAME
 from tests.integration.test_certificate_verification import issued
-from tests.integration.test_search import close, new_applicant, submit_waiting
+from tests.integration.test_search import REGION, close, new_applicant, submit_waiting
 
 STACK = ("--stack", STACK_NAME)
 SCHEDULE_YEAR = 2028  # a year no other test loads
+MORE = "more: --cursor "
+MAX_PAGES = 100
+OTHER_REGION = "320105"
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """The command's exit code and what it printed (not what the local functions wrote before it)."""
+    capsys.readouterr()
     code = main(list(argv))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
@@ -82,6 +87,52 @@ def test_the_runbook_on_the_local_runtime(
         assert case_id not in out
     finally:
         close(runtime, [task])
+
+
+def listed_pages(capsys: pytest.CaptureFixture[str], *argv: str) -> list[list[list[str]]]:
+    """`zerovisit cases list` page by page, following each page's cursor: each page's rows, split."""
+    found: list[list[list[str]]] = []
+    cursor: list[str] = []
+    for _ in range(MAX_PAGES):
+        code, out, err = run(capsys, "cases", "list", *argv, *cursor, *STACK)
+        assert (code, err) == (0, "")
+        header, *lines = out.splitlines()
+        assert header.split()[0] == "case"
+        found.append([line.split() for line in lines if not line.startswith(MORE)])
+        more = [line.removeprefix(MORE) for line in lines if line.startswith(MORE)]
+        if not more:
+            return found
+        cursor = ["--cursor", *more]
+    raise AssertionError(f"more than {MAX_PAGES} pages")
+
+
+def test_cases_list_by_status_and_region_follows_its_cursor_page_by_page(
+    runtime: LocalRuntime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    applicant = new_applicant()
+    tasks = submit_waiting(runtime, applicant, 3)
+    mine = {t["case_id"] for t in tasks}
+    tasks += submit_waiting(runtime, applicant, 1, region=OTHER_REGION)
+    try:
+        found = listed_pages(capsys, "--status", "in_review", "--region", REGION, "--limit", "2")
+
+        assert len(found) >= 2
+        assert all(len(page) <= 2 for page in found)
+        listed = [row[0] for page in found for row in page]
+        assert len(listed) == len(set(listed))
+        assert mine <= set(listed)
+        assert tasks[-1]["case_id"] not in listed
+        assert {(row[3], row[4]) for page in found for row in page} == {(REGION, "in_review")}
+
+        first = listed_pages(capsys, "--applicant", applicant, "--limit", "1")
+        assert [[row[0] for row in page] for page in first] == [[t["case_id"]] for t in reversed(tasks)]
+        _, out, _ = run(capsys, "cases", "list", "--applicant", applicant, "--limit", "1", *STACK)
+        cursor = out.splitlines()[-1].removeprefix(MORE)
+        code, out, err = run(capsys, "cases", "list", "--status", "in_review", "--cursor", cursor, *STACK)
+        assert (code, out) == (1, "")
+        assert err.startswith("error: cursor: belongs to another query")
+    finally:
+        close(runtime, tasks)
 
 
 def test_an_unknown_stack_is_named_and_nothing_runs(

@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 from zerovisit.clock import clock
-from zerovisit.domain.identity import id_number_check_char
+from zerovisit.domain.identity import (
+    CATEGORY_ENTERPRISE,
+    CREDIT_CODE_ALPHABET,
+    MARKET_REGULATION,
+    ORGANISATION_SERIAL_LENGTH,
+    id_number_check_char,
+    new_organisation_code,
+    unified_credit_code,
+)
 from zerovisit.domain.model import TaskRef, TaskStatus
 from zerovisit.storage import cases
 from zerovisit.storage.common import applicant_key
@@ -27,6 +35,12 @@ MAX_PAGES = 200
 def new_applicant() -> str:
     body = f"{REGION}19900101{secrets.randbelow(1000):03d}"
     return body + id_number_check_char(body)
+
+
+def new_enterprise(region: str) -> str:
+    """A unified social credit code no other test uses, registered in the region."""
+    serial = secrets.randbelow(len(CREDIT_CODE_ALPHABET) ** ORGANISATION_SERIAL_LENGTH)
+    return unified_credit_code(MARKET_REGULATION, CATEGORY_ENTERPRISE, region, new_organisation_code(serial))
 
 
 def pages(runtime: LocalRuntime, partner: str, path: str, query: str, key: str) -> list[list[dict[str, Any]]]:
@@ -48,11 +62,13 @@ def ids(page_list: list[list[dict[str, Any]]], key: str = "case_id") -> list[str
     return [row[key] for page in page_list for row in page]
 
 
-def submit_waiting(runtime: LocalRuntime, applicant: str, count: int) -> list[dict[str, Any]]:
-    """Cases of the applicant, submitted an hour apart, each waiting on its first review."""
+def submit_waiting(
+    runtime: LocalRuntime, applicant: str, count: int, region: str = REGION
+) -> list[dict[str, Any]]:
+    """Cases of the applicant in the region, submitted an hour apart, each waiting on its first review."""
     tasks = []
     for _ in range(count):
-        detail = application()
+        detail = application(region_code=region)
         detail["applicant"] = {**detail["applicant"], "id_number": applicant}
         detail["submitted_at"] = clock.now().isoformat()
         assert runtime.signed_http(NETWORK, "POST", "/applications", detail).status == 202
@@ -105,6 +121,34 @@ def test_the_service_network_finds_an_applicants_cases_newest_first_page_by_page
     assert first["step"] == "review"
     assert first["region_code"] == REGION
     assert first["overdue"] is False
+
+
+def test_the_service_network_finds_an_enterprises_cases_by_its_credit_code_page_by_page(
+    runtime: LocalRuntime,
+) -> None:
+    permits = []
+    for _ in range(2):
+        detail = application(
+            "application_submitted.industrial_construction_permit", submitted_at=clock.now().isoformat()
+        )
+        permits.append(detail)
+        clock.advance(timedelta(hours=1))
+    credit_code = new_enterprise(permits[0]["region_code"])
+    for detail in permits:
+        detail["applicant"] = {**detail["applicant"], "credit_code": credit_code}
+        assert runtime.signed_http(NETWORK, "POST", "/applications", detail).status == 202
+    try:
+        found = pages(runtime, NETWORK, "/cases", f"applicant={credit_code}&limit=1", "cases")
+
+        assert [len(page) for page in found][:2] == [1, 1]
+        assert ids(found) == [d["application_id"] for d in reversed(permits)]  # newest first
+        assert {row["matter_code"] for page in found for row in page} == {"INDUSTRIAL-CONSTRUCTION-PERMIT"}
+        other = new_enterprise(permits[0]["region_code"])
+        assert pages(runtime, NETWORK, "/cases", f"applicant={other}", "cases") == [[]]
+    finally:
+        simulator = PartnerSimulator(runtime)
+        for detail in permits:
+            simulator.run_until_closed(detail["application_id"])
 
 
 @pytest.mark.parametrize(

@@ -109,6 +109,20 @@ def test_operation_ids_are_stable_names(committed: dict[str, Any]) -> None:
     assert len(found) == len(OPERATION_IDS)
 
 
+def test_the_case_list_says_which_searches_list_open_cases_only(committed: dict[str, Any]) -> None:
+    """Region and due dates are served by indexes of open cases: a caller must know a closed case is
+    not missing, only not listed that way."""
+    parameters = {
+        p["name"]: p.get("description", "") for p in committed["paths"]["/cases"]["get"]["parameters"]
+    }
+
+    for name in ("region", "due_from", "due_to"):
+        assert "open cases only" in parameters[name], name
+    for name in ("applicant", "status"):
+        assert "open or closed" in parameters[name], name
+    assert all(parameters[name] for name in ("applicant", "status", "step", "overdue"))
+
+
 def test_every_request_and_answer_is_a_typed_model(committed: dict[str, Any]) -> None:
     for method, path in operations(committed):
         operation = committed["paths"][path][method.lower()]

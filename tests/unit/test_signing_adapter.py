@@ -10,6 +10,7 @@ from zerovisit.adapters import aws
 from zerovisit.errors import ConfigurationError
 
 from infra.local.template import load_template
+from tests.template_conditions import evaluate
 
 REQUIRED = {
     "CASES_TABLE": "cases",
@@ -96,24 +97,6 @@ def test_an_unknown_algorithm_is_refused_at_cold_start(
         config.settings()
 
 
-def _evaluate(node: Any, region: str, conditions: dict[str, Any]) -> Any:
-    """Enough of CloudFormation's condition functions for the signing key's choice."""
-    if isinstance(node, dict) and len(node) == 1:
-        ((function, argument),) = node.items()
-        if function == "Ref" and argument == "AWS::Region":
-            return region
-        if function == "Fn::Equals":
-            return _evaluate(argument[0], region, conditions) == _evaluate(argument[1], region, conditions)
-        if function == "Fn::Or":
-            return any(_evaluate(a, region, conditions) for a in argument)
-        if function == "Condition":
-            return _evaluate(conditions[argument], region, conditions)
-        if function == "Fn::If":
-            name, when_true, when_false = argument
-            return when_true if _evaluate(conditions[name], region, conditions) else when_false
-    return node
-
-
 @pytest.mark.parametrize(
     ("region", "key_spec", "algorithm"),
     [
@@ -131,5 +114,10 @@ def test_the_template_gives_china_regions_an_sm2_key_and_the_function_its_algori
     key = template["Resources"]["CertificateSigningKey"]["Properties"]
     variables = template["Resources"]["CertificateFunction"]["Properties"]["Environment"]["Variables"]
 
-    assert (key["KeyUsage"], _evaluate(key["KeySpec"], region, conditions)) == ("SIGN_VERIFY", key_spec)
-    assert _evaluate(variables["CERTIFICATE_SIGNING_ALGORITHM"], region, conditions) == algorithm
+    assert (key["KeyUsage"], evaluate(key["KeySpec"], {"AWS::Region": region}, conditions)) == (
+        "SIGN_VERIFY",
+        key_spec,
+    )
+    assert (
+        evaluate(variables["CERTIFICATE_SIGNING_ALGORITHM"], {"AWS::Region": region}, conditions) == algorithm
+    )

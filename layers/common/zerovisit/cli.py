@@ -6,7 +6,7 @@ zerovisit catalog load infra/catalog/*.yaml --stack zerovisit-prod
 zerovisit calendar load schedule-2027.yaml --stack zerovisit-prod
 zerovisit report 3550 --region 320000 --from 2026-01-01 --to 2026-12-31 --out reports/
 (and the operator commands: zerovisit case --help, zerovisit cases --help, zerovisit certificate --help)
-zerovisit partner add|rotate|remove dept-new       (see zerovisit.partner_cli)
+zerovisit partner add|rotate|remove dept-new --stack zerovisit-prod  (see zerovisit.partner_cli)
 """
 
 import argparse
@@ -58,9 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     partner_cli.register(commands)
     args = parser.parse_args(argv)
     try:
+        use_stack(getattr(args, "stack", None))
         if args.command == "partner":
             return partner_cli.run(args)
-        use_stack(getattr(args, "stack", None))
         if hasattr(args, "run"):
             return int(args.run(args))
         if args.command == "deadline":

@@ -97,9 +97,10 @@ def add_operator_commands(commands: Any) -> None:
     listing.add_argument("--applicant", help="identity number or unified social credit code")
     listing.add_argument("--status")
     listing.add_argument("--step")
-    listing.add_argument("--region")
-    listing.add_argument("--due-from", type=date.fromisoformat, help="YYYY-MM-DD")
-    listing.add_argument("--due-to", type=date.fromisoformat, help="YYYY-MM-DD")
+    open_only = "; without --applicant, --status or --step, open cases only"
+    listing.add_argument("--region", help="six-digit division code" + open_only)
+    listing.add_argument("--due-from", type=date.fromisoformat, help="YYYY-MM-DD, promised due" + open_only)
+    listing.add_argument("--due-to", type=date.fromisoformat, help="YYYY-MM-DD, promised due" + open_only)
     listing.add_argument("--overdue", action="store_true", help="only the overdue ones")
     listing.add_argument("--limit", type=int, default=25)
     listing.add_argument("--cursor", help="the next_cursor a previous page printed")
