@@ -1,11 +1,13 @@
 """The services as use cases over in-memory ports: every rule of the case record, no AWS."""
 
+import json
 import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 from zerovisit.clock import clock
 from zerovisit.domain.case import Case
 from zerovisit.domain.certificate import Certificate
@@ -49,6 +51,7 @@ from tests.fakes import FakeCases, FakeCatalog, FakeCertificates, FakeGateway
 from tests.support import application, held_title
 
 SERVICES = Path(__file__).resolve().parents[2] / "layers" / "common" / "zerovisit" / "services"
+SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "events" / "schemas"
 REAL_ESTATE = "application_submitted.real_estate_transfer"
 ON_THE_CLOCK = {"submitted_at": "2026-02-13T09:30:00+08:00"}
 
@@ -301,6 +304,59 @@ def test_a_failed_case_resumes_once_in_a_new_execution(cases: FakeCases, gateway
     assert len(resumed.failures) == 1
     assert len(cases.published("CaseResumed")) == 1
     assert [name for _, name, resume in gateway.executions if resume] == [f"{case.case_id}.run2"] * 2
+
+
+def failed_at_issuance(cases: FakeCases) -> Case:
+    """A paid transfer whose certificate step failed after its retries (the completion step ran
+    twice, as a retried Lambda would)."""
+    case = paid_transfer(cases)
+    cause = '{"errorMessage": "signing key unavailable; call 13812345678"}'
+    for _ in range(2):
+        completion.close(case.case_id, "failed", cause, "DependencyUnavailable")
+    return cases.get(case.case_id)
+
+
+def endings(cases: FakeCases) -> list[tuple[str | None, Any]]:
+    kinds = ("CaseFailed", "CaseClosed", "CaseCompleted")
+    return [
+        (m.detail_type, m.detail and m.detail.get("outcome"))
+        for m in cases.published()
+        if m.detail_type in kinds
+    ]
+
+
+@pytest.mark.parametrize(
+    ("settled", "status", "ending"),
+    [
+        ("resumed", CaseStatus.COMPLETED, ("CaseCompleted", "completed")),
+        ("refused", CaseStatus.REJECTED, ("CaseClosed", "rejected")),
+    ],
+)
+def test_a_failed_case_is_not_closed_and_ends_once_when_settled(
+    cases: FakeCases, settled: str, status: CaseStatus, ending: tuple[str, str]
+) -> None:
+    failed = failed_at_issuance(cases)
+
+    assert (failed.status, failed.step) == (CaseStatus.FAILED, CaseStep.CERTIFICATE)
+    [told] = [m.detail for m in cases.published("CaseFailed")]
+    assert told is not None
+    assert (told["step"], told["error"]) == ("certificate", "DependencyUnavailable")
+    assert "unavailable" not in told["reason"]  # the cause stays inside
+    assert "13812345678" not in str(told)
+    schema = json.loads((SCHEMAS_DIR / "CaseFailed.json").read_text(encoding="utf-8"))
+    Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(told)
+    assert endings(cases) == [("CaseFailed", None)]
+
+    if settled == "resumed":
+        recovery.resume(failed.case_id, "operations")
+        certificate.issue(failed.case_id)
+    else:
+        recovery.refuse(failed.case_id, "出卖人不动产权证书已被注销，不予登记", "operations")
+    for _ in range(2):  # the closing step, retried
+        completion.close(failed.case_id, "completed", "certificate issued and delivered")
+
+    assert cases.get(failed.case_id).status is status
+    assert endings(cases) == [("CaseFailed", None), ending]
 
 
 def test_an_open_case_cannot_be_resumed(cases: FakeCases) -> None:

@@ -6,6 +6,7 @@ events, task resumptions, supervision notices). A repository writes a change all
 """
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -48,6 +49,7 @@ class EventType(StrEnum):
     CASE_ACCEPTED = "CaseAccepted"
     CASE_CLOSED = "CaseClosed"
     CASE_COMPLETED = "CaseCompleted"
+    CASE_FAILED = "CaseFailed"
     CASE_OVERDUE = "CaseOverdue"
     CASE_RESUMED = "CaseResumed"
     CASE_SUSPENDED = "CaseSuspended"
@@ -207,7 +209,7 @@ def revocation_event(revoked: Certificate, actor: str) -> DomainEvent:
     )
 
 
-# The allowed status changes; a failed case goes back to where it failed when resumed.
+# The allowed status changes, the only place a status changes (``Case._moved``).
 TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     CaseStatus.SUBMITTED: frozenset(
         {CaseStatus.AWAITING_CORRECTION, CaseStatus.IN_REVIEW, CaseStatus.NOT_ACCEPTED}
@@ -227,7 +229,8 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     CaseStatus.AWAITING_PAYMENT: frozenset({CaseStatus.ISSUING}),
     CaseStatus.ISSUING: frozenset({CaseStatus.AWAITING_DELIVERY, CaseStatus.COMPLETED}),
     CaseStatus.AWAITING_DELIVERY: frozenset({CaseStatus.COMPLETED}),
-    CaseStatus.FAILED: frozenset(set(CaseStatus) - CLOSED_STATUSES),
+    # resumed where it failed, or refused by operations
+    CaseStatus.FAILED: frozenset(set(CaseStatus) - CLOSED_STATUSES) | {CaseStatus.REJECTED},
 }
 # Any open case may be withdrawn, fail, or be closed by its own wait running out.
 ALWAYS_ALLOWED = frozenset({CaseStatus.WITHDRAWN, CaseStatus.FAILED})
@@ -250,8 +253,10 @@ CLOSING_EVENT = {
     CaseStatus.REJECTED: "rejected",
     CaseStatus.NOT_ACCEPTED: "not_accepted",
     CaseStatus.WITHDRAWN: "withdrawn",
-    CaseStatus.FAILED: "failed",
 }
+# What the applicant is told of a failed case: the cause is the system's, and may name anything.
+FAILED_REASON = "the {step} step could not be completed; the office will resume the case or decide on it"
+ERROR_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,99}")
 
 
 class Case(BaseModel):
@@ -811,32 +816,58 @@ class Case(BaseModel):
             (resumption,),
         )
 
-    def close(self, at: datetime, status: CaseStatus, reason: str, failure: Failure | None = None) -> Change:
+    def close(self, at: datetime, status: CaseStatus, reason: str) -> Change:
         """The clock stops and the outcome and figures are recorded. Closing twice changes nothing."""
+        if status is CaseStatus.FAILED:
+            raise Conflict("a failed case is not closed: it fails (Case.fail)")
         if self.is_closed:
             return Change(self.case_id, self.version, None)
-        today = at.astimezone(CHINA).date()
-        ended = [s if s.ended_on else s.model_copy(update={"ended_on": today}) for s in self.suspensions]
-        used = working_days_used(self.accepted_on, ended, today) if self.accepted_on else None
-        update: dict[str, Any] = {
-            "suspensions": ended,
-            "closed_at": at,
-            "working_days_used": used,
-            "outcome_reason": self.outcome_reason or reason,
-            "failure": failure,
-        }
-        detail = reason
-        if failure is not None:
-            update["outcome_reason"] = f"{failure.step} failed: {failure.error}"
-            update["failures"] = [*self.failures, failure]
-            detail = f"{failure.step}: {failure.error}: {failure.cause}"
-        elif used is not None:
-            detail = f"{reason}; {_days(used)} used"
-        closed = with_clock(self._moved(status, self.step, **update), today)
+        closed, used = self._stopped(at, status, outcome_reason=self.outcome_reason or reason)
+        detail = reason if used is None else f"{reason}; {_days(used)} used"
         event = self._closing_event(status, used, closed.outcome_reason)
         return self._change(
             closed, at, [self._note(at, CaseStep.COMPLETION, CLOSING_EVENT[status], detail)], events=[event]
         )
+
+    def fail(self, at: datetime, failure: Failure) -> Change:
+        """A step failed after its retries: the case stops where it is and keeps the failure. It
+        is not closed: operations resume it or refuse it, and only that ends it (CaseClosed or
+        CaseCompleted). The applicant is told it stopped (CaseFailed), without the cause, which
+        is the system's. Failing twice changes nothing."""
+        if self.is_closed:
+            return Change(self.case_id, self.version, None)
+        failed, _ = self._stopped(
+            at,
+            CaseStatus.FAILED,
+            outcome_reason=f"{failure.step} failed: {failure.error}",
+            failure=failure,
+            failures=[*self.failures, failure],
+        )
+        event = DomainEvent(
+            EventType.CASE_FAILED,
+            {
+                "case_id": self.case_id,
+                "case_number": self.case_number,
+                "step": failure.step,
+                "error": failure.error if ERROR_NAME.fullmatch(failure.error) else "Unknown",
+                "promised_due": self.promised_due.isoformat() if self.promised_due else None,
+                "reason": FAILED_REASON.format(step=failure.step),
+            },
+        )
+        detail = f"{failure.step}: {failure.error}: {failure.cause}"
+        return self._change(
+            failed, at, [self._note(at, CaseStep.COMPLETION, "failed", detail)], events=[event]
+        )
+
+    def _stopped(self, at: datetime, status: CaseStatus, **update: Any) -> "tuple[Case, int | None]":
+        """The case at ``status`` with its clock stopped: suspensions ended, days used counted."""
+        today = at.astimezone(CHINA).date()
+        ended = [s if s.ended_on else s.model_copy(update={"ended_on": today}) for s in self.suspensions]
+        used = working_days_used(self.accepted_on, ended, today) if self.accepted_on else None
+        stopped = self._moved(
+            status, self.step, suspensions=ended, closed_at=at, working_days_used=used, **update
+        )
+        return with_clock(stopped, today), used
 
     def _closing_event(self, status: CaseStatus, used: int | None, reason: str | None) -> DomainEvent:
         """What the applicant is told when the case closes: the outcome, the days used, the reason."""
@@ -933,9 +964,7 @@ class Case(BaseModel):
         if self.status is not CaseStatus.FAILED or self.failure is None:
             raise Conflict(f"only a failed case can be refused; this one is {self.status.value}")
         failed = self.failure
-        refused = self.model_copy(
-            update={"status": CaseStatus.REJECTED, "closed_at": at, "outcome_reason": text}
-        )
+        refused = self._moved(CaseStatus.REJECTED, self.step, closed_at=at, outcome_reason=text)
         event = self._closing_event(CaseStatus.REJECTED, self.working_days_used, text)
         detail = f"{text} (after {failed.step} failed: {failed.error})"
         return self._change(refused, at, [self._note(at, self.step, "refused", detail, by)], events=[event])
