@@ -1,18 +1,23 @@
 """The case aggregate's transition table: what it allows happens, what it does not is refused."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from itertools import product
+from pathlib import Path
 from typing import Any
 
 import pytest
+from zerovisit.catalog_files import read_catalog
 from zerovisit.clock import CHINA
 from zerovisit.domain.application import parse_application
-from zerovisit.domain.case import ALWAYS_ALLOWED, TRANSITIONS, Case
+from zerovisit.domain.case import ALWAYS_ALLOWED, TRANSITIONS, Case, Verdict
 from zerovisit.domain.model import CLOSED_STATUSES, CaseStatus, CaseStep, Failure, Task, TaskKind
+from zerovisit.domain.plan import due_after
+from zerovisit.domain.review import StageOutcome
 from zerovisit.errors import Conflict
 
 from tests.support import application
 
+CATALOG = Path(__file__).resolve().parents[2] / "infra" / "catalog"
 AT = datetime(2026, 2, 24, 10, tzinfo=CHINA)
 
 
@@ -86,3 +91,29 @@ def test_refusing_a_failed_case_goes_through_the_table() -> None:
     assert (refused.status, refused.outcome_reason) == (CaseStatus.REJECTED, "不予登记")
     with pytest.raises(Conflict, match="only a failed case can be refused"):
         case_at(CaseStatus.COMPLETED).refuse_after_failure(AT, "不予登记", "operations")
+
+
+def test_a_review_stage_verdict_is_the_aggregates() -> None:
+    case = case_at(CaseStatus.IN_REVIEW)
+    escalated = StageOutcome(outcome="escalated", stage_index=0, reasons=["A silent"], silent=["A"])
+    rejected = StageOutcome(outcome="rejected", stage_index=0, reasons=["no fire exit", "no permit"])
+
+    lapsed = "no decision within the final limit: A, B"
+    assert case.review_verdict(0, escalated, ["B", "A"]) == Verdict("expired", lapsed, lapsed)
+    assert case.review_verdict(0, escalated, []) == Verdict("escalated", "A silent")
+    assert case.review_verdict(0, rejected, []).reason == "no fire exit; no permit"
+    withdrawn = case_at(CaseStatus.WITHDRAWN).review_verdict(0, rejected, [])
+    assert withdrawn == Verdict("withdrawn", "the case is withdrawn")
+
+
+def test_a_stage_plan_takes_its_moment_and_reads_no_clock() -> None:
+    """Planned an hour later on the same day: the same due dates, each backstop an hour nearer."""
+    matter = next(m for m in read_catalog(CATALOG.glob("*.yaml")) if m.code == "BUSINESS-STARTUP")
+    case = case_at(CaseStatus.IN_REVIEW)
+    ten = datetime(2026, 3, 2, 10, tzinfo=CHINA)
+    first, later = (case.stage_plan(matter, 0, at)["departments"] for at in (ten, ten + timedelta(hours=1)))
+
+    assert first
+    for a, b in zip(first, later, strict=True):
+        assert a["due_on"] == b["due_on"] == str(due_after(ten, a["limit_working_days"]))
+        assert a["timeout_seconds"] - b["timeout_seconds"] == 3600

@@ -11,13 +11,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from zerovisit.clock import CHINA
-from zerovisit.domain import outbox
+from zerovisit.domain import outbox, plan
+from zerovisit.domain.catalog import Matter, RegionalAssessment
 from zerovisit.domain.certificate import Certificate
 from zerovisit.domain.deadlines import AlarmKind, Limit, alarm_key, with_clock, working_days_used
 from zerovisit.domain.enterprise import ServiceRecord
@@ -38,6 +40,7 @@ from zerovisit.domain.model import (
     TimelineEntry,
 )
 from zerovisit.domain.outbox import OutboxMessage
+from zerovisit.domain.review import StageOutcome
 from zerovisit.domain.workdays import working_days_text as _days
 from zerovisit.errors import Conflict, TaskClosed
 
@@ -95,6 +98,16 @@ class Resumption:
     def again(cls, token: str, record: Mapping[str, Any]) -> "Resumption":
         """The same resumption, to a retried step's new token."""
         return cls(token, record.get("output"), record.get("error"), str(record.get("cause") or ""))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a review stage came to: the outcome the state machine reads, the detail the timeline
+    keeps, and the reason the applicant is told when the stage ends the case."""
+
+    outcome: str
+    detail: str
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -312,6 +325,48 @@ class Case(BaseModel):
 
     def held_by(self, by: str) -> Suspension | None:
         return next((s for s in self.suspensions if s.ended_on is None and s.by == by), None)
+
+    @property
+    def is_complex(self) -> bool:
+        return bool(self.application.project and self.application.project.complex)
+
+    def covered(self, matter: Matter, at: datetime) -> dict[str, RegionalAssessment]:
+        """Departments whose evaluation a regional assessment of the project's zone replaces."""
+        return plan.covered(matter, self.application, at)
+
+    def stage_plan(
+        self,
+        matter: Matter,
+        index: int,
+        at: datetime,
+        only: set[str] | None = None,
+        skipped: Mapping[str, object] = MappingProxyType({}),
+    ) -> dict[str, Any]:
+        """One review stage (or only some of its departments) for this case, planned at ``at``."""
+        return plan.stage_plan(
+            matter, index, at, only, skipped, self.is_complex, self.application.region_code
+        )
+
+    def review_verdict(self, stage: int, result: StageOutcome, expired: Iterable[str]) -> Verdict:
+        """What a review stage came to. A department past its final limit turns an escalation
+        into the stage's expiry; a case closed meanwhile (withdrawn) ends the review."""
+        lapsed = sorted(expired)
+        if self.is_closed:
+            return Verdict("withdrawn", f"the case is {self.status.value}")
+        if result.outcome == "rejected":
+            reason = "; ".join(result.reasons)
+            return Verdict("rejected", reason, reason)
+        if lapsed and result.outcome == "escalated":
+            reason = "no decision within the final limit: " + ", ".join(lapsed)
+            return Verdict("expired", reason, reason)
+        if result.outcome == "correction":
+            return Verdict("correction", "; ".join(result.correction_items))
+        if result.outcome == "next_stage":
+            follows = f"stage {stage + 1} approved; stage {result.stage_index + 1} follows"
+            return Verdict("next_stage", follows)
+        if result.outcome == "approved":
+            return Verdict("approved", "every review stage approved")
+        return Verdict(result.outcome, "; ".join(result.reasons))
 
     def require_open(self) -> None:
         """A step about to act on a case that was withdrawn or closed meanwhile stops here."""
@@ -573,36 +628,26 @@ class Case(BaseModel):
             events=[event],
         )
 
-    def stage_consolidated(
-        self,
-        at: datetime,
-        stage: int,
-        outcome: str,
-        detail: str,
-        next_stage: int | None = None,
-        correction_items: list[str] | None = None,
-        reason: str | None = None,
-    ) -> Change:
+    def stage_consolidated(self, at: datetime, stage: int, verdict: Verdict, result: StageOutcome) -> Change:
         self.require_open()
         case = self
-        if outcome == "approved":
+        if verdict.outcome == "approved":
             case = self._moved(
                 CaseStatus.AWAITING_PAYMENT if self.fee_fen else CaseStatus.ISSUING,
                 CaseStep.PAYMENT if self.fee_fen else CaseStep.CERTIFICATE,
             )
-        elif outcome == "next_stage":
-            case = self.model_copy(update={"current_stage": next_stage})
-        elif outcome == "correction":
+        elif verdict.outcome == "next_stage":
+            case = self.model_copy(update={"current_stage": result.stage_index})
+        elif verdict.outcome == "correction":
             case = self.model_copy(
                 update={
-                    "outstanding": [Deficiency(material="review", problem=i) for i in correction_items or []]
+                    "outstanding": [Deficiency(material="review", problem=i) for i in result.correction_items]
                 }
             )
-        elif outcome in ("rejected", "expired") and reason:
-            case = self.model_copy(update={"outcome_reason": reason})
-        return self._change(
-            case, at, [self._note(at, CaseStep.REVIEW, f"stage {stage + 1} {outcome}", detail)]
-        )
+        elif verdict.outcome in ("rejected", "expired") and verdict.reason:
+            case = self.model_copy(update={"outcome_reason": verdict.reason})
+        entry = self._note(at, CaseStep.REVIEW, f"stage {stage + 1} {verdict.outcome}", verdict.detail)
+        return self._change(case, at, [entry])
 
     def begin_services(self, at: datetime, stage: int, detail: str) -> Change:
         """The services that follow the certificate begin, for its holder."""

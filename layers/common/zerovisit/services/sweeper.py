@@ -25,7 +25,7 @@ from zerovisit.domain.model import Task, TaskKind, TaskRef
 from zerovisit.domain.sweep import SweepCursor
 from zerovisit.domain.workdays import add_working_days, working_days_text
 from zerovisit.errors import CaseNotFound, Conflict, DependencyUnavailable, TaskClosed
-from zerovisit.services.common import is_complex, matter_of
+from zerovisit.services.common import matter_of
 from zerovisit.services.ports import DueItem, ports
 
 METRIC_OF = {AlarmKind.WARNING: "CasesNearDeadline", AlarmKind.OVERDUE: "OverdueCases"}
@@ -205,7 +205,7 @@ def _department_limit(case: Case, task: Task, now: datetime) -> Counter[str]:
     department = next(
         d for s in matter.stages for d in s.departments if d.code == task.details.get("department")
     )
-    limit = matter.department_limit(department, case.application.region_code, is_complex(case))
+    limit = matter.department_limit(department, case.application.region_code, case.is_complex)
     if department.timeout_policy is TimeoutPolicy.DEEM_APPROVED:
         comments = f"deemed approved: no decision within {working_days_text(limit)}"
         answer = {"decision": "approve", "comments": comments, "items": []}
@@ -219,7 +219,7 @@ def _department_limit(case: Case, task: Task, now: datetime) -> Counter[str]:
         detail = f"{department.name}: no decision by {task.due_on}, the final limit after escalation"
         ports().cases.save(case.wait_expired(now, task, detail))
         return Counter(reviews_expired=1)
-    return _escalate(case, task, department, department.final_limit_after_escalation(is_complex(case)), now)
+    return _escalate(case, task, department, department.final_limit_after_escalation(case.is_complex), now)
 
 
 def _escalate(
