@@ -3,13 +3,13 @@
 import ast
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
-from zerovisit.clock import clock
+from zerovisit.clock import CHINA, clock
 from zerovisit.domain.case import Case
 from zerovisit.domain.certificate import Certificate
 from zerovisit.domain.identity import (
@@ -288,6 +288,39 @@ def test_a_silent_department_is_escalated_then_its_task_expires_at_the_final_lim
     assert cases.task(TaskRef.parse(task_id)).status is TaskStatus.EXPIRED
     assert [m.error for m in cases.resumed()] == ["WaitExpired"]
     assert review.consolidate_stage(case.case_id, 0)["outcome"] == "expired"
+
+
+def test_a_department_is_reminded_once_at_80_percent_of_its_limit_then_told_it_is_overdue(
+    cases: FakeCases,
+) -> None:
+    case = accepted_case(cases)
+    [task_id] = dispatch_stage(case)
+    task = cases.task(TaskRef.parse(task_id))
+    assert task.due_on is not None
+    assert task.next_alarm_at is not None
+    reminder_day = task.next_alarm_at.astimezone(CHINA).date()
+    assert task.created_at.astimezone(CHINA).date() < reminder_day <= task.due_on
+
+    clock.set(task.next_alarm_at - timedelta(minutes=1))
+    assert sweeper.sweep(clock.now()).get("reminders") is None  # not yet 80 %
+    clock.set(task.next_alarm_at + timedelta(hours=1))
+    first, second = sweeper.sweep(clock.now()), sweeper.sweep(clock.now())
+
+    assert (first.get("reminders"), second.get("reminders")) == (1, None)
+    [reminded] = [m.detail for m in cases.published("TaskDueSoon")]
+    assert reminded is not None
+    assert (reminded["task_id"], reminded["partner_id"], reminded["kind"]) == (task_id, "dept-scjg", "review")
+    assert reminded["due_on"] == str(task.due_on)
+    assert cases.published("ReviewOverdue") == []
+    schema = json.loads((SCHEMAS_DIR / "TaskDueSoon.json").read_text(encoding="utf-8"))
+    Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(reminded)
+
+    clock.set(datetime.combine(task.due_on + timedelta(days=1), time(9), tzinfo=CHINA))
+    sweeper.sweep(clock.now())
+    [overdue] = [m.detail for m in cases.published("ReviewOverdue")]
+    assert overdue is not None
+    assert overdue["partner_id"] == "dept-scjg"
+    assert len(cases.published("TaskDueSoon")) == 1
 
 
 def test_an_unpaid_order_expires_and_is_not_the_offices_time(cases: FakeCases) -> None:

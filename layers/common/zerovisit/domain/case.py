@@ -21,7 +21,14 @@ from zerovisit.clock import CHINA
 from zerovisit.domain import outbox, plan
 from zerovisit.domain.catalog import Matter, RegionalAssessment
 from zerovisit.domain.certificate import Certificate
-from zerovisit.domain.deadlines import AlarmKind, Limit, alarm_key, with_clock, working_days_used
+from zerovisit.domain.deadlines import (
+    AlarmKind,
+    Limit,
+    alarm_key,
+    task_overdue_at,
+    with_clock,
+    working_days_used,
+)
 from zerovisit.domain.enterprise import ServiceRecord
 from zerovisit.domain.identity import mask_personal_data
 from zerovisit.domain.model import (
@@ -69,6 +76,7 @@ class EventType(StrEnum):
     SHIPMENT_DELIVERED = "ShipmentDelivered"
     SHIPMENT_DISPATCHED = "ShipmentDispatched"
     TASK_CANCELLED = "TaskCancelled"
+    TASK_DUE_SOON = "TaskDueSoon"
     TASK_OVERDUE = "TaskOverdue"
 
 
@@ -1057,6 +1065,22 @@ class Case(BaseModel):
         """Nothing due: the case's index entry moves to its next pending alarm."""
         return self._change(self, at, [])
 
+    def task_due_soon(self, at: datetime, task: Task) -> Change:
+        """Most of a task's limit is used: the party that holds it is reminded, once; the task's
+        next alarm is its limit's end."""
+        if not task.is_open or task.due_on is None:
+            raise TaskClosed("the task no longer waits")
+        overdue_at = task_overdue_at(task.due_on)
+        if task.reminded_at is not None:  # reminded before its holder stopped the clock
+            return Change(self.case_id, self.version, None, tasks=(task.next_alarm(overdue_at),))
+        event = DomainEvent(EventType.TASK_DUE_SOON, self._task_detail(task))
+        holder = task.details.get("department_name", task.partner)
+        entry = self._note(
+            at, self._task_step(task), "reminded", f"{holder}: {task.task_id} due {task.due_on}"
+        )
+        reminded = task.reminded(at, overdue_at)
+        return Change(self.case_id, self.version, None, (entry,), (reminded,), (event,))
+
     def task_overdue(
         self,
         at: datetime,
@@ -1067,7 +1091,7 @@ class Case(BaseModel):
         department: str | None = None,
     ) -> Change:
         """A task passed its limit: the party that holds it and supervision are told."""
-        step = _step_of(task) if task.kind is TaskKind.REVIEW else self.step
+        step = self._task_step(task)
         if task.kind is TaskKind.REVIEW:
             event = DomainEvent(
                 EventType.REVIEW_OVERDUE,
@@ -1082,18 +1106,7 @@ class Case(BaseModel):
                 },
             )
         else:
-            event = DomainEvent(
-                EventType.TASK_OVERDUE,
-                {
-                    "case_id": self.case_id,
-                    "case_number": self.case_number,
-                    "task_id": task.task_id,
-                    "kind": task.kind.value,
-                    "partner_id": task.partner,
-                    "due_on": str(task.due_on),
-                    "action": action,
-                },
-            )
+            event = DomainEvent(EventType.TASK_OVERDUE, self._task_detail(task) | {"action": action})
         holder = task.details.get("department_name", task.partner)
         if task.kind is not TaskKind.REVIEW:
             subject = f"ZeroVisit {task.kind.value} overdue: case {self.case_number}"
@@ -1118,6 +1131,20 @@ class Case(BaseModel):
         )
 
     # ------------------------------------------------------------------ inside the aggregate
+    def _task_detail(self, task: Task) -> dict[str, Any]:
+        """What tells a task's holder about its limit: the task, whose it is, its last day."""
+        return {
+            "case_id": self.case_id,
+            "case_number": self.case_number,
+            "task_id": task.task_id,
+            "kind": task.kind.value,
+            "partner_id": task.partner,
+            "due_on": str(task.due_on),
+        }
+
+    def _task_step(self, task: Task) -> CaseStep:
+        return _step_of(task) if task.kind is TaskKind.REVIEW else self.step
+
     def _moved(self, status: CaseStatus, step: CaseStep, **fields: Any) -> "Case":
         if status is not self.status and status not in TRANSITIONS.get(self.status, frozenset()) | (
             ALWAYS_ALLOWED if not self.is_closed else frozenset()

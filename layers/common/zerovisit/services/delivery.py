@@ -1,11 +1,10 @@
 """Delivery (快递送): an EMS shipment tracked until signed for; problems are not ignored."""
 
-from datetime import timedelta
 from typing import Any, Literal
 
 from zerovisit.clock import clock
 from zerovisit.domain.case import Case, Change
-from zerovisit.domain.deadlines import start_of
+from zerovisit.domain.deadlines import task_first_alarm
 from zerovisit.domain.identity import s10_check_digit
 from zerovisit.domain.model import Frozen, ShortText, Task, TaskKind, TaskRef
 from zerovisit.errors import CaseNotFound, InvalidInput, NotPermitted, TaskClosed
@@ -53,7 +52,7 @@ def dispatch(case_id: str, token: str, round_: str | None = None) -> dict[str, A
         partner=matter_of(case).partners.delivery,
         created_at=clock.now(),
         due_on=due,
-        next_alarm_at=start_of(due + timedelta(days=1)),
+        next_alarm_at=task_first_alarm(clock.now(), due),
         token=token,
         details={"waybill": waybill, "round": round_},
     )

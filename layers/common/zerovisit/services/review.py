@@ -2,13 +2,13 @@
 The services after issuance (seal, tax, bank account) run on the same tasks and callbacks; each
 is settled on its own and recorded for the enterprise."""
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from zerovisit.clock import CHINA, clock
 from zerovisit.domain.case import Case, Change
 from zerovisit.domain.catalog import Matter, Phase
-from zerovisit.domain.deadlines import start_of
+from zerovisit.domain.deadlines import task_first_alarm
 from zerovisit.domain.enterprise import ServiceKind, ServiceRecord
 from zerovisit.domain.model import Task, TaskKind, TaskPhase, TaskStatus
 from zerovisit.domain.review import (
@@ -60,7 +60,7 @@ def dispatch(
         stage=stage,
         created_at=clock.now(),
         due_on=due,
-        next_alarm_at=start_of(due + timedelta(days=1)),
+        next_alarm_at=task_first_alarm(clock.now(), due),
         token=token,
         details=details,
     )

@@ -20,7 +20,7 @@ from uuid import uuid4
 from zerovisit.clock import CHINA
 from zerovisit.domain.case import Case, Change
 from zerovisit.domain.catalog import DepartmentReview, TimeoutPolicy
-from zerovisit.domain.deadlines import AlarmKind, alarms_due, start_of
+from zerovisit.domain.deadlines import AlarmKind, alarms_due, start_of, task_overdue_at
 from zerovisit.domain.model import Task, TaskKind, TaskRef
 from zerovisit.domain.sweep import SweepCursor
 from zerovisit.domain.workdays import add_working_days, working_days_text
@@ -181,6 +181,9 @@ def _task_limit(ref: TaskRef, now: datetime) -> Counter[str]:
     if not task.is_open or task.next_alarm_at is None or task.next_alarm_at > now:
         return Counter(skipped=1)
     case = ports().cases.get(ref.case_id)
+    if task.due_on is not None and now < task_overdue_at(task.due_on) and not _clock_stopped(case, task):
+        ports().cases.save(case.task_due_soon(now, task))  # most of its limit used: remind the holder
+        return Counter(reminders=1)
     if task.kind is TaskKind.REVIEW:
         return _department_limit(case, task, now)
     if task.kind is TaskKind.DELIVERY:
@@ -192,11 +195,15 @@ def _task_limit(ref: TaskRef, now: datetime) -> Counter[str]:
     return Counter({f"{task.kind.value}_expired": 1})
 
 
-def _department_limit(case: Case, task: Task, now: datetime) -> Counter[str]:
+def _clock_stopped(case: Case, task: Task) -> bool:
+    """The department itself stopped the clock (inspection, expert review...): its limit waits
+    too; an on-site inspection whose time the law leaves out keeps its own limit."""
     stopped_by_law = (task.details.get("inspection") or {}).get("time_counted") is False
-    if case.held_by(task.task_id) is not None and not stopped_by_law:
-        # The department itself stopped the clock (inspection, expert review...): its limit waits too;
-        # an on-site inspection whose time the law leaves out keeps its own limit.
+    return case.held_by(task.task_id) is not None and not stopped_by_law
+
+
+def _department_limit(case: Case, task: Task, now: datetime) -> Counter[str]:
+    if _clock_stopped(case, task):
         ports().cases.save(
             Change(case.case_id, case.version, None, tasks=(task.next_alarm(now + timedelta(days=1)),))
         )
