@@ -532,6 +532,19 @@ def test_a_refusal_stays_small_whatever_the_input(cases: FakeCases, gateway: Fak
     assert len(str(gateway.events[-1].detail)) < 64_000
 
 
+def test_a_huge_field_name_is_cut_and_the_reason_kept(cases: FakeCases, gateway: FakeGateway) -> None:
+    detail = application()
+    name = "x" * 200_000
+    detail[name] = 1
+    with pytest.raises(InvalidInput) as refused:
+        intake.take_in(detail)
+    [problem] = refused.value.problems
+    assert len(problem) == intake.MAX_PROBLEM_LENGTH
+    assert problem.startswith("x" * intake.KEPT_START + "…")
+    assert problem.endswith("x: Extra inputs are not permitted")
+    assert gateway.events[-1].detail["problems"] == [problem]
+
+
 @pytest.mark.parametrize(
     ("submitted_at", "problem"),
     [
