@@ -816,6 +816,40 @@ def test_ems_reads_the_recipient_and_ends_the_shipment_with_one_read_each(cases:
         delivery.track("ems", signed.model_copy(update={"waybill": "EA000000000CN"}))
 
 
+def test_a_payment_or_ems_callback_parses_its_reference_once(
+    cases: FakeCases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = paid_transfer(cases)
+    certificate.issue(case.case_id)
+    shipped = delivery.dispatch(case.case_id, "ems-token", "2026-02-13T01:30:00+00:00")
+    parsed: list[str] = []
+    parse = TaskRef.parse.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[TaskRef], task_id: str) -> TaskRef:
+        parsed.append(task_id)
+        return parse(cls, task_id)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(TaskRef, "parse", classmethod(counted))
+    order = next(t for t in cases.tasks(case.case_id) if t.kind is TaskKind.PAYMENT)
+    paid = payment.PaymentConfirmation(
+        order_id=order.task_id,
+        status="paid",
+        amount_fen=int(order.details["amount_fen"]),
+        transaction_id="T-1",
+    )
+    payment.confirm_payment("payment-platform", paid)  # answered already: the first answer
+    delivery.track(
+        "ems",
+        delivery.TrackingEvent(order_id=shipped["order_id"], waybill=shipped["waybill"], status="signed_for"),
+    )
+
+    assert parsed == [order.task_id, shipped["order_id"]]
+    with pytest.raises(CaseNotFound, match="no such payment order"):
+        payment.confirm_payment("payment-platform", paid.model_copy(update={"order_id": f"{case.case_id}.X"}))
+    with pytest.raises(NotPermitted, match="this shipment is not assigned"):
+        delivery.recipient("payment-platform", shipped["order_id"])
+
+
 # --- the services after the licence ---------------------------------------------------------------------
 
 

@@ -56,31 +56,50 @@ def reopen(
     return found, len(earlier)
 
 
+def task_ref(task_id: str, noun: str = "task") -> TaskRef:
+    """A partner's task reference, parsed once at the edge; one that names nothing of ours is
+    no such task."""
+    try:
+        return TaskRef.parse(task_id)
+    except ValueError as e:
+        raise CaseNotFound(f"no such {noun}") from e
+
+
+def held_task(
+    ref: TaskRef,
+    partner: str,
+    kind: TaskKind,
+    read: tuple[Case, list[Task]] | None = None,
+    noun: str = "task",
+) -> tuple[Case, list[Task], Task]:
+    """The callback preamble: the task's case and tasks in one read (or ``read``, just made), the
+    task, and the check that the calling partner holds it."""
+    case, tasks = read if read is not None else ports().cases.case_and_tasks(ref.case_id)
+    task = next((t for t in tasks if t.task_id == ref.task_id), None)
+    if task is None:
+        raise CaseNotFound(f"no such {noun}")
+    if task.kind is not kind or task.partner != partner:
+        raise NotPermitted(f"this {noun} is not assigned to the calling partner")
+    return case, tasks, task
+
+
 def answer_task(
-    task_id: str,
+    ref: TaskRef,
     partner: str,
     kind: TaskKind,
     answer: dict[str, Any],
     decide: Callable[[Case, Task], Change],
     read: tuple[Case, list[Task]] | None = None,
+    noun: str = "task",
 ) -> Task:
-    """The one callback path, for reviews, payment and EMS: the task reference, the task, the
-    owner check, then the answer written with the case change and the task's resumption. The
-    same answer again (a retry, or a twin sent at the same moment) returns the task as first
-    answered; a different answer on a closed task is refused. ``read``: the case and its tasks
-    the caller has just read, for the first attempt."""
-    try:
-        ref = TaskRef.parse(task_id)
-    except ValueError as e:
-        raise CaseNotFound("no such task") from e
+    """The one callback path, for reviews, payment and EMS: the preamble (``held_task``), then
+    the answer written with the case change and the task's resumption. The same answer again (a
+    retry, or a twin sent at the same moment) returns the task as first answered; a different
+    answer on a closed task is refused. ``read``: the case and its tasks the caller has just
+    read, for the first attempt."""
     repository = ports().cases
     for attempt in range(ATTEMPTS):
-        case, tasks = read if read is not None and attempt == 0 else repository.case_and_tasks(ref.case_id)
-        task = next((t for t in tasks if t.task_id == ref.task_id), None)
-        if task is None:
-            raise CaseNotFound("no such task")
-        if task.kind is not kind or task.partner != partner:
-            raise NotPermitted("this task is not assigned to the calling partner")
+        case, _, task = held_task(ref, partner, kind, read if attempt == 0 else None, noun)
         if not task.is_open:
             if task.same_answer(answer):
                 return task

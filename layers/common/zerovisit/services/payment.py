@@ -9,7 +9,7 @@ from zerovisit.domain.case import Case, Change
 from zerovisit.domain.deadlines import task_first_alarm
 from zerovisit.domain.model import Frozen, ShortText, Task, TaskKind, TaskRef
 from zerovisit.domain.payment import PaymentOrder, payment_items
-from zerovisit.errors import CaseNotFound, InvalidInput
+from zerovisit.errors import InvalidInput
 from zerovisit.services.common import answer_task, apply, due_after, matter_of, reopen
 from zerovisit.services.ports import ports
 
@@ -75,8 +75,5 @@ def confirm_payment(partner: str, confirmation: PaymentConfirmation) -> dict[str
             )
         return case.pay(clock.now(), task, answer, confirmation.transaction_id)
 
-    try:
-        task = answer_task(ref.task_id, partner, TaskKind.PAYMENT, answer, record)
-    except CaseNotFound as e:
-        raise CaseNotFound("no such payment order") from e
+    task = answer_task(ref, partner, TaskKind.PAYMENT, answer, record, noun="payment order")
     return {"order_id": task.task_id, "status": "paid"}

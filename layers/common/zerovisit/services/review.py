@@ -27,6 +27,7 @@ from zerovisit.services.common import (
     matter_of,
     reopen,
     seconds_until_end_of,
+    task_ref,
 )
 from zerovisit.services.ports import ports
 
@@ -115,7 +116,7 @@ def decide(task_id: str, partner: str, decision: DepartmentDecision) -> dict[str
             rejection_reason=f"{name}: {decision.comments or 'rejected'}" if rejected else None,
         )
 
-    task = answer_task(task_id, partner, TaskKind.REVIEW, answer, record)
+    task = answer_task(task_ref(task_id), partner, TaskKind.REVIEW, answer, record)
     return {"task_id": task.task_id, "status": "recorded", "decision": task.answer}
 
 
@@ -153,7 +154,7 @@ def suspend_review(task_id: str, partner: str, decision: DepartmentDecision) -> 
         return case.suspend_for(clock.now(), task, reason, detail)
 
     # A suspension leaves the task open: the callback path is shared, the answer is not recorded.
-    answer_task(task_id, partner, TaskKind.REVIEW, marker, stop_clock)
+    answer_task(task_ref(task_id), partner, TaskKind.REVIEW, marker, stop_clock)
     return {"task_id": task_id, "status": "suspended", "reason": reason.value}
 
 
