@@ -237,6 +237,9 @@ def test_a_title_revoked_before_issuance_fails_the_case_with_nothing_issued(
     assert (refused.status, refused.body) == (200, {"case_id": case_id, "status": "rejected"})
     assert (again.status, again.body) == (200, refused.body)
     assert cases.get_case(case_id).outcome_reason == reason
-    rejected = outbound.of("CaseClosed", case_id=case_id, outcome="rejected")
-    assert [e["reason"] for e in rejected] == [reason]
+    [failed] = outbound.of("CaseFailed", case_id=case_id)
+    assert (failed["step"], failed["error"]) == ("certificate", "TitleNotValid")
+    assert [(e["outcome"], e["reason"]) for e in outbound.of("CaseClosed", case_id=case_id)] == [
+        ("rejected", reason)
+    ]
     assert runtime.signed_http("operations", "POST", f"/cases/{case_id}/resume").status == 409

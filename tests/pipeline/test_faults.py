@@ -152,8 +152,10 @@ def test_a_failed_case_resumes_from_the_failed_step_without_repeating_what_was_d
     assert [c.identifier for c in held if c.case_id == case_id] == [case.certificate_id]
     assert len(delivered_once(outbound, "CertificateIssued", case_id)) == 1
     assert len(delivered_once(outbound, "CaseResumed", case_id)) == 1
-    closings = delivered_once(outbound, "CaseClosed", case_id)
-    assert [c["outcome"] for c in closings] == ["failed"]
+    # failed is not closed: the applicant was told it stopped, and it ends once, completed
+    [stopped] = delivered_once(outbound, "CaseFailed", case_id)
+    assert (stopped["step"], stopped["error"]) == ("certificate", "DependencyUnavailable")
+    assert delivered_once(outbound, "CaseClosed", case_id) == []
     assert len(delivered_once(outbound, "CaseCompleted", case_id)) == 1
 
 

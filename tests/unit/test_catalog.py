@@ -1,11 +1,12 @@
 import copy
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from zerovisit.catalog_files import read_catalog, read_catalog_files
+from zerovisit.clock import CHINA
 from zerovisit.domain.catalog import Matter, TimeoutPolicy, parse_matter
 from zerovisit.errors import InvalidInput
 
@@ -315,7 +316,7 @@ def test_a_file_not_in_utf8_is_named(tmp_path: Path) -> None:
 
 
 def test_joint_drawing_review_takes_seven_working_days_or_ten_when_complex() -> None:
-    from zerovisit.services.common import stage_plan
+    from zerovisit.domain.plan import stage_plan
 
     from infra.local.runtime import CATALOG_DIR
 
@@ -324,8 +325,9 @@ def test_joint_drawing_review_takes_seven_working_days_or_ten_when_complex() -> 
     )
     drawings = next(i for i, s in enumerate(matter.stages) if s.name == "多图联审")
 
-    plain = stage_plan(matter, drawings)["departments"]
-    complex_ = stage_plan(matter, drawings, complex_project=True)["departments"]
+    at = datetime(2026, 2, 13, 10, tzinfo=CHINA)
+    plain = stage_plan(matter, drawings, at)["departments"]
+    complex_ = stage_plan(matter, drawings, at, complex_project=True)["departments"]
 
     assert [(d["code"], d["limit_working_days"]) for d in plain] == [("ZJ-DRAWINGS", 7)]
     assert [(d["code"], d["limit_working_days"]) for d in complex_] == [("ZJ-DRAWINGS", 10)]

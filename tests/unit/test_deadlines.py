@@ -1,6 +1,7 @@
 """The statutory clock: limits in working days, suspensions, alarm moments."""
 
 from datetime import date, datetime
+from typing import Any
 
 import pytest
 from zerovisit.clock import CHINA
@@ -27,16 +28,17 @@ def suspension(start: date, end: date | None) -> Suspension:
     return Suspension(reason=SuspensionReason.EXPERT_REVIEW, started_on=start, ended_on=end)
 
 
-def accepted_case(accepted_on: date, promised: int = 3, statutory: int = 20, **changes: object) -> Case:
-    case = Case(
-        case_id="C-000001",
-        application=parse_application(application()),
-        status=CaseStatus.IN_REVIEW,
-        accepted_on=accepted_on,
-        promised_limit=promised,
-        statutory_limit=statutory,
-    )
-    return case.model_copy(update=changes)
+def accepted_case(accepted_on: date, promised: int = 3, statutory: int = 20, **changes: Any) -> Case:
+    """A case as storage would load it: built whole, never changed past the aggregate's methods."""
+    fields: dict[str, Any] = {
+        "case_id": "C-000001",
+        "application": parse_application(application()),
+        "status": CaseStatus.IN_REVIEW,
+        "accepted_on": accepted_on,
+        "promised_limit": promised,
+        "statutory_limit": statutory,
+    }
+    return Case.model_validate(fields | changes)
 
 
 def test_the_worked_examples() -> None:

@@ -1,12 +1,15 @@
 """The services as use cases over in-memory ports: every rule of the case record, no AWS."""
 
+import ast
+import json
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from zerovisit.clock import clock
+from jsonschema import Draft202012Validator
+from zerovisit.clock import CHINA, clock
 from zerovisit.domain.case import Case
 from zerovisit.domain.certificate import Certificate
 from zerovisit.domain.identity import (
@@ -49,6 +52,7 @@ from tests.fakes import FakeCases, FakeCatalog, FakeCertificates, FakeGateway
 from tests.support import application, held_title
 
 SERVICES = Path(__file__).resolve().parents[2] / "layers" / "common" / "zerovisit" / "services"
+SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "events" / "schemas"
 REAL_ESTATE = "application_submitted.real_estate_transfer"
 ON_THE_CLOCK = {"submitted_at": "2026-02-13T09:30:00+08:00"}
 
@@ -95,12 +99,51 @@ def dispatch_stage(case: Case, stage: int = 0) -> list[str]:
     ]
 
 
+def status_or_step_writes(source: str) -> list[tuple[int, str]]:
+    """Where a source sets a case's status or step: a ``model_copy(update=...)`` naming either
+    key, or an assignment to ``.status``/``.step``; each with its line and enclosing function."""
+    found: list[tuple[int, str]] = []
+
+    def visit(node: ast.AST, function: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            inside = child.name if isinstance(child, ast.FunctionDef) else function
+            if isinstance(child, ast.Call) and getattr(child.func, "attr", None) == "model_copy":
+                for keyword in child.keywords:
+                    keys = keyword.value.keys if isinstance(keyword.value, ast.Dict) else []
+                    if any(isinstance(k, ast.Constant) and k.value in ("status", "step") for k in keys):
+                        found.append((child.lineno, inside))
+            if isinstance(child, ast.Assign | ast.AugAssign | ast.AnnAssign):
+                targets = child.targets if isinstance(child, ast.Assign) else [child.target]
+                if any(isinstance(t, ast.Attribute) and t.attr in ("status", "step") for t in targets):
+                    found.append((child.lineno, inside))
+            visit(child, inside)
+
+    visit(ast.parse(source), "")
+    return found
+
+
 def test_no_service_sets_status_or_step_itself() -> None:
-    for path in SERVICES.glob("*.py"):
-        source = path.read_text(encoding="utf-8")
-        for match in re.finditer(r"model_copy\(\s*update=\{([^}]*)\}", source):
-            assert '"status"' not in match.group(1), path.name
-            assert '"step"' not in match.group(1), path.name
+    """The transition table is the only way a case's status changes: outside the domain nothing in
+    the package sets a status or step, and in the aggregate only ``Case._moved`` does."""
+    package = SERVICES.parent
+    writes = {
+        str(path.relative_to(package)): status_or_step_writes(path.read_text(encoding="utf-8"))
+        for path in sorted(package.rglob("*.py"))
+    }
+    assert len(writes) > 50  # the whole package was read
+    outside = {name: found for name, found in writes.items() if found and not name.startswith("domain/")}
+    assert outside == {}
+    # (model.py and certificate.py set a task's and a certificate's own status, in their methods)
+    assert [function for _, function in writes["domain/case.py"]] == ["_moved"]
+
+
+def test_the_scan_finds_every_form_of_setting_a_status() -> None:
+    source = (
+        "def a(c):\n    return c.model_copy(\n        update={'step': 'x'}\n    )\n"
+        "def b(c):\n    c.status = 'y'\n"
+        "def d(c):\n    return c.model_copy(update={'version': 2})\n"
+    )
+    assert status_or_step_writes(source) == [(2, "a"), (6, "b")]
 
 
 def test_acceptance_writes_the_case_and_its_event_together(cases: FakeCases) -> None:
@@ -247,6 +290,39 @@ def test_a_silent_department_is_escalated_then_its_task_expires_at_the_final_lim
     assert review.consolidate_stage(case.case_id, 0)["outcome"] == "expired"
 
 
+def test_a_department_is_reminded_once_at_80_percent_of_its_limit_then_told_it_is_overdue(
+    cases: FakeCases,
+) -> None:
+    case = accepted_case(cases)
+    [task_id] = dispatch_stage(case)
+    task = cases.task(TaskRef.parse(task_id))
+    assert task.due_on is not None
+    assert task.next_alarm_at is not None
+    reminder_day = task.next_alarm_at.astimezone(CHINA).date()
+    assert task.created_at.astimezone(CHINA).date() < reminder_day <= task.due_on
+
+    clock.set(task.next_alarm_at - timedelta(minutes=1))
+    assert sweeper.sweep(clock.now()).get("reminders") is None  # not yet 80 %
+    clock.set(task.next_alarm_at + timedelta(hours=1))
+    first, second = sweeper.sweep(clock.now()), sweeper.sweep(clock.now())
+
+    assert (first.get("reminders"), second.get("reminders")) == (1, None)
+    [reminded] = [m.detail for m in cases.published("TaskDueSoon")]
+    assert reminded is not None
+    assert (reminded["task_id"], reminded["partner_id"], reminded["kind"]) == (task_id, "dept-scjg", "review")
+    assert reminded["due_on"] == str(task.due_on)
+    assert cases.published("ReviewOverdue") == []
+    schema = json.loads((SCHEMAS_DIR / "TaskDueSoon.json").read_text(encoding="utf-8"))
+    Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(reminded)
+
+    clock.set(datetime.combine(task.due_on + timedelta(days=1), time(9), tzinfo=CHINA))
+    sweeper.sweep(clock.now())
+    [overdue] = [m.detail for m in cases.published("ReviewOverdue")]
+    assert overdue is not None
+    assert overdue["partner_id"] == "dept-scjg"
+    assert len(cases.published("TaskDueSoon")) == 1
+
+
 def test_an_unpaid_order_expires_and_is_not_the_offices_time(cases: FakeCases) -> None:
     case = accepted_case(cases, REAL_ESTATE)
     for task_id in dispatch_stage(case):
@@ -301,6 +377,59 @@ def test_a_failed_case_resumes_once_in_a_new_execution(cases: FakeCases, gateway
     assert len(resumed.failures) == 1
     assert len(cases.published("CaseResumed")) == 1
     assert [name for _, name, resume in gateway.executions if resume] == [f"{case.case_id}.run2"] * 2
+
+
+def failed_at_issuance(cases: FakeCases) -> Case:
+    """A paid transfer whose certificate step failed after its retries (the completion step ran
+    twice, as a retried Lambda would)."""
+    case = paid_transfer(cases)
+    cause = '{"errorMessage": "signing key unavailable; call 13812345678"}'
+    for _ in range(2):
+        completion.close(case.case_id, "failed", cause, "DependencyUnavailable")
+    return cases.get(case.case_id)
+
+
+def endings(cases: FakeCases) -> list[tuple[str | None, Any]]:
+    kinds = ("CaseFailed", "CaseClosed", "CaseCompleted")
+    return [
+        (m.detail_type, m.detail and m.detail.get("outcome"))
+        for m in cases.published()
+        if m.detail_type in kinds
+    ]
+
+
+@pytest.mark.parametrize(
+    ("settled", "status", "ending"),
+    [
+        ("resumed", CaseStatus.COMPLETED, ("CaseCompleted", "completed")),
+        ("refused", CaseStatus.REJECTED, ("CaseClosed", "rejected")),
+    ],
+)
+def test_a_failed_case_is_not_closed_and_ends_once_when_settled(
+    cases: FakeCases, settled: str, status: CaseStatus, ending: tuple[str, str]
+) -> None:
+    failed = failed_at_issuance(cases)
+
+    assert (failed.status, failed.step) == (CaseStatus.FAILED, CaseStep.CERTIFICATE)
+    [told] = [m.detail for m in cases.published("CaseFailed")]
+    assert told is not None
+    assert (told["step"], told["error"]) == ("certificate", "DependencyUnavailable")
+    assert "unavailable" not in told["reason"]  # the cause stays inside
+    assert "13812345678" not in str(told)
+    schema = json.loads((SCHEMAS_DIR / "CaseFailed.json").read_text(encoding="utf-8"))
+    Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(told)
+    assert endings(cases) == [("CaseFailed", None)]
+
+    if settled == "resumed":
+        recovery.resume(failed.case_id, "operations")
+        certificate.issue(failed.case_id)
+    else:
+        recovery.refuse(failed.case_id, "出卖人不动产权证书已被注销，不予登记", "operations")
+    for _ in range(2):  # the closing step, retried
+        completion.close(failed.case_id, "completed", "certificate issued and delivered")
+
+    assert cases.get(failed.case_id).status is status
+    assert endings(cases) == [("CaseFailed", None), ending]
 
 
 def test_an_open_case_cannot_be_resumed(cases: FakeCases) -> None:
@@ -401,6 +530,19 @@ def test_a_refusal_stays_small_whatever_the_input(cases: FakeCases, gateway: Fak
     assert problems[-1].startswith("and ")
     assert all(len(p) <= intake.MAX_PROBLEM_LENGTH for p in problems)
     assert len(str(gateway.events[-1].detail)) < 64_000
+
+
+def test_a_huge_field_name_is_cut_and_the_reason_kept(cases: FakeCases, gateway: FakeGateway) -> None:
+    detail = application()
+    name = "x" * 200_000
+    detail[name] = 1
+    with pytest.raises(InvalidInput) as refused:
+        intake.take_in(detail)
+    [problem] = refused.value.problems
+    assert len(problem) == intake.MAX_PROBLEM_LENGTH
+    assert problem.startswith("x" * intake.KEPT_START + "…")
+    assert problem.endswith("x: Extra inputs are not permitted")
+    assert gateway.events[-1].detail["problems"] == [problem]
 
 
 @pytest.mark.parametrize(
@@ -672,6 +814,40 @@ def test_ems_reads_the_recipient_and_ends_the_shipment_with_one_read_each(cases:
         delivery.recipient("dept-scjg", shipped["order_id"])
     with pytest.raises(InvalidInput):
         delivery.track("ems", signed.model_copy(update={"waybill": "EA000000000CN"}))
+
+
+def test_a_payment_or_ems_callback_parses_its_reference_once(
+    cases: FakeCases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = paid_transfer(cases)
+    certificate.issue(case.case_id)
+    shipped = delivery.dispatch(case.case_id, "ems-token", "2026-02-13T01:30:00+00:00")
+    parsed: list[str] = []
+    parse = TaskRef.parse.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[TaskRef], task_id: str) -> TaskRef:
+        parsed.append(task_id)
+        return parse(cls, task_id)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(TaskRef, "parse", classmethod(counted))
+    order = next(t for t in cases.tasks(case.case_id) if t.kind is TaskKind.PAYMENT)
+    paid = payment.PaymentConfirmation(
+        order_id=order.task_id,
+        status="paid",
+        amount_fen=int(order.details["amount_fen"]),
+        transaction_id="T-1",
+    )
+    payment.confirm_payment("payment-platform", paid)  # answered already: the first answer
+    delivery.track(
+        "ems",
+        delivery.TrackingEvent(order_id=shipped["order_id"], waybill=shipped["waybill"], status="signed_for"),
+    )
+
+    assert parsed == [order.task_id, shipped["order_id"]]
+    with pytest.raises(CaseNotFound, match="no such payment order"):
+        payment.confirm_payment("payment-platform", paid.model_copy(update={"order_id": f"{case.case_id}.X"}))
+    with pytest.raises(NotPermitted, match="this shipment is not assigned"):
+        delivery.recipient("payment-platform", shipped["order_id"])
 
 
 # --- the services after the licence ---------------------------------------------------------------------

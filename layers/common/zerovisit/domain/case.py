@@ -6,19 +6,29 @@ events, task resumptions, supervision notices). A repository writes a change all
 """
 
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from zerovisit.clock import CHINA
-from zerovisit.domain import outbox
+from zerovisit.domain import outbox, plan
+from zerovisit.domain.catalog import Matter, RegionalAssessment
 from zerovisit.domain.certificate import Certificate
-from zerovisit.domain.deadlines import AlarmKind, Limit, alarm_key, with_clock, working_days_used
+from zerovisit.domain.deadlines import (
+    AlarmKind,
+    Limit,
+    alarm_key,
+    task_overdue_at,
+    with_clock,
+    working_days_used,
+)
 from zerovisit.domain.enterprise import ServiceRecord
 from zerovisit.domain.identity import mask_personal_data
 from zerovisit.domain.model import (
@@ -37,6 +47,7 @@ from zerovisit.domain.model import (
     TimelineEntry,
 )
 from zerovisit.domain.outbox import OutboxMessage
+from zerovisit.domain.review import StageOutcome
 from zerovisit.domain.workdays import working_days_text as _days
 from zerovisit.errors import Conflict, TaskClosed
 
@@ -48,6 +59,7 @@ class EventType(StrEnum):
     CASE_ACCEPTED = "CaseAccepted"
     CASE_CLOSED = "CaseClosed"
     CASE_COMPLETED = "CaseCompleted"
+    CASE_FAILED = "CaseFailed"
     CASE_OVERDUE = "CaseOverdue"
     CASE_RESUMED = "CaseResumed"
     CASE_SUSPENDED = "CaseSuspended"
@@ -64,6 +76,7 @@ class EventType(StrEnum):
     SHIPMENT_DELIVERED = "ShipmentDelivered"
     SHIPMENT_DISPATCHED = "ShipmentDispatched"
     TASK_CANCELLED = "TaskCancelled"
+    TASK_DUE_SOON = "TaskDueSoon"
     TASK_OVERDUE = "TaskOverdue"
 
 
@@ -93,6 +106,16 @@ class Resumption:
     def again(cls, token: str, record: Mapping[str, Any]) -> "Resumption":
         """The same resumption, to a retried step's new token."""
         return cls(token, record.get("output"), record.get("error"), str(record.get("cause") or ""))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a review stage came to: the outcome the state machine reads, the detail the timeline
+    keeps, and the reason the applicant is told when the stage ends the case."""
+
+    outcome: str
+    detail: str
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -207,7 +230,7 @@ def revocation_event(revoked: Certificate, actor: str) -> DomainEvent:
     )
 
 
-# The allowed status changes; a failed case goes back to where it failed when resumed.
+# The allowed status changes, the only place a status changes (``Case._moved``).
 TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     CaseStatus.SUBMITTED: frozenset(
         {CaseStatus.AWAITING_CORRECTION, CaseStatus.IN_REVIEW, CaseStatus.NOT_ACCEPTED}
@@ -227,7 +250,8 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     CaseStatus.AWAITING_PAYMENT: frozenset({CaseStatus.ISSUING}),
     CaseStatus.ISSUING: frozenset({CaseStatus.AWAITING_DELIVERY, CaseStatus.COMPLETED}),
     CaseStatus.AWAITING_DELIVERY: frozenset({CaseStatus.COMPLETED}),
-    CaseStatus.FAILED: frozenset(set(CaseStatus) - CLOSED_STATUSES),
+    # resumed where it failed, or refused by operations
+    CaseStatus.FAILED: frozenset(set(CaseStatus) - CLOSED_STATUSES) | {CaseStatus.REJECTED},
 }
 # Any open case may be withdrawn, fail, or be closed by its own wait running out.
 ALWAYS_ALLOWED = frozenset({CaseStatus.WITHDRAWN, CaseStatus.FAILED})
@@ -250,8 +274,10 @@ CLOSING_EVENT = {
     CaseStatus.REJECTED: "rejected",
     CaseStatus.NOT_ACCEPTED: "not_accepted",
     CaseStatus.WITHDRAWN: "withdrawn",
-    CaseStatus.FAILED: "failed",
 }
+# What the applicant is told of a failed case: the cause is the system's, and may name anything.
+FAILED_REASON = "the {step} step could not be completed; the office will resume the case or decide on it"
+ERROR_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,99}")
 
 
 class Case(BaseModel):
@@ -307,6 +333,48 @@ class Case(BaseModel):
 
     def held_by(self, by: str) -> Suspension | None:
         return next((s for s in self.suspensions if s.ended_on is None and s.by == by), None)
+
+    @property
+    def is_complex(self) -> bool:
+        return bool(self.application.project and self.application.project.complex)
+
+    def covered(self, matter: Matter, at: datetime) -> dict[str, RegionalAssessment]:
+        """Departments whose evaluation a regional assessment of the project's zone replaces."""
+        return plan.covered(matter, self.application, at)
+
+    def stage_plan(
+        self,
+        matter: Matter,
+        index: int,
+        at: datetime,
+        only: set[str] | None = None,
+        skipped: Mapping[str, object] = MappingProxyType({}),
+    ) -> dict[str, Any]:
+        """One review stage (or only some of its departments) for this case, planned at ``at``."""
+        return plan.stage_plan(
+            matter, index, at, only, skipped, self.is_complex, self.application.region_code
+        )
+
+    def review_verdict(self, stage: int, result: StageOutcome, expired: Iterable[str]) -> Verdict:
+        """What a review stage came to. A department past its final limit turns an escalation
+        into the stage's expiry; a case closed meanwhile (withdrawn) ends the review."""
+        lapsed = sorted(expired)
+        if self.is_closed:
+            return Verdict("withdrawn", f"the case is {self.status.value}")
+        if result.outcome == "rejected":
+            reason = "; ".join(result.reasons)
+            return Verdict("rejected", reason, reason)
+        if lapsed and result.outcome == "escalated":
+            reason = "no decision within the final limit: " + ", ".join(lapsed)
+            return Verdict("expired", reason, reason)
+        if result.outcome == "correction":
+            return Verdict("correction", "; ".join(result.correction_items))
+        if result.outcome == "next_stage":
+            follows = f"stage {stage + 1} approved; stage {result.stage_index + 1} follows"
+            return Verdict("next_stage", follows)
+        if result.outcome == "approved":
+            return Verdict("approved", "every review stage approved")
+        return Verdict(result.outcome, "; ".join(result.reasons))
 
     def require_open(self) -> None:
         """A step about to act on a case that was withdrawn or closed meanwhile stops here."""
@@ -568,36 +636,26 @@ class Case(BaseModel):
             events=[event],
         )
 
-    def stage_consolidated(
-        self,
-        at: datetime,
-        stage: int,
-        outcome: str,
-        detail: str,
-        next_stage: int | None = None,
-        correction_items: list[str] | None = None,
-        reason: str | None = None,
-    ) -> Change:
+    def stage_consolidated(self, at: datetime, stage: int, verdict: Verdict, result: StageOutcome) -> Change:
         self.require_open()
         case = self
-        if outcome == "approved":
+        if verdict.outcome == "approved":
             case = self._moved(
                 CaseStatus.AWAITING_PAYMENT if self.fee_fen else CaseStatus.ISSUING,
                 CaseStep.PAYMENT if self.fee_fen else CaseStep.CERTIFICATE,
             )
-        elif outcome == "next_stage":
-            case = self.model_copy(update={"current_stage": next_stage})
-        elif outcome == "correction":
+        elif verdict.outcome == "next_stage":
+            case = self.model_copy(update={"current_stage": result.stage_index})
+        elif verdict.outcome == "correction":
             case = self.model_copy(
                 update={
-                    "outstanding": [Deficiency(material="review", problem=i) for i in correction_items or []]
+                    "outstanding": [Deficiency(material="review", problem=i) for i in result.correction_items]
                 }
             )
-        elif outcome in ("rejected", "expired") and reason:
-            case = self.model_copy(update={"outcome_reason": reason})
-        return self._change(
-            case, at, [self._note(at, CaseStep.REVIEW, f"stage {stage + 1} {outcome}", detail)]
-        )
+        elif verdict.outcome in ("rejected", "expired") and verdict.reason:
+            case = self.model_copy(update={"outcome_reason": verdict.reason})
+        entry = self._note(at, CaseStep.REVIEW, f"stage {stage + 1} {verdict.outcome}", verdict.detail)
+        return self._change(case, at, [entry])
 
     def begin_services(self, at: datetime, stage: int, detail: str) -> Change:
         """The services that follow the certificate begin, for its holder."""
@@ -811,32 +869,58 @@ class Case(BaseModel):
             (resumption,),
         )
 
-    def close(self, at: datetime, status: CaseStatus, reason: str, failure: Failure | None = None) -> Change:
+    def close(self, at: datetime, status: CaseStatus, reason: str) -> Change:
         """The clock stops and the outcome and figures are recorded. Closing twice changes nothing."""
+        if status is CaseStatus.FAILED:
+            raise Conflict("a failed case is not closed: it fails (Case.fail)")
         if self.is_closed:
             return Change(self.case_id, self.version, None)
-        today = at.astimezone(CHINA).date()
-        ended = [s if s.ended_on else s.model_copy(update={"ended_on": today}) for s in self.suspensions]
-        used = working_days_used(self.accepted_on, ended, today) if self.accepted_on else None
-        update: dict[str, Any] = {
-            "suspensions": ended,
-            "closed_at": at,
-            "working_days_used": used,
-            "outcome_reason": self.outcome_reason or reason,
-            "failure": failure,
-        }
-        detail = reason
-        if failure is not None:
-            update["outcome_reason"] = f"{failure.step} failed: {failure.error}"
-            update["failures"] = [*self.failures, failure]
-            detail = f"{failure.step}: {failure.error}: {failure.cause}"
-        elif used is not None:
-            detail = f"{reason}; {_days(used)} used"
-        closed = with_clock(self._moved(status, self.step, **update), today)
+        closed, used = self._stopped(at, status, outcome_reason=self.outcome_reason or reason)
+        detail = reason if used is None else f"{reason}; {_days(used)} used"
         event = self._closing_event(status, used, closed.outcome_reason)
         return self._change(
             closed, at, [self._note(at, CaseStep.COMPLETION, CLOSING_EVENT[status], detail)], events=[event]
         )
+
+    def fail(self, at: datetime, failure: Failure) -> Change:
+        """A step failed after its retries: the case stops where it is and keeps the failure. It
+        is not closed: operations resume it or refuse it, and only that ends it (CaseClosed or
+        CaseCompleted). The applicant is told it stopped (CaseFailed), without the cause, which
+        is the system's. Failing twice changes nothing."""
+        if self.is_closed:
+            return Change(self.case_id, self.version, None)
+        failed, _ = self._stopped(
+            at,
+            CaseStatus.FAILED,
+            outcome_reason=f"{failure.step} failed: {failure.error}",
+            failure=failure,
+            failures=[*self.failures, failure],
+        )
+        event = DomainEvent(
+            EventType.CASE_FAILED,
+            {
+                "case_id": self.case_id,
+                "case_number": self.case_number,
+                "step": failure.step,
+                "error": failure.error if ERROR_NAME.fullmatch(failure.error) else "Unknown",
+                "promised_due": self.promised_due.isoformat() if self.promised_due else None,
+                "reason": FAILED_REASON.format(step=failure.step),
+            },
+        )
+        detail = f"{failure.step}: {failure.error}: {failure.cause}"
+        return self._change(
+            failed, at, [self._note(at, CaseStep.COMPLETION, "failed", detail)], events=[event]
+        )
+
+    def _stopped(self, at: datetime, status: CaseStatus, **update: Any) -> "tuple[Case, int | None]":
+        """The case at ``status`` with its clock stopped: suspensions ended, days used counted."""
+        today = at.astimezone(CHINA).date()
+        ended = [s if s.ended_on else s.model_copy(update={"ended_on": today}) for s in self.suspensions]
+        used = working_days_used(self.accepted_on, ended, today) if self.accepted_on else None
+        stopped = self._moved(
+            status, self.step, suspensions=ended, closed_at=at, working_days_used=used, **update
+        )
+        return with_clock(stopped, today), used
 
     def _closing_event(self, status: CaseStatus, used: int | None, reason: str | None) -> DomainEvent:
         """What the applicant is told when the case closes: the outcome, the days used, the reason."""
@@ -933,9 +1017,7 @@ class Case(BaseModel):
         if self.status is not CaseStatus.FAILED or self.failure is None:
             raise Conflict(f"only a failed case can be refused; this one is {self.status.value}")
         failed = self.failure
-        refused = self.model_copy(
-            update={"status": CaseStatus.REJECTED, "closed_at": at, "outcome_reason": text}
-        )
+        refused = self._moved(CaseStatus.REJECTED, self.step, closed_at=at, outcome_reason=text)
         event = self._closing_event(CaseStatus.REJECTED, self.working_days_used, text)
         detail = f"{text} (after {failed.step} failed: {failed.error})"
         return self._change(refused, at, [self._note(at, self.step, "refused", detail, by)], events=[event])
@@ -983,6 +1065,22 @@ class Case(BaseModel):
         """Nothing due: the case's index entry moves to its next pending alarm."""
         return self._change(self, at, [])
 
+    def task_due_soon(self, at: datetime, task: Task) -> Change:
+        """Most of a task's limit is used: the party that holds it is reminded, once; the task's
+        next alarm is its limit's end."""
+        if not task.is_open or task.due_on is None:
+            raise TaskClosed("the task no longer waits")
+        overdue_at = task_overdue_at(task.due_on)
+        if task.reminded_at is not None:  # reminded before its holder stopped the clock
+            return Change(self.case_id, self.version, None, tasks=(task.next_alarm(overdue_at),))
+        event = DomainEvent(EventType.TASK_DUE_SOON, self._task_detail(task))
+        holder = task.details.get("department_name", task.partner)
+        entry = self._note(
+            at, self._task_step(task), "reminded", f"{holder}: {task.task_id} due {task.due_on}"
+        )
+        reminded = task.reminded(at, overdue_at)
+        return Change(self.case_id, self.version, None, (entry,), (reminded,), (event,))
+
     def task_overdue(
         self,
         at: datetime,
@@ -993,7 +1091,7 @@ class Case(BaseModel):
         department: str | None = None,
     ) -> Change:
         """A task passed its limit: the party that holds it and supervision are told."""
-        step = _step_of(task) if task.kind is TaskKind.REVIEW else self.step
+        step = self._task_step(task)
         if task.kind is TaskKind.REVIEW:
             event = DomainEvent(
                 EventType.REVIEW_OVERDUE,
@@ -1008,18 +1106,7 @@ class Case(BaseModel):
                 },
             )
         else:
-            event = DomainEvent(
-                EventType.TASK_OVERDUE,
-                {
-                    "case_id": self.case_id,
-                    "case_number": self.case_number,
-                    "task_id": task.task_id,
-                    "kind": task.kind.value,
-                    "partner_id": task.partner,
-                    "due_on": str(task.due_on),
-                    "action": action,
-                },
-            )
+            event = DomainEvent(EventType.TASK_OVERDUE, self._task_detail(task) | {"action": action})
         holder = task.details.get("department_name", task.partner)
         if task.kind is not TaskKind.REVIEW:
             subject = f"ZeroVisit {task.kind.value} overdue: case {self.case_number}"
@@ -1044,6 +1131,20 @@ class Case(BaseModel):
         )
 
     # ------------------------------------------------------------------ inside the aggregate
+    def _task_detail(self, task: Task) -> dict[str, Any]:
+        """What tells a task's holder about its limit: the task, whose it is, its last day."""
+        return {
+            "case_id": self.case_id,
+            "case_number": self.case_number,
+            "task_id": task.task_id,
+            "kind": task.kind.value,
+            "partner_id": task.partner,
+            "due_on": str(task.due_on),
+        }
+
+    def _task_step(self, task: Task) -> CaseStep:
+        return _step_of(task) if task.kind is TaskKind.REVIEW else self.step
+
     def _moved(self, status: CaseStatus, step: CaseStep, **fields: Any) -> "Case":
         if status is not self.status and status not in TRANSITIONS.get(self.status, frozenset()) | (
             ALWAYS_ALLOWED if not self.is_closed else frozenset()

@@ -100,6 +100,21 @@ def start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=CHINA)
 
 
+def task_overdue_at(due_on: date) -> datetime:
+    """A task's limit has passed once its last day has ended."""
+    return start_of(due_on + timedelta(days=1))
+
+
+def task_first_alarm(opened: datetime, due_on: date, calendar: WorkCalendar | None = None) -> datetime:
+    """A task's first alarm: the start of the working day on which 80 % of its working days are
+    used, when its holder is reminded; its limit's end for a limit too short to remind before."""
+    opened_on = opened.astimezone(CHINA).date()
+    days = working_days_between(opened_on, due_on, calendar)
+    reminder = start_of(add_working_days(opened_on, math.ceil(days * WARNING_SHARE), calendar).due)
+    overdue = task_overdue_at(due_on)
+    return reminder if opened < reminder < overdue else overdue
+
+
 def alarm_key(limit: Limit, kind: AlarmKind) -> str:
     return f"{limit.value}:{kind.value}"
 

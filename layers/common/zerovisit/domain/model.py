@@ -233,6 +233,8 @@ class Task(BaseModel):
     answered_at: datetime | None = None
     next_alarm_at: datetime | None = None
     escalations: int = 0
+    # When the holder was reminded that most of the task's limit is used (once per task).
+    reminded_at: datetime | None = None
     # What resumed the waiting step when the task closed: a retried step takes the same answer.
     resumed_with: dict[str, Any] | None = None
     version: int = 0
@@ -283,6 +285,9 @@ class Task(BaseModel):
 
     def next_alarm(self, moment: datetime | None) -> "Task":
         return self.model_copy(update={"next_alarm_at": moment})
+
+    def reminded(self, at: datetime, next_alarm_at: datetime) -> "Task":
+        return self.model_copy(update={"reminded_at": at, "next_alarm_at": next_alarm_at})
 
     def escalated(self, due_on: date, next_alarm_at: datetime) -> "Task":
         return self.model_copy(

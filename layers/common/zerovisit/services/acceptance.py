@@ -7,7 +7,7 @@ from zerovisit.domain.case import Case, Change
 from zerovisit.domain.catalog import Phase
 from zerovisit.domain.model import CaseStep, TaskKind, TaskStatus
 from zerovisit.errors import CaseNotFound
-from zerovisit.services.common import apply, covered, is_complex, matter_of, note, stage_plan
+from zerovisit.services.common import apply, matter_of, note
 from zerovisit.services.ports import ports
 
 
@@ -34,7 +34,7 @@ def accept(case_id: str) -> dict[str, Any]:
                     "evaluation skipped",
                     f"{code}: covered by {a.name}, valid until {a.valid_until}",
                 )
-                for code, a in sorted(covered(current, matter).items())
+                for code, a in sorted(current.covered(matter, clock.now()).items())
             ]
             return current.accept(
                 clock.now(),
@@ -54,12 +54,11 @@ def accept(case_id: str) -> dict[str, Any]:
         "services_follow": case.services_follow,
         "review": {
             "outcome": "next_stage",
-            "stage": stage_plan(
+            "stage": case.stage_plan(
                 matter,
                 matter.next_stage(None, Phase.REVIEW, case.application.region_code) or 0,
-                skipped=covered(case, matter),
-                complex_project=is_complex(case),
-                region_code=case.application.region_code,
+                clock.now(),
+                skipped=case.covered(matter, clock.now()),
             ),
         },
     }
@@ -89,15 +88,9 @@ def resume_plan(case_id: str) -> dict[str, Any]:
             and t.status is TaskStatus.ANSWERED
             and (t.answer or {}).get("decision") == "approve"
         }
-        skipped = {**covered(case, matter), **dict.fromkeys(approved, True)}
+        skipped = {**case.covered(matter, clock.now()), **dict.fromkeys(approved, True)}
         plan["review"] = {
             "outcome": "next_stage",
-            "stage": stage_plan(
-                matter,
-                stage,
-                skipped=skipped,
-                complex_project=is_complex(case),
-                region_code=case.application.region_code,
-            ),
+            "stage": case.stage_plan(matter, stage, clock.now(), skipped=skipped),
         }
     return plan

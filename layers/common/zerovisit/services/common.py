@@ -1,22 +1,16 @@
-"""What every step shares: the read-decide-write loop, the callback preamble, the review plan."""
+"""What every step shares: the read-decide-write loop, the callback preamble, the clock's moments."""
 
-from collections.abc import Callable, Mapping
-from datetime import date, datetime, time, timedelta
-from types import MappingProxyType
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
-from zerovisit.clock import CHINA, clock
+from zerovisit.clock import clock
+from zerovisit.domain import plan
 from zerovisit.domain.case import Case, Change
-from zerovisit.domain.catalog import Matter, RegionalAssessment
-from zerovisit.domain.model import Task, TaskKind, TaskPhase, TaskRef, TimelineEntry
-from zerovisit.domain.workdays import add_working_days
+from zerovisit.domain.catalog import Matter
+from zerovisit.domain.model import Task, TaskKind, TaskRef, TimelineEntry
 from zerovisit.errors import CaseNotFound, Conflict, NotPermitted, TaskClosed
 from zerovisit.services.ports import ports
-
-# Step Functions waits this long past a limit before its own timeout fires: the catalog's
-# timeout policy, not the backstop, should normally decide.
-BACKSTOP_GRACE = timedelta(hours=12)
-BACKSTOP_WORKING_DAYS = 5
 
 
 def note(step: str, event: str, detail: str = "", actor: str = "system") -> TimelineEntry:
@@ -62,31 +56,50 @@ def reopen(
     return found, len(earlier)
 
 
+def task_ref(task_id: str, noun: str = "task") -> TaskRef:
+    """A partner's task reference, parsed once at the edge; one that names nothing of ours is
+    no such task."""
+    try:
+        return TaskRef.parse(task_id)
+    except ValueError as e:
+        raise CaseNotFound(f"no such {noun}") from e
+
+
+def held_task(
+    ref: TaskRef,
+    partner: str,
+    kind: TaskKind,
+    read: tuple[Case, list[Task]] | None = None,
+    noun: str = "task",
+) -> tuple[Case, list[Task], Task]:
+    """The callback preamble: the task's case and tasks in one read (or ``read``, just made), the
+    task, and the check that the calling partner holds it."""
+    case, tasks = read if read is not None else ports().cases.case_and_tasks(ref.case_id)
+    task = next((t for t in tasks if t.task_id == ref.task_id), None)
+    if task is None:
+        raise CaseNotFound(f"no such {noun}")
+    if task.kind is not kind or task.partner != partner:
+        raise NotPermitted(f"this {noun} is not assigned to the calling partner")
+    return case, tasks, task
+
+
 def answer_task(
-    task_id: str,
+    ref: TaskRef,
     partner: str,
     kind: TaskKind,
     answer: dict[str, Any],
     decide: Callable[[Case, Task], Change],
     read: tuple[Case, list[Task]] | None = None,
+    noun: str = "task",
 ) -> Task:
-    """The one callback path, for reviews, payment and EMS: the task reference, the task, the
-    owner check, then the answer written with the case change and the task's resumption. The
-    same answer again (a retry, or a twin sent at the same moment) returns the task as first
-    answered; a different answer on a closed task is refused. ``read``: the case and its tasks
-    the caller has just read, for the first attempt."""
-    try:
-        ref = TaskRef.parse(task_id)
-    except ValueError as e:
-        raise CaseNotFound("no such task") from e
+    """The one callback path, for reviews, payment and EMS: the preamble (``held_task``), then
+    the answer written with the case change and the task's resumption. The same answer again (a
+    retry, or a twin sent at the same moment) returns the task as first answered; a different
+    answer on a closed task is refused. ``read``: the case and its tasks the caller has just
+    read, for the first attempt."""
     repository = ports().cases
     for attempt in range(ATTEMPTS):
-        case, tasks = read if read is not None and attempt == 0 else repository.case_and_tasks(ref.case_id)
-        task = next((t for t in tasks if t.task_id == ref.task_id), None)
-        if task is None:
-            raise CaseNotFound("no such task")
-        if task.kind is not kind or task.partner != partner:
-            raise NotPermitted("this task is not assigned to the calling partner")
+        case, _, task = held_task(ref, partner, kind, read if attempt == 0 else None, noun)
         if not task.is_open:
             if task.same_answer(answer):
                 return task
@@ -108,72 +121,10 @@ def matter_of(case: Case) -> Matter:
     return matter
 
 
-def end_of_day(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=CHINA)
-
-
 def seconds_until_end_of(day: date) -> int:
     """Seconds from now to the end of ``day`` (China time) plus the backstop grace; at least 60."""
-    remaining = end_of_day(day) + BACKSTOP_GRACE - clock.now()
-    return max(60, int(remaining.total_seconds()))
+    return plan.seconds_until_end_of(day, clock.now())
 
 
 def due_after(working_days: int) -> date:
-    return add_working_days(clock.today(), working_days).due
-
-
-def is_complex(case: Case) -> bool:
-    return bool(case.application.project and case.application.project.complex)
-
-
-def covered(case: Case, matter: Matter) -> dict[str, RegionalAssessment]:
-    """Departments whose evaluation a valid regional assessment of the project's zone replaces."""
-    project = case.application.project
-    zone = project.zone_code if project else None
-    found: dict[str, RegionalAssessment] = {}
-    for stage in matter.stages:
-        for department in stage.departments:
-            assessment = matter.assessment_covering(
-                zone, department.code, clock.today(), case.application.region_code
-            )
-            if assessment is not None:
-                found[department.code] = assessment
-    return found
-
-
-def stage_plan(
-    matter: Matter,
-    index: int,
-    only: set[str] | None = None,
-    skipped: Mapping[str, object] = MappingProxyType({}),
-    complex_project: bool = False,
-    region_code: str | None = None,
-) -> dict[str, Any]:
-    """What the state machine's review Map needs for one stage (or only some of its departments):
-    a review, an on-site inspection or a service after issuance, each department with its limit.
-    The task timeout is a backstop well past the department's limit: the sweeper applies the
-    catalog's timeout policy first, on the domain clock."""
-    stage = matter.stages[index]
-    phase = TaskPhase.ONSITE_INSPECTION if stage.onsite_inspection is not None else TaskPhase(stage.phase)
-    departments = []
-    for department in stage.departments:
-        if (only is not None and department.code not in only) or department.code in skipped:
-            continue
-        limit = matter.department_limit(department, region_code, complex_project)
-        due = due_after(limit)
-        backstop = add_working_days(due, limit + BACKSTOP_WORKING_DAYS).due
-        planned: dict[str, Any] = {
-            "code": department.code,
-            "name": department.name,
-            "partner_id": department.partner_id,
-            "limit_working_days": limit,
-            "due_on": due.isoformat(),
-            "timeout_seconds": seconds_until_end_of(backstop),
-            "phase": phase.value,
-        }
-        if department.service is not None:
-            planned["service"] = department.service.value
-        if stage.onsite_inspection is not None:
-            planned["inspection"] = stage.onsite_inspection.model_dump()
-        departments.append(planned)
-    return {"index": index, "name": stage.name, "phase": phase.value, "departments": departments}
+    return plan.due_after(clock.now(), working_days)

@@ -1,4 +1,5 @@
-"""Closing a case: the clock stops and the outcome, figures and any failure are recorded."""
+"""Closing a case: the clock stops and the outcome and figures are recorded; or the case fails,
+keeping the failure, for operations to resume or refuse."""
 
 import json
 from typing import Any, Literal
@@ -15,7 +16,6 @@ STATUS_OF: dict[str, CaseStatus] = {
     "rejected": CaseStatus.REJECTED,
     "not_accepted": CaseStatus.NOT_ACCEPTED,
     "withdrawn": CaseStatus.WITHDRAWN,
-    "failed": CaseStatus.FAILED,
 }
 
 
@@ -31,15 +31,17 @@ def failure_message(cause: str) -> str:
 
 
 def close(case_id: str, outcome: Outcome, reason: str, error: str | None = None) -> dict[str, Any]:
-    """Close once: a case already closed (withdrawn meanwhile, or a retried call) stays as it is."""
+    """Close or fail once: a case already closed (withdrawn meanwhile, or a retried call) stays as
+    it is."""
 
     def decide(case: Case) -> Change:
-        failure = None
+        now = clock.now()
         if outcome == "failed":
-            failure = Failure(
-                step=case.step.value, error=error or "Unknown", cause=failure_message(reason), at=clock.now()
+            cause = failure_message(reason)
+            return case.fail(
+                now, Failure(step=case.step.value, error=error or "Unknown", cause=cause, at=now)
             )
-        return case.close(clock.now(), STATUS_OF[outcome], reason, failure)
+        return case.close(now, STATUS_OF[outcome], reason)
 
     closed, _ = apply(case_id, decide)
     return {"status": closed.status.value}

@@ -1,15 +1,23 @@
 """Delivery (快递送): an EMS shipment tracked until signed for; problems are not ignored."""
 
-from datetime import timedelta
 from typing import Any, Literal
 
 from zerovisit.clock import clock
 from zerovisit.domain.case import Case, Change
-from zerovisit.domain.deadlines import start_of
+from zerovisit.domain.deadlines import task_first_alarm
 from zerovisit.domain.identity import s10_check_digit
 from zerovisit.domain.model import Frozen, ShortText, Task, TaskKind, TaskRef
-from zerovisit.errors import CaseNotFound, InvalidInput, NotPermitted, TaskClosed
-from zerovisit.services.common import answer_task, apply, due_after, matter_of, note, reopen
+from zerovisit.errors import CaseNotFound, InvalidInput, TaskClosed
+from zerovisit.services.common import (
+    answer_task,
+    apply,
+    due_after,
+    held_task,
+    matter_of,
+    note,
+    reopen,
+    task_ref,
+)
 from zerovisit.services.ports import ports
 
 # EMS's partner id, which owns the tracking callback and the recipient route.
@@ -53,7 +61,7 @@ def dispatch(case_id: str, token: str, round_: str | None = None) -> dict[str, A
         partner=matter_of(case).partners.delivery,
         created_at=clock.now(),
         due_on=due,
-        next_alarm_at=start_of(due + timedelta(days=1)),
+        next_alarm_at=task_first_alarm(clock.now(), due),
         token=token,
         details={"waybill": waybill, "round": round_},
     )
@@ -75,25 +83,10 @@ def assess_problem(case_id: str) -> dict[str, Any]:
     return {"redeliver": redeliver}
 
 
-def _shipment(partner: str, order_id: str) -> tuple[Case, list[Task], Task]:
-    """The shipment's case, its tasks and the shipment itself, in one read."""
-    try:
-        ref = TaskRef.parse(order_id)
-    except ValueError as e:
-        raise CaseNotFound("no such shipment") from e
-    case, tasks = ports().cases.case_and_tasks(ref.case_id)
-    task = next((t for t in tasks if t.task_id == ref.task_id), None)
-    if task is None:
-        raise CaseNotFound("no such shipment")
-    if task.kind is not TaskKind.DELIVERY or task.partner != partner:
-        raise NotPermitted("this shipment is not assigned to the calling partner")
-    return case, tasks, task
-
-
 def recipient(partner: str, order_id: str) -> dict[str, Any]:
     """Where EMS delivers: personal data, so it travels only on EMS's own signed request,
     never on the event bus."""
-    case, _, task = _shipment(partner, order_id)
+    case, _, task = held_task(task_ref(order_id, "shipment"), partner, TaskKind.DELIVERY, noun="shipment")
     delivery = case.application.delivery
     if delivery is None:
         raise CaseNotFound("the case has no delivery address")
@@ -102,10 +95,10 @@ def recipient(partner: str, order_id: str) -> dict[str, Any]:
 
 def track(partner: str, event: TrackingEvent) -> dict[str, Any]:
     try:
-        TaskRef.parse(event.order_id)
+        ref = TaskRef.parse(event.order_id)
     except ValueError as e:
         raise InvalidInput(["order_id: not a shipment of this system"]) from e
-    case, tasks, task = _shipment(partner, event.order_id)
+    case, tasks, task = held_task(ref, partner, TaskKind.DELIVERY, noun="shipment")
     if task.details.get("waybill") != event.waybill:
         raise InvalidInput(["waybill: does not match the shipment"])
     detail = f"EMS {event.waybill}: {event.status}" + (f" ({event.note})" if event.note else "")
@@ -120,5 +113,5 @@ def track(partner: str, event: TrackingEvent) -> dict[str, Any]:
     def record(case: Case, current: Task) -> Change:
         return case.shipment_ended(clock.now(), current, answer, event.status, detail)
 
-    answer_task(event.order_id, partner, TaskKind.DELIVERY, answer, record, read=(case, tasks))
+    answer_task(ref, partner, TaskKind.DELIVERY, answer, record, read=(case, tasks), noun="shipment")
     return {"order_id": task.task_id, "status": event.status}

@@ -17,6 +17,7 @@ from zerovisit.services.ports import ports
 # A refusal names every problem, within what one event can carry (EventBridge: 256 KB).
 MAX_PROBLEMS = 50
 MAX_PROBLEM_LENGTH = 300
+KEPT_START = 60
 
 
 class IntakeResult(BaseModel):
@@ -25,9 +26,17 @@ class IntakeResult(BaseModel):
     execution_arn: str
 
 
+def cut(problem: str) -> str:
+    """A long problem loses the middle, not its end: a problem is 'field: reason', and a field
+    named by the sender can be of any length; its start and the reason stay."""
+    if len(problem) <= MAX_PROBLEM_LENGTH:
+        return problem
+    return problem[:KEPT_START] + "…" + problem[-(MAX_PROBLEM_LENGTH - KEPT_START - 1) :]
+
+
 def bounded(problems: list[str]) -> list[str]:
     """At most MAX_PROBLEMS problems, each cut to a readable length, and a count of the rest."""
-    shown = [p if len(p) <= MAX_PROBLEM_LENGTH else p[: MAX_PROBLEM_LENGTH - 1] + "…" for p in problems]
+    shown = [cut(p) for p in problems]
     if len(shown) > MAX_PROBLEMS:
         rest = len(shown) - (MAX_PROBLEMS - 1)
         shown = [*shown[: MAX_PROBLEMS - 1], f"and {rest} more problems"]

@@ -1,16 +1,15 @@
 """Payment (统一公共支付): an order in integer fen, confirmed by the payment platform's callback."""
 
-from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import Field
 
 from zerovisit.clock import clock
 from zerovisit.domain.case import Case, Change
-from zerovisit.domain.deadlines import start_of
+from zerovisit.domain.deadlines import task_first_alarm
 from zerovisit.domain.model import Frozen, ShortText, Task, TaskKind, TaskRef
 from zerovisit.domain.payment import PaymentOrder, payment_items
-from zerovisit.errors import CaseNotFound, InvalidInput
+from zerovisit.errors import InvalidInput
 from zerovisit.services.common import answer_task, apply, due_after, matter_of, reopen
 from zerovisit.services.ports import ports
 
@@ -48,7 +47,7 @@ def request_payment(case_id: str, token: str) -> dict[str, Any]:
         partner=matter.partners.payment,
         created_at=clock.now(),
         due_on=due,
-        next_alarm_at=start_of(due + timedelta(days=1)),
+        next_alarm_at=task_first_alarm(clock.now(), due),
         token=token,
         details={
             "amount_fen": order.total_fen,
@@ -76,8 +75,5 @@ def confirm_payment(partner: str, confirmation: PaymentConfirmation) -> dict[str
             )
         return case.pay(clock.now(), task, answer, confirmation.transaction_id)
 
-    try:
-        task = answer_task(ref.task_id, partner, TaskKind.PAYMENT, answer, record)
-    except CaseNotFound as e:
-        raise CaseNotFound("no such payment order") from e
+    task = answer_task(ref, partner, TaskKind.PAYMENT, answer, record, noun="payment order")
     return {"order_id": task.task_id, "status": "paid"}

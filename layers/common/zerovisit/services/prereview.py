@@ -1,12 +1,11 @@
 """Pre-review and corrections: one notice naming every deficiency, then wait for the applicant."""
 
-from datetime import timedelta
 from typing import Any
 
 from zerovisit.clock import clock
 from zerovisit.domain.case import Case, Change
 from zerovisit.domain.catalog import Matter
-from zerovisit.domain.deadlines import start_of
+from zerovisit.domain.deadlines import task_first_alarm
 from zerovisit.domain.model import Deficiency, SubmittedMaterial, Task, TaskKind
 from zerovisit.domain.prereview import (
     apply_correction,
@@ -85,7 +84,7 @@ def await_correction(case_id: str, source: str, token: str, round_: str | None =
         partner=APPLICANT,
         created_at=clock.now(),
         due_on=due,
-        next_alarm_at=start_of(due + timedelta(days=1)),
+        next_alarm_at=task_first_alarm(clock.now(), due),
         token=token,
         details={"source": source, "items": [d.problem for d in case.outstanding], "round": round_},
     )

@@ -2,13 +2,13 @@
 The services after issuance (seal, tax, bank account) run on the same tasks and callbacks; each
 is settled on its own and recorded for the enterprise."""
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from zerovisit.clock import CHINA, clock
 from zerovisit.domain.case import Case, Change
 from zerovisit.domain.catalog import Matter, Phase
-from zerovisit.domain.deadlines import start_of
+from zerovisit.domain.deadlines import task_first_alarm
 from zerovisit.domain.enterprise import ServiceKind, ServiceRecord
 from zerovisit.domain.model import Task, TaskKind, TaskPhase, TaskStatus
 from zerovisit.domain.review import (
@@ -23,13 +23,11 @@ from zerovisit.errors import InvalidInput
 from zerovisit.services.common import (
     answer_task,
     apply,
-    covered,
     due_after,
-    is_complex,
     matter_of,
     reopen,
     seconds_until_end_of,
-    stage_plan,
+    task_ref,
 )
 from zerovisit.services.ports import ports
 
@@ -63,7 +61,7 @@ def dispatch(
         stage=stage,
         created_at=clock.now(),
         due_on=due,
-        next_alarm_at=start_of(due + timedelta(days=1)),
+        next_alarm_at=task_first_alarm(clock.now(), due),
         token=token,
         details=details,
     )
@@ -118,7 +116,7 @@ def decide(task_id: str, partner: str, decision: DepartmentDecision) -> dict[str
             rejection_reason=f"{name}: {decision.comments or 'rejected'}" if rejected else None,
         )
 
-    task = answer_task(task_id, partner, TaskKind.REVIEW, answer, record)
+    task = answer_task(task_ref(task_id), partner, TaskKind.REVIEW, answer, record)
     return {"task_id": task.task_id, "status": "recorded", "decision": task.answer}
 
 
@@ -156,7 +154,7 @@ def suspend_review(task_id: str, partner: str, decision: DepartmentDecision) -> 
         return case.suspend_for(clock.now(), task, reason, detail)
 
     # A suspension leaves the task open: the callback path is shared, the answer is not recorded.
-    answer_task(task_id, partner, TaskKind.REVIEW, marker, stop_clock)
+    answer_task(task_ref(task_id), partner, TaskKind.REVIEW, marker, stop_clock)
     return {"task_id": task_id, "status": "suspended", "reason": reason.value}
 
 
@@ -173,44 +171,17 @@ def consolidate_stage(case_id: str, stage: int) -> dict[str, Any]:
     }
     if matter.stages[stage].phase is Phase.POST_ISSUANCE:
         return _settle(case, matter, stage, latest, settle_services(matter, stage, decisions, set(expired)))
-    skipped = covered(case, matter)
+    skipped = case.covered(matter, clock.now())
     result = consolidate(
         matter, stage, decisions, skipped=set(skipped), region_code=case.application.region_code
     )
-    outcome: str = result.outcome
-    reason = None
-    if case.is_closed:
-        outcome, detail = "withdrawn", f"the case is {case.status.value}"
-    elif outcome == "rejected":
-        detail = reason = "; ".join(result.reasons)
-    elif expired and outcome == "escalated":
-        outcome = "expired"
-        detail = reason = "no decision within the final limit: " + ", ".join(expired)
-    elif outcome == "correction":
-        detail = "; ".join(result.correction_items)
-    elif outcome == "next_stage":
-        detail = f"stage {stage + 1} approved; stage {result.stage_index + 1} follows"
-    elif outcome == "approved":
-        detail = "every review stage approved"
-    else:
-        detail = "; ".join(result.reasons)
-    if outcome != "withdrawn":
-        apply(
-            case_id,
-            lambda current: current.stage_consolidated(
-                clock.now(),
-                stage,
-                outcome,
-                detail,
-                next_stage=result.stage_index,
-                correction_items=result.correction_items,
-                reason=reason,
-            ),
-            case,
-        )
+    verdict = case.review_verdict(stage, result, expired)
+    if verdict.outcome != "withdrawn":
+        apply(case_id, lambda current: current.stage_consolidated(clock.now(), stage, verdict, result), case)
+    outcome = verdict.outcome
     stage_to_run = result.stage_index if outcome in ("next_stage", "correction", "escalated") else None
     only = set(result.silent) if outcome == "escalated" else None
-    return _plan(case, matter, outcome, reason or detail, stage_to_run, only, skipped)
+    return _plan(case, matter, outcome, verdict.reason or verdict.detail, stage_to_run, only, skipped)
 
 
 def _latest_tasks(tasks: list[Task], stage: int) -> dict[str, Task]:
@@ -235,14 +206,7 @@ def _plan(
     return {
         "outcome": outcome,
         "reason": reason,
-        "stage": stage_plan(
-            matter,
-            stage,
-            only,
-            skipped or {},
-            complex_project=is_complex(case),
-            region_code=case.application.region_code,
-        )
+        "stage": case.stage_plan(matter, stage, clock.now(), only, skipped or {})
         if stage is not None
         else {},
         "correction_timeout_seconds": seconds_until_end_of(due_after(matter.correction_limit_working_days)),

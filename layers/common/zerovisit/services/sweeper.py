@@ -20,12 +20,12 @@ from uuid import uuid4
 from zerovisit.clock import CHINA
 from zerovisit.domain.case import Case, Change
 from zerovisit.domain.catalog import DepartmentReview, TimeoutPolicy
-from zerovisit.domain.deadlines import AlarmKind, alarms_due, start_of
+from zerovisit.domain.deadlines import AlarmKind, alarms_due, start_of, task_overdue_at
 from zerovisit.domain.model import Task, TaskKind, TaskRef
 from zerovisit.domain.sweep import SweepCursor
 from zerovisit.domain.workdays import add_working_days, working_days_text
 from zerovisit.errors import CaseNotFound, Conflict, DependencyUnavailable, TaskClosed
-from zerovisit.services.common import is_complex, matter_of
+from zerovisit.services.common import matter_of
 from zerovisit.services.ports import DueItem, ports
 
 METRIC_OF = {AlarmKind.WARNING: "CasesNearDeadline", AlarmKind.OVERDUE: "OverdueCases"}
@@ -181,6 +181,9 @@ def _task_limit(ref: TaskRef, now: datetime) -> Counter[str]:
     if not task.is_open or task.next_alarm_at is None or task.next_alarm_at > now:
         return Counter(skipped=1)
     case = ports().cases.get(ref.case_id)
+    if task.due_on is not None and now < task_overdue_at(task.due_on) and not _clock_stopped(case, task):
+        ports().cases.save(case.task_due_soon(now, task))  # most of its limit used: remind the holder
+        return Counter(reminders=1)
     if task.kind is TaskKind.REVIEW:
         return _department_limit(case, task, now)
     if task.kind is TaskKind.DELIVERY:
@@ -192,11 +195,15 @@ def _task_limit(ref: TaskRef, now: datetime) -> Counter[str]:
     return Counter({f"{task.kind.value}_expired": 1})
 
 
-def _department_limit(case: Case, task: Task, now: datetime) -> Counter[str]:
+def _clock_stopped(case: Case, task: Task) -> bool:
+    """The department itself stopped the clock (inspection, expert review...): its limit waits
+    too; an on-site inspection whose time the law leaves out keeps its own limit."""
     stopped_by_law = (task.details.get("inspection") or {}).get("time_counted") is False
-    if case.held_by(task.task_id) is not None and not stopped_by_law:
-        # The department itself stopped the clock (inspection, expert review...): its limit waits too;
-        # an on-site inspection whose time the law leaves out keeps its own limit.
+    return case.held_by(task.task_id) is not None and not stopped_by_law
+
+
+def _department_limit(case: Case, task: Task, now: datetime) -> Counter[str]:
+    if _clock_stopped(case, task):
         ports().cases.save(
             Change(case.case_id, case.version, None, tasks=(task.next_alarm(now + timedelta(days=1)),))
         )
@@ -205,7 +212,7 @@ def _department_limit(case: Case, task: Task, now: datetime) -> Counter[str]:
     department = next(
         d for s in matter.stages for d in s.departments if d.code == task.details.get("department")
     )
-    limit = matter.department_limit(department, case.application.region_code, is_complex(case))
+    limit = matter.department_limit(department, case.application.region_code, case.is_complex)
     if department.timeout_policy is TimeoutPolicy.DEEM_APPROVED:
         comments = f"deemed approved: no decision within {working_days_text(limit)}"
         answer = {"decision": "approve", "comments": comments, "items": []}
@@ -219,7 +226,7 @@ def _department_limit(case: Case, task: Task, now: datetime) -> Counter[str]:
         detail = f"{department.name}: no decision by {task.due_on}, the final limit after escalation"
         ports().cases.save(case.wait_expired(now, task, detail))
         return Counter(reviews_expired=1)
-    return _escalate(case, task, department, department.final_limit_after_escalation(is_complex(case)), now)
+    return _escalate(case, task, department, department.final_limit_after_escalation(case.is_complex), now)
 
 
 def _escalate(
