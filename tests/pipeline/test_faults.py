@@ -17,7 +17,7 @@ from infra.local.partners import PartnerSimulator, Script, approve
 from infra.local.runtime import LocalRuntime
 from infra.local.stack import STACK_NAME
 from tests.conftest import OutboundEvents
-from tests.support import application, held_transfer, next_partner_task
+from tests.support import application, document, held_transfer, next_partner_task, without_material
 
 pytestmark = pytest.mark.pipeline
 
@@ -66,6 +66,65 @@ def test_a_dispatch_that_crashes_after_its_write_still_tells_the_department_once
     ]
     assert len({e["task_id"] for e in requested}) == 4
     assert cases.get_case(case_id).status is CaseStatus.COMPLETED
+
+
+# Timeline entries a case may carry more than once (per department, service or tracking status).
+MAY_REPEAT = {
+    ("review", "review requested"),
+    ("review", "decided"),
+    ("post_issuance", "service requested"),
+    ("post_issuance", "decided"),
+    ("post_issuance", "service completed"),
+    ("delivery", "tracking"),
+}
+PREMISES = [{"code": "PREMISES_PROOF", "document_ref": document("premises.pdf")}]
+
+
+@pytest.mark.parametrize(
+    ("function", "transfer", "produced"),
+    [
+        ("PreReviewFunction", False, "CorrectionRequested"),
+        ("AcceptanceFunction", False, "CaseAccepted"),
+        ("PaymentFunction", True, "PaymentRequested"),
+        ("DeliveryFunction", True, "ShipmentDispatched"),
+        ("CompletionFunction", False, "CaseCompleted"),
+    ],
+)
+def test_a_step_that_crashes_after_its_write_is_retried_and_its_event_is_delivered_once(
+    runtime: LocalRuntime, outbound: OutboundEvents, function: str, transfer: bool, produced: str
+) -> None:
+    """The step's write commits, then its Lambda times out; the state machine's Retry runs it again.
+    The retry finds its own write: nothing is done twice and what the write produced reaches its
+    consumers once. Pre-review runs on a deficient application, so that its step produces an event."""
+    if transfer:
+        detail = held_transfer(runtime, **ON_THE_CLOCK)
+    elif function == "PreReviewFunction":
+        detail = without_material(application(), "PREMISES_PROOF")
+    else:
+        detail = application()
+    before = len(runtime.faults.faulted)
+    runtime.faults.inject(function, error="Sandbox.Timedout", times=1, when="after")
+    case_id = submit(runtime, detail)
+    simulator = PartnerSimulator(runtime, Script(correct=lambda event: PREMISES))
+
+    assert simulator.run_until_closed(case_id) == "SUCCEEDED"
+
+    assert [f.function for f in runtime.faults.faulted[before:]] == [function]
+    assert cases.get_case(case_id).status is CaseStatus.COMPLETED
+    assert len(delivered_once(outbound, produced, case_id)) == 1
+    to_partners = Counter(e.detail_type for e in simulator.exchanges)
+    assert all(count == 1 for kind, count in to_partners.items() if kind != "ReviewRequested"), to_partners
+    tasks = cases.tasks(case_id)
+    assert len({t.task_id for t in tasks}) == len(tasks)
+    kinds = Counter(t.kind for t in tasks)
+    assert kinds[TaskKind.PAYMENT] == (1 if transfer else 0)
+    assert kinds[TaskKind.DELIVERY] == 1
+    assert kinds[TaskKind.CORRECTION] == (1 if function == "PreReviewFunction" else 0)
+    entries = Counter((e.step, e.event) for e in cases.timeline(case_id))
+    assert entries[("acceptance", "accepted")] == 1
+    assert entries[("completion", "completed")] == 1
+    repeated = [key for key, count in entries.items() if count > 1 and key not in MAY_REPEAT]
+    assert repeated == []
 
 
 def test_a_relay_that_fails_twice_still_delivers_each_event_once_and_the_case_completes(

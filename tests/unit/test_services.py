@@ -430,6 +430,22 @@ def test_a_correction_window_that_passes_expires_the_wait(cases: FakeCases) -> N
     assert [(m.token, m.error) for m in cases.resumed()] == [("cor-token", "WaitExpired")]
 
 
+@pytest.mark.parametrize("deficient", [True, False])
+def test_a_retried_pre_review_records_its_finding_once(cases: FakeCases, deficient: bool) -> None:
+    """The check's write commits and its Lambda crashes; the retry finds its finding recorded."""
+    detail = application()
+    if deficient:
+        detail["materials"] = detail["materials"][1:]
+    case_id = intake.take_in(detail).case_id
+    first = prereview.check_materials(case_id)
+    version = cases.get(case_id).version
+
+    assert prereview.check_materials(case_id) == first
+    assert cases.get(case_id).version == version
+    found = [e.event for e in cases.timelines[case_id] if e.step == "pre_review"]
+    assert found == ["materials deficient" if deficient else "materials complete"]
+
+
 def test_a_dispatch_retried_after_the_department_answered_resumes_with_that_answer(
     cases: FakeCases,
 ) -> None:
