@@ -2,19 +2,23 @@
 failing until an operator resumes it, a party never answers, or a department rejects."""
 
 import threading
+import time
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from zerovisit import cli
-from zerovisit.clock import clock
-from zerovisit.domain.model import CaseStatus, SuspensionReason, TaskKind, TaskStatus
+from zerovisit.catalog_files import read_catalog
+from zerovisit.clock import CHINA, clock
+from zerovisit.domain.model import CaseStatus, SuspensionReason, TaskKind, TaskRef, TaskStatus
+from zerovisit.domain.workdays import add_working_days, working_days_between
 from zerovisit.services import recovery, sweeper
+from zerovisit.services.common import end_of_day
 from zerovisit.storage import cases, certificates
 
 from infra.local.partners import PartnerSimulator, Script, approve
-from infra.local.runtime import LocalRuntime
+from infra.local.runtime import CATALOG_DIR, LocalRuntime
 from infra.local.stack import STACK_NAME
 from tests.conftest import OutboundEvents
 from tests.support import application, document, held_transfer, next_partner_task, without_material
@@ -236,6 +240,56 @@ def test_a_never_paid_case_closes_as_withdrawn_and_the_applicants_time_is_not_th
     assert case.working_days_used is not None
     assert case.working_days_used <= 3
     assert not [e for e in cases.timeline(case_id) if e.event.endswith("limit overdue")]
+
+
+def test_an_unpaid_order_stays_open_until_its_last_working_day_ends_and_the_case_is_then_withdrawn(
+    runtime: LocalRuntime,
+) -> None:
+    """The payment limit is counted in working days on the domain clock from the day the order is
+    made: a minute before it ends the case still waits; once it ends, the sweep expires the order
+    and the case closes as withdrawn, its office days stopped on the day the fee was asked for."""
+    detail = held_transfer(runtime, **ON_THE_CLOCK)
+    case_id = submit(runtime, detail)
+    simulator = PartnerSimulator(runtime, Script(pay=_silent_payment))
+    answer_until(simulator, "PaymentRequested")
+    order = next(t for t in cases.tasks(case_id) if t.kind is TaskKind.PAYMENT)
+    matter = next(m for m in read_catalog(CATALOG_DIR.glob("*.yaml")) if m.code == detail["matter_code"])
+    asked_on = order.created_at.astimezone(CHINA).date()
+    limit_day = add_working_days(asked_on, matter.waits.payment_working_days).due
+    assert order.due_on == limit_day
+
+    sweep_at(runtime, end_of_day(limit_day) - timedelta(minutes=1))
+    assert cases.get_task(TaskRef.parse(order.task_id)).status is TaskStatus.OPEN
+    waiting = cases.get_case(case_id)
+    assert waiting.status is CaseStatus.AWAITING_PAYMENT
+    assert runtime.execution_status(case_id) == "RUNNING"
+
+    sweep_at(runtime, end_of_day(limit_day))
+    assert simulator.run_until_closed(case_id) == "SUCCEEDED"
+    case = cases.get_case(case_id)
+    assert case.status is CaseStatus.WITHDRAWN
+    assert case.closed_at is not None
+    assert case.closed_at.astimezone(CHINA).date() == limit_day + timedelta(days=1)
+    assert cases.get_task(TaskRef.parse(order.task_id)).status is TaskStatus.EXPIRED
+    assert case.accepted_on is not None
+    assert case.working_days_used == working_days_between(case.accepted_on, asked_on)
+
+
+def answer_until(simulator: PartnerSimulator, detail_type: str, timeout_seconds: float = 60.0) -> None:
+    """Answer the partners' tasks until one of this type has been seen; bounded in real time."""
+    deadline = time.monotonic() + timeout_seconds
+    while not any(e.detail_type == detail_type for e in simulator.exchanges):
+        assert time.monotonic() < deadline, f"no {detail_type} within {timeout_seconds}s"
+        if not simulator.answer_pending():
+            time.sleep(0.05)
+
+
+def sweep_at(runtime: LocalRuntime, moment: datetime) -> None:
+    """Move the domain clock to ``moment`` and sweep there, as the schedule would."""
+    runtime.advance(moment - clock.now())
+    with runtime.exclusive():
+        sweeper.sweep(clock.now())
+    runtime.drain()
 
 
 def _silent_payment(event: dict[str, Any]) -> dict[str, Any]:
