@@ -1,6 +1,9 @@
 """The services as use cases over in-memory ports: every rule of the case record, no AWS."""
 
+import os
 import re
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -1189,3 +1192,19 @@ def test_a_malformed_holder_is_refused_naming_the_problem_without_repeating_it(c
         f"limit: from 1 to {search.MAX_LIMIT}",
     ]
     assert "3201021990" not in str(short.value.problems)
+
+
+def test_the_fakes_and_the_shared_fixtures_import_neither_moto_nor_boto3() -> None:
+    """What every services unit test loads: the local runtime's imports (about 2.7 s) stay with the
+    fixtures that start it."""
+    root = Path(__file__).resolve().parents[2]
+    heavy = "moto", "boto3", "infra.local.runtime"
+    code = (
+        "import sys, tests.conftest, tests.unit.conftest, tests.fakes, tests.support; "
+        f"print(sorted(m for m in sys.modules if m.startswith({heavy})))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "layers" / "common"), str(root)])}
+    loaded = subprocess.run(  # noqa: S603 - this interpreter, a fixed program
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "[]"
