@@ -1,13 +1,16 @@
+"""Fixtures of every test. The local runtime (moto, boto3) is imported only by the fixtures that
+start or use it, so that the unit tests over in-memory fakes do not pay for importing it."""
+
 import json
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
 import pytest
 from zerovisit.clock import clock
 
-from infra.local.runtime import REGION, LocalRuntime
+if TYPE_CHECKING:
+    from infra.local.runtime import LocalRuntime
 
 SUBMITTED = datetime.fromisoformat("2026-02-13T09:30:00+08:00")
 
@@ -31,8 +34,10 @@ def settled_runtime(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def runtime() -> Iterator[LocalRuntime]:
+def runtime() -> Iterator["LocalRuntime"]:
     """One local stack for the integration and pipeline tests; each test uses its own application ids."""
+    from infra.local.runtime import LocalRuntime
+
     with LocalRuntime() as started:
         yield started
 
@@ -40,7 +45,11 @@ def runtime() -> Iterator[LocalRuntime]:
 class OutboundEvents:
     """Captures the case bus's outbound events through a rule and a queue, as a subscriber would."""
 
-    def __init__(self, runtime: LocalRuntime) -> None:
+    def __init__(self, runtime: "LocalRuntime") -> None:
+        import boto3
+
+        from infra.local.runtime import REGION
+
         self.sqs = boto3.client("sqs", region_name=REGION)
         events = boto3.client("events", region_name=REGION)
         self.url = self.sqs.create_queue(QueueName="test-outbound-events")["QueueUrl"]
@@ -70,5 +79,5 @@ class OutboundEvents:
 
 
 @pytest.fixture(scope="session")
-def outbound(runtime: LocalRuntime) -> OutboundEvents:
+def outbound(runtime: "LocalRuntime") -> OutboundEvents:
     return OutboundEvents(runtime)

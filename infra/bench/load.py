@@ -4,10 +4,16 @@ Submits ``--count`` applications (default 1,000) from 10 threads, half on the se
 bus and half through the signed HTTP API: 5 % exact duplicates, 5 % the same application id with
 different content, 5 % invalid. The partner simulator answers every task until every case has
 ended or ``--timeout`` seconds of real time have passed. Prints the figures, one per line, and
-exits 1 when something was lost or doubled, a case did not complete, or a dead-letter queue is
-not empty.
+exits 1 when something was lost or doubled, a valid application's case did not end completed (its
+status read from the case record), an invalid or conflicting submission has no recorded refusal,
+or a dead-letter queue is not empty.
 
-    .venv/bin/python -m infra.bench.load [--count N] [--threads K] [--timeout S] [--seed N] [--concurrent]
+Throughput is given twice for the first and the last 100 cases: as cases ended per second (capped
+by ``--per-second`` when the runtime keeps up) and from each case's own time, submission to end,
+which grows when the runtime falls behind whatever the input rate.
+
+    .venv/bin/python -m infra.bench.load [--count N] [--threads K] [--timeout S] [--seed N]
+        [--per-second R] [--concurrent]
 """
 
 import argparse
@@ -21,12 +27,16 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from statistics import median
 from typing import Any, Literal
 
 from zerovisit.clock import clock
+from zerovisit.domain.model import CaseStatus
+from zerovisit.errors import CaseNotFound
+from zerovisit.storage import cases as case_records
 
 from infra.bench.pipeline import FailedInvocations
 from infra.local.partners import PartnerSimulator, Script
@@ -40,7 +50,7 @@ INVALID_SAMPLES = (
     "application_submitted.real_estate_transfer.invalid",
 )
 SOURCE, DETAIL_TYPE = "gov.service-network", "ApplicationSubmitted"
-ENDINGS = ("CaseCompleted", "CaseClosed")
+ENDINGS = ("CaseCompleted", "CaseClosed", "CaseFailed")  # a failed case waits for operations
 PROGRESS_SECONDS = 5.0
 STATUS_CHECK_SECONDS = 15.0
 WINDOW = 100  # cases, for the throughput at the start and at the end
@@ -56,6 +66,7 @@ class Submission:
     channel: Channel
     detail: dict[str, Any]
     answer: str = ""  # the API's status and body, or the bus's acceptance
+    sent_at: float | None = None  # time.monotonic() when it was sent
 
     @property
     def application_id(self) -> str:
@@ -131,7 +142,8 @@ def submit_all(
 ) -> list[threading.Thread]:
     """The submissions from ``threads`` threads; with ``per_second``, the n-th is sent no earlier than
     n / per_second seconds after the start, so that the run reaches a steady state whose throughput
-    at the start and at the end can be compared (all at once, the end only drains a backlog)."""
+    at the start and at the end can be compared (all at once, the end only drains a backlog). None
+    or 0: as fast as the runtime takes them."""
     work: queue.SimpleQueue[tuple[int, Submission]] = queue.SimpleQueue()
     for index, submission in enumerate(submissions):
         work.put((index, submission))
@@ -145,6 +157,7 @@ def submit_all(
                 return
             if per_second:
                 time.sleep(max(0.0, start + index / per_second - time.monotonic()))
+            submission.sent_at = time.monotonic()
             if submission.channel == "bus":
                 runtime.put_event(SOURCE, DETAIL_TYPE, submission.detail)
                 submission.answer = "put"
@@ -229,6 +242,128 @@ def rate(ended: list[float]) -> float:
     return (len(ended) - 1) / span if span > 0 else float("inf")
 
 
+def busy_seconds(intervals: Iterable[tuple[float, float]]) -> float:
+    """The length of the union of the intervals: the time at least one of them was open."""
+    total, reach = 0.0, float("-inf")
+    for opened, ended in sorted(intervals):
+        if ended > reach:
+            total += ended - max(opened, reach)
+            reach = ended
+    return total
+
+
+@dataclass(frozen=True)
+class Window:
+    """A window of cases by the time they ended: cases ended per second, and from the cases' own
+    times (submission to end), which the input rate does not cap."""
+
+    cases: int
+    ended_per_second: float
+    processed_per_second: float
+    median_case_seconds: float
+
+
+def window(times: list[tuple[float, float]]) -> Window:
+    """The figures of cases given as (opened, ended), in the order they ended."""
+    busy = busy_seconds(times)
+    return Window(
+        cases=len(times),
+        ended_per_second=rate([ended for _, ended in times]),
+        processed_per_second=len(times) / busy if busy > 0 else float("inf"),
+        median_case_seconds=median(ended - opened for opened, ended in times) if times else 0.0,
+    )
+
+
+def case_times(submissions: list[Submission], ended_at: dict[str, float]) -> list[tuple[float, float]]:
+    """(first sent, ended) of each valid application's case that ended, in the order they ended."""
+    opened: dict[str, float] = {}
+    for s in submissions:
+        if s.sent_at is not None and s.application_id in ended_at:
+            opened[s.application_id] = min(s.sent_at, opened.get(s.application_id, s.sent_at))
+    valid = {s.application_id for s in submissions if s.kind == "valid"}
+    return sorted(((opened[c], ended_at[c]) for c in valid & opened.keys()), key=lambda t: t[1])
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """What became of the submissions, by the case records and the refusals on record."""
+
+    cases: frozenset[str]  # application ids with a case record
+    completed: frozenset[str]  # valid applications whose case's status is completed
+    ended_otherwise: Counter[str]  # valid applications' cases closed with another status, by status
+    lost: frozenset[str]  # valid applications with no case, or whose case has not closed
+    doubled: frozenset[str]  # a case ended twice, or a case for an invalid application
+    refused: frozenset[str]  # application ids with a refusal on record
+    invalid_unrefused: frozenset[str]
+    conflicting_unrefused: frozenset[str]
+
+    def healthy(self, expected: set[str]) -> bool:
+        return (
+            not self.lost
+            and not self.doubled
+            and not self.invalid_unrefused
+            and not self.conflicting_unrefused
+            and self.completed == expected
+        )
+
+
+def account(
+    submissions: list[Submission],
+    statuses: dict[str, CaseStatus | None],
+    endings: dict[str, set[str]],
+    refused_on_bus: set[str],
+) -> Accounts:
+    """``statuses``: each application id's case status from its record (None: no case);
+    ``endings``: the distinct closing events seen per case; ``refused_on_bus``: the application ids
+    an ApplicationRejected named. A refusal is on record when the bus carried it or the API answered
+    the submission with a 4xx; a conflicting submission's refusal may fall on its original, when the
+    conflicting one came first."""
+    ids = {s.application_id for s in submissions}
+    expected = {s.application_id for s in submissions if s.kind == "valid"}
+    cases = {c for c, status in statuses.items() if status is not None}
+    closed = {c for c, status in statuses.items() if status is not None and status in CLOSED}
+    completed = {c for c, status in statuses.items() if status is CaseStatus.COMPLETED} & expected
+    api_refused = {s.application_id for s in submissions if s.answer[:1] == "4"}
+    refused = (refused_on_bus | api_refused) & ids
+    invalid = {s.application_id for s in submissions if s.kind == "invalid"}
+    conflicting = {s.application_id for s in submissions if s.kind == "conflicting"}
+    doubled = {c for c, seen in endings.items() if len(seen) > 1} | (cases - expected)
+    otherwise = Counter(str(statuses[c]) for c in (expected & closed) - completed)
+    return Accounts(
+        cases=frozenset(cases),
+        completed=frozenset(completed),
+        ended_otherwise=otherwise,
+        lost=frozenset(expected - closed),
+        doubled=frozenset(doubled),
+        refused=frozenset(refused),
+        invalid_unrefused=frozenset(invalid - refused),
+        conflicting_unrefused=frozenset(conflicting - refused),
+    )
+
+
+CLOSED = frozenset(
+    {
+        CaseStatus.COMPLETED,
+        CaseStatus.REJECTED,
+        CaseStatus.NOT_ACCEPTED,
+        CaseStatus.WITHDRAWN,
+        CaseStatus.FAILED,
+    }
+)
+
+
+def case_statuses(runtime: LocalRuntime, ids: Iterable[str]) -> dict[str, CaseStatus | None]:
+    """Each application's case status from its case record; None where there is no case."""
+    statuses: dict[str, CaseStatus | None] = {}
+    with runtime.exclusive():
+        for case_id in ids:
+            try:
+                statuses[case_id] = case_records.get_case(case_id).status
+            except CaseNotFound:
+                statuses[case_id] = None
+    return statuses
+
+
 def run(
     count: int, threads: int, timeout: float, seed: int, concurrent: bool, per_second: float | None = None
 ) -> int:
@@ -305,18 +440,11 @@ def report(
     timeout: float,
 ) -> int:
     ids = {s.application_id for s in submissions}
-    statuses = {case_id: runtime.execution_status(case_id) for case_id in ids}
-    cases = {case_id for case_id, status in statuses.items() if status is not None}
-    completed = {case_id for case_id, status in statuses.items() if status == "SUCCEEDED"}
+    statuses = case_statuses(runtime, sorted(ids))
+    accounts = account(submissions, statuses, outcomes.endings, outcomes.refused)
+    depths = dead_letter_depths(runtime)
     invalid = {s.application_id for s in submissions if s.kind == "invalid"}
     conflicting = [s for s in submissions if s.kind == "conflicting"]
-    api_refused = {s.application_id for s in submissions if s.answer[:1] == "4"}
-    refused = (outcomes.refused | api_refused) & ids
-    lost = (expected - completed) | (invalid - refused)
-    doubled = {case_id for case_id, endings in outcomes.endings.items() if len(endings) > 1}
-    doubled |= cases - expected  # a case opened for an invalid application
-    depths = dead_letter_depths(runtime)
-    ended = sorted(outcomes.ended_at[c] for c in expected if c in outcomes.ended_at)
     channels = Counter(s.channel for s in submissions)
     conflict_answers = Counter(s.answer for s in conflicting)
 
@@ -330,28 +458,41 @@ def report(
         f"  valid {kinds['valid']}, exact duplicates {kinds['duplicate']}, "
         f"same id with other content {kinds['conflicting']}, invalid {kinds['invalid']}"
     )
-    print(f"cases: {len(cases)}")
-    print(f"completed: {len(completed)}")
-    print(f"refused: {len(refused)}")
-    print(f"  invalid refused {len(invalid & refused)} of {len(invalid)}")
+    print(f"cases: {len(accounts.cases)}")
+    print(f"completed: {len(accounts.completed)}")
+    if accounts.ended_otherwise:
+        listed = ", ".join(f"{status} {n}" for status, n in sorted(accounts.ended_otherwise.items()))
+        print(f"  closed otherwise: {listed}")
+    print(f"refused: {len(accounts.refused)}")
+    print(f"  invalid refused {len(invalid) - len(accounts.invalid_unrefused)} of {len(invalid)}")
     print(
-        "  same id with other content: "
+        f"  same id with other content refused {len(conflicting) - len(accounts.conflicting_unrefused)} "
+        f"of {len(conflicting)}: "
         + ", ".join(f"{answer or 'unanswered'} x{n}" for answer, n in conflict_answers.most_common())
     )
-    print(f"lost: {len(lost)}")
-    print(f"doubled: {len(doubled)}")
+    print(f"lost: {len(accounts.lost)}")
+    print(f"doubled: {len(accounts.doubled)}")
     for name, depth in depths.items():
         print(f"dead-letter queue {name}: {depth}")
     print(f"peak RSS: {peak_rss_mb():.0f} MB")
-    if len(ended) >= 2:
-        first, last = ended[:WINDOW], ended[-WINDOW:]
-        print(f"throughput, first {len(first)} cases: {rate(first):.2f} cases/s")
-        print(f"throughput, last {len(last)} cases: {rate(last):.2f} cases/s")
+    times = case_times(submissions, outcomes.ended_at)
+    if len(times) >= 2:
+        for name, part in (("first", times[:WINDOW]), ("last", times[-WINDOW:])):
+            figures = window(part)
+            print(f"throughput, {name} {figures.cases} cases: {figures.ended_per_second:.2f} cases/s")
+            print(
+                f"  processed, {name} {figures.cases} cases: {figures.processed_per_second:.2f} cases/s "
+                f"(median case time {figures.median_case_seconds:.1f}s)"
+            )
     print(f"load time: {time.monotonic() - load_started:.1f}s")
     print(f"total time: {time.monotonic() - started:.1f}s")
-    for case_id in sorted(lost)[:5]:
-        print(f"  lost {case_id}: execution {statuses.get(case_id)}")
-    healthy = not lost and not doubled and not any(depths.values()) and completed == expected
+    for case_id in sorted(accounts.lost)[:5]:
+        print(
+            f"  lost {case_id}: case {statuses.get(case_id)}, execution {runtime.execution_status(case_id)}"
+        )
+    for case_id in sorted(accounts.invalid_unrefused | accounts.conflicting_unrefused)[:5]:
+        print(f"  no refusal on record for {case_id}")
+    healthy = accounts.healthy(expected) and not any(depths.values())
     return 0 if healthy else 1
 
 
@@ -369,8 +510,8 @@ def main(argv: list[str] | None = None) -> int:
         "--per-second",
         type=float,
         default=None,
-        help="submit at this steady rate (default: all at once), so that the first and the last 100 "
-        "cases compare throughput in a steady state",
+        help="submit at this steady rate (default, or 0: as fast as the runtime takes them), so that "
+        "the first and the last 100 cases compare throughput in a steady state",
     )
     parser.add_argument(
         "--concurrent",
@@ -380,6 +521,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.count < 20:
         parser.error("--count must be at least 20, so that each 5 % is at least one application")
+    if args.per_second is not None and args.per_second < 0:
+        parser.error("--per-second must be 0 (as fast as the runtime takes them) or more")
     logging.getLogger().setLevel(logging.WARNING)
     return run(args.count, args.threads, args.timeout, args.seed, args.concurrent, args.per_second)
 

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from zerovisit.domain.model import TaskRef, TaskStatus
+from zerovisit.domain.model import CaseStatus, TaskRef, TaskStatus
 from zerovisit.domain.signature import signed_headers
 from zerovisit.storage import cases
 
@@ -220,3 +220,35 @@ def test_the_3550_report_counts_a_regions_closed_cases(runtime: LocalRuntime) ->
             if r["matter_code"] == "BUSINESS-STARTUP" and r["region_code"] == part
         )
         assert total["completed"] >= by_part["completed"] >= 2
+
+
+def test_a_withdrawal_over_the_api_ends_the_running_case_and_cancels_its_review(
+    runtime: LocalRuntime, waiting_review: dict[str, Any]
+) -> None:
+    task_id, case_id = waiting_review["task_id"], waiting_review["case_id"]
+    path = f"/applications/{case_id}/withdrawal"
+    body = {"reason": "申请人撤回申请"}
+    before = partition(case_id)
+
+    refused = runtime.signed_http("dept-scjg", "POST", path, body)
+    assert refused.status == 403
+    assert partition(case_id) == before
+    assert runtime.execution_status(case_id) == "RUNNING"
+
+    first = runtime.signed_http(NETWORK, "POST", path, body)
+    assert first.status == 200
+    assert first.body == {"case_id": case_id, "status": "withdrawn"}
+    assert PartnerSimulator(runtime).run_until_closed(case_id, timeout_seconds=30) == "SUCCEEDED"
+    assert runtime.execution_status(case_id) == "SUCCEEDED"
+    case = cases.get_case(case_id)
+    assert case.status is CaseStatus.WITHDRAWN
+    assert case.outcome_reason == body["reason"]
+    assert cases.get_task(TaskRef.parse(task_id)).status is TaskStatus.CANCELLED
+
+    late = decide(runtime, task_id, {"decision": "approve"})
+    assert late.status == 409
+    again = runtime.signed_http(NETWORK, "POST", path, body)
+    assert (again.status, again.body) == (first.status, first.body)
+    withdrawn = [e.step for e in cases.timeline(case_id) if e.event == "withdrawn"]
+    assert sorted(withdrawn) == ["completion", "review"]  # the applicant's act, and the closing
+    assert cases.get_task(TaskRef.parse(task_id)).status is TaskStatus.CANCELLED

@@ -2,22 +2,26 @@
 failing until an operator resumes it, a party never answers, or a department rejects."""
 
 import threading
+import time
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from zerovisit import cli
-from zerovisit.clock import clock
-from zerovisit.domain.model import CaseStatus, SuspensionReason, TaskKind, TaskStatus
+from zerovisit.catalog_files import read_catalog
+from zerovisit.clock import CHINA, clock
+from zerovisit.domain.model import CaseStatus, SuspensionReason, TaskKind, TaskRef, TaskStatus
+from zerovisit.domain.workdays import add_working_days, working_days_between
 from zerovisit.services import recovery, sweeper
+from zerovisit.services.common import end_of_day
 from zerovisit.storage import cases, certificates
 
 from infra.local.partners import PartnerSimulator, Script, approve
-from infra.local.runtime import LocalRuntime
+from infra.local.runtime import CATALOG_DIR, LocalRuntime
 from infra.local.stack import STACK_NAME
 from tests.conftest import OutboundEvents
-from tests.support import application, held_transfer, next_partner_task
+from tests.support import application, document, held_transfer, next_partner_task, without_material
 
 pytestmark = pytest.mark.pipeline
 
@@ -66,6 +70,65 @@ def test_a_dispatch_that_crashes_after_its_write_still_tells_the_department_once
     ]
     assert len({e["task_id"] for e in requested}) == 4
     assert cases.get_case(case_id).status is CaseStatus.COMPLETED
+
+
+# Timeline entries a case may carry more than once (per department, service or tracking status).
+MAY_REPEAT = {
+    ("review", "review requested"),
+    ("review", "decided"),
+    ("post_issuance", "service requested"),
+    ("post_issuance", "decided"),
+    ("post_issuance", "service completed"),
+    ("delivery", "tracking"),
+}
+PREMISES = [{"code": "PREMISES_PROOF", "document_ref": document("premises.pdf")}]
+
+
+@pytest.mark.parametrize(
+    ("function", "transfer", "produced"),
+    [
+        ("PreReviewFunction", False, "CorrectionRequested"),
+        ("AcceptanceFunction", False, "CaseAccepted"),
+        ("PaymentFunction", True, "PaymentRequested"),
+        ("DeliveryFunction", True, "ShipmentDispatched"),
+        ("CompletionFunction", False, "CaseCompleted"),
+    ],
+)
+def test_a_step_that_crashes_after_its_write_is_retried_and_its_event_is_delivered_once(
+    runtime: LocalRuntime, outbound: OutboundEvents, function: str, transfer: bool, produced: str
+) -> None:
+    """The step's write commits, then its Lambda times out; the state machine's Retry runs it again.
+    The retry finds its own write: nothing is done twice and what the write produced reaches its
+    consumers once. Pre-review runs on a deficient application, so that its step produces an event."""
+    if transfer:
+        detail = held_transfer(runtime, **ON_THE_CLOCK)
+    elif function == "PreReviewFunction":
+        detail = without_material(application(), "PREMISES_PROOF")
+    else:
+        detail = application()
+    before = len(runtime.faults.faulted)
+    runtime.faults.inject(function, error="Sandbox.Timedout", times=1, when="after")
+    case_id = submit(runtime, detail)
+    simulator = PartnerSimulator(runtime, Script(correct=lambda event: PREMISES))
+
+    assert simulator.run_until_closed(case_id) == "SUCCEEDED"
+
+    assert [f.function for f in runtime.faults.faulted[before:]] == [function]
+    assert cases.get_case(case_id).status is CaseStatus.COMPLETED
+    assert len(delivered_once(outbound, produced, case_id)) == 1
+    to_partners = Counter(e.detail_type for e in simulator.exchanges)
+    assert all(count == 1 for kind, count in to_partners.items() if kind != "ReviewRequested"), to_partners
+    tasks = cases.tasks(case_id)
+    assert len({t.task_id for t in tasks}) == len(tasks)
+    kinds = Counter(t.kind for t in tasks)
+    assert kinds[TaskKind.PAYMENT] == (1 if transfer else 0)
+    assert kinds[TaskKind.DELIVERY] == 1
+    assert kinds[TaskKind.CORRECTION] == (1 if function == "PreReviewFunction" else 0)
+    entries = Counter((e.step, e.event) for e in cases.timeline(case_id))
+    assert entries[("acceptance", "accepted")] == 1
+    assert entries[("completion", "completed")] == 1
+    repeated = [key for key, count in entries.items() if count > 1 and key not in MAY_REPEAT]
+    assert repeated == []
 
 
 def test_a_relay_that_fails_twice_still_delivers_each_event_once_and_the_case_completes(
@@ -179,6 +242,56 @@ def test_a_never_paid_case_closes_as_withdrawn_and_the_applicants_time_is_not_th
     assert case.working_days_used is not None
     assert case.working_days_used <= 3
     assert not [e for e in cases.timeline(case_id) if e.event.endswith("limit overdue")]
+
+
+def test_an_unpaid_order_stays_open_until_its_last_working_day_ends_and_the_case_is_then_withdrawn(
+    runtime: LocalRuntime,
+) -> None:
+    """The payment limit is counted in working days on the domain clock from the day the order is
+    made: a minute before it ends the case still waits; once it ends, the sweep expires the order
+    and the case closes as withdrawn, its office days stopped on the day the fee was asked for."""
+    detail = held_transfer(runtime, **ON_THE_CLOCK)
+    case_id = submit(runtime, detail)
+    simulator = PartnerSimulator(runtime, Script(pay=_silent_payment))
+    answer_until(simulator, "PaymentRequested")
+    order = next(t for t in cases.tasks(case_id) if t.kind is TaskKind.PAYMENT)
+    matter = next(m for m in read_catalog(CATALOG_DIR.glob("*.yaml")) if m.code == detail["matter_code"])
+    asked_on = order.created_at.astimezone(CHINA).date()
+    limit_day = add_working_days(asked_on, matter.waits.payment_working_days).due
+    assert order.due_on == limit_day
+
+    sweep_at(runtime, end_of_day(limit_day) - timedelta(minutes=1))
+    assert cases.get_task(TaskRef.parse(order.task_id)).status is TaskStatus.OPEN
+    waiting = cases.get_case(case_id)
+    assert waiting.status is CaseStatus.AWAITING_PAYMENT
+    assert runtime.execution_status(case_id) == "RUNNING"
+
+    sweep_at(runtime, end_of_day(limit_day))
+    assert simulator.run_until_closed(case_id) == "SUCCEEDED"
+    case = cases.get_case(case_id)
+    assert case.status is CaseStatus.WITHDRAWN
+    assert case.closed_at is not None
+    assert case.closed_at.astimezone(CHINA).date() == limit_day + timedelta(days=1)
+    assert cases.get_task(TaskRef.parse(order.task_id)).status is TaskStatus.EXPIRED
+    assert case.accepted_on is not None
+    assert case.working_days_used == working_days_between(case.accepted_on, asked_on)
+
+
+def answer_until(simulator: PartnerSimulator, detail_type: str, timeout_seconds: float = 60.0) -> None:
+    """Answer the partners' tasks until one of this type has been seen; bounded in real time."""
+    deadline = time.monotonic() + timeout_seconds
+    while not any(e.detail_type == detail_type for e in simulator.exchanges):
+        assert time.monotonic() < deadline, f"no {detail_type} within {timeout_seconds}s"
+        if not simulator.answer_pending():
+            time.sleep(0.05)
+
+
+def sweep_at(runtime: LocalRuntime, moment: datetime) -> None:
+    """Move the domain clock to ``moment`` and sweep there, as the schedule would."""
+    runtime.advance(moment - clock.now())
+    with runtime.exclusive():
+        sweeper.sweep(clock.now())
+    runtime.drain()
 
 
 def _silent_payment(event: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,10 @@
 
 import ast
 import json
+import os
 import re
+import subprocess
+import sys
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -570,6 +573,22 @@ def test_a_correction_window_that_passes_expires_the_wait(cases: FakeCases) -> N
     assert sweeper.sweep(clock.now())["correction_expired"] == 1
     assert cases.task(TaskRef.parse(task_id)).status is TaskStatus.EXPIRED
     assert [(m.token, m.error) for m in cases.resumed()] == [("cor-token", "WaitExpired")]
+
+
+@pytest.mark.parametrize("deficient", [True, False])
+def test_a_retried_pre_review_records_its_finding_once(cases: FakeCases, deficient: bool) -> None:
+    """The check's write commits and its Lambda crashes; the retry finds its finding recorded."""
+    detail = application()
+    if deficient:
+        detail["materials"] = detail["materials"][1:]
+    case_id = intake.take_in(detail).case_id
+    first = prereview.check_materials(case_id)
+    version = cases.get(case_id).version
+
+    assert prereview.check_materials(case_id) == first
+    assert cases.get(case_id).version == version
+    found = [e.event for e in cases.timelines[case_id] if e.step == "pre_review"]
+    assert found == ["materials deficient" if deficient else "materials complete"]
 
 
 def test_a_dispatch_retried_after_the_department_answered_resumes_with_that_answer(
@@ -1349,3 +1368,19 @@ def test_a_malformed_holder_is_refused_naming_the_problem_without_repeating_it(c
         f"limit: from 1 to {search.MAX_LIMIT}",
     ]
     assert "3201021990" not in str(short.value.problems)
+
+
+def test_the_fakes_and_the_shared_fixtures_import_neither_moto_nor_boto3() -> None:
+    """What every services unit test loads: the local runtime's imports (about 2.7 s) stay with the
+    fixtures that start it."""
+    root = Path(__file__).resolve().parents[2]
+    heavy = "moto", "boto3", "infra.local.runtime"
+    code = (
+        "import sys, tests.conftest, tests.unit.conftest, tests.fakes, tests.support; "
+        f"print(sorted(m for m in sys.modules if m.startswith({heavy})))"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "layers" / "common"), str(root)])}
+    loaded = subprocess.run(  # noqa: S603 - this interpreter, a fixed program
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "[]"

@@ -390,8 +390,15 @@ class Case(BaseModel):
         entries: list[TimelineEntry],
     ) -> Change:
         """What pre-review found. A deficiency no correction can mend is the reason the case is
-        not accepted, kept for its closing."""
+        not accepted, kept for its closing. A retried check that finds its own finding recorded
+        writes nothing again."""
         self.require_open()
+        if (self.step, self.outstanding, self.reused_certificates) == (
+            CaseStep.PRE_REVIEW,
+            deficiencies,
+            reused,
+        ):
+            return Change(self.case_id, self.version, None)
         update: dict[str, Any] = {"outstanding": deficiencies, "reused_certificates": reused}
         uncorrectable = [d.problem for d in deficiencies if not d.correctable]
         if uncorrectable:
