@@ -12,9 +12,9 @@ from zerovisit import cli
 from zerovisit.catalog_files import read_catalog
 from zerovisit.clock import CHINA, clock
 from zerovisit.domain.model import CaseStatus, SuspensionReason, TaskKind, TaskRef, TaskStatus
+from zerovisit.domain.plan import end_of_day
 from zerovisit.domain.workdays import add_working_days, working_days_between
 from zerovisit.services import recovery, sweeper
-from zerovisit.services.common import end_of_day
 from zerovisit.storage import cases, certificates
 
 from infra.local.partners import PartnerSimulator, Script, approve
