@@ -262,6 +262,11 @@ def test_an_unpaid_order_stays_open_until_its_last_working_day_ends_and_the_case
 
     sweep_at(runtime, end_of_day(limit_day) - timedelta(minutes=1))
     assert cases.get_task(TaskRef.parse(order.task_id)).status is TaskStatus.OPEN
+    # the platform holding the order was reminded once, although the applicant's time stops the office's clock
+    assert [e.event for e in cases.timeline(case_id) if e.step == "payment"] == [
+        "payment requested",
+        "reminded",
+    ]
     waiting = cases.get_case(case_id)
     assert waiting.status is CaseStatus.AWAITING_PAYMENT
     assert runtime.execution_status(case_id) == "RUNNING"

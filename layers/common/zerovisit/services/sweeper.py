@@ -197,7 +197,10 @@ def _task_limit(ref: TaskRef, now: datetime) -> Counter[str]:
 
 def _clock_stopped(case: Case, task: Task) -> bool:
     """The department itself stopped the clock (inspection, expert review...): its limit waits
-    too; an on-site inspection whose time the law leaves out keeps its own limit."""
+    too; an on-site inspection whose time the law leaves out keeps its own limit. The applicant's
+    time (a correction, a fee) also stops the office's clock, but the wait's own limit runs on."""
+    if task.kind is not TaskKind.REVIEW:
+        return False
     stopped_by_law = (task.details.get("inspection") or {}).get("time_counted") is False
     return case.held_by(task.task_id) is not None and not stopped_by_law
 
