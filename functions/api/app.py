@@ -31,7 +31,7 @@ from zerovisit.api.models import (
 from zerovisit.domain.certificate import REASON_MAX_LENGTH
 from zerovisit.domain.identity import mask_id_number
 from zerovisit.domain.model import Application, SubmittedMaterial
-from zerovisit.domain.partners import SUPERVISION, supervises
+from zerovisit.domain.partners import SUPERVISION
 from zerovisit.domain.review import DepartmentDecision
 from zerovisit.errors import (
     CaseNotFound,
@@ -225,8 +225,8 @@ def report_3550(
 ) -> Report3550:
     """The 3550 report for a region supervision oversees: per flagship matter, cases closed in
     [from, to], mean working days against the target, documents and procedures."""
-    if caller() == SUPERVISION and not supervises(queries.supervised_regions(), region):
-        raise CaseNotFound("not a region the caller oversees")
+    if caller() == SUPERVISION:
+        queries.check_oversees(region)
     return Report3550.model_validate(report.report_3550(region, first, last))
 
 

@@ -1,10 +1,12 @@
 """Fixtures of the HTTP API tests."""
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
 import pytest
+from zerovisit.config import settings
 from zerovisit.domain.model import TaskRef, TaskStatus
 from zerovisit.storage import cases
 from zerovisit.storage.tables import CaseTableItem
@@ -52,3 +54,17 @@ def dynamodb(runtime: LocalRuntime) -> Any:
 def table(runtime: LocalRuntime) -> str:
     """The cases table's name."""
     return runtime.resources["CasesTable"]
+
+
+@pytest.fixture
+def supervised_regions(runtime: LocalRuntime) -> Iterator[Callable[[str], None]]:
+    """Deploy, as it were, with another ``SupervisedRegions``: the API reads it at cold start, so the
+    cached settings are dropped each way."""
+    template_value = os.environ["SUPERVISION_REGIONS"]
+
+    def oversee(regions: str) -> None:
+        os.environ["SUPERVISION_REGIONS"] = regions
+        settings.cache_clear()
+
+    yield oversee
+    oversee(template_value)

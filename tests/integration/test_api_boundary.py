@@ -4,6 +4,7 @@ what API Gateway sends for the template's stage (rawPath ``/dev/...``)."""
 import base64
 import json
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -112,12 +113,12 @@ def test_each_partner_reads_only_its_own_case_data(
 
 
 def test_supervision_sees_only_the_regions_it_oversees(
-    runtime: LocalRuntime, waiting_review: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    runtime: LocalRuntime, waiting_review: dict[str, Any], supervised_regions: Callable[[str], None]
 ) -> None:
     case_id = waiting_review["case_id"]
     region = cases.get_case(case_id).application.region_code
     other = "110101"
-    monkeypatch.setenv("SUPERVISION_REGIONS", other[:4])
+    supervised_regions("110000")
 
     case = runtime.signed_http("supervision", "GET", f"/cases/{case_id}")
     report_elsewhere = runtime.signed_http(
@@ -131,6 +132,43 @@ def test_supervision_sees_only_the_regions_it_oversees(
     assert report_elsewhere.status == 404
     assert report_own.status == 200
     assert report_own.body["from"] == "2026-02-01"
+
+
+def listed(runtime: LocalRuntime, path: str, query: str, pages: int = 50) -> list[str]:
+    """The case ids of every page of a supervision list."""
+    found: list[str] = []
+    cursor = None
+    for _ in range(pages):
+        page = runtime.signed_http(
+            "supervision", "GET", path, query=query + (f"&cursor={cursor}" if cursor else "")
+        )
+        assert page.status == 200, page.body
+        found += [c["case_id"] for c in page.body["cases"]]
+        cursor = page.body["next_cursor"]
+        if cursor is None:
+            return found
+    raise AssertionError(f"{path}: more than {pages} pages")
+
+
+def test_supervision_lists_only_the_regions_it_oversees(
+    runtime: LocalRuntime, waiting_review: dict[str, Any], supervised_regions: Callable[[str], None]
+) -> None:
+    case_id = waiting_review["case_id"]
+    region = cases.get_case(case_id).application.region_code
+    missing = runtime.signed_http(NETWORK, "GET", "/cases/NO-SUCH-CASE")
+
+    lists = ((f"/regions/{region}/open-cases", "limit=100"), ("/cases", f"region={region}&limit=100"))
+
+    by_the_template = [listed(runtime, path, query) for path, query in lists]  # SupervisedRegions 320000
+    supervised_regions("110000,320500")  # Beijing and Suzhou
+    elsewhere = [runtime.signed_http("supervision", "GET", path, query=query) for path, query in lists]
+    without_region = runtime.signed_http("supervision", "GET", "/cases", query="status=in_review")
+
+    assert load_template()["Parameters"]["SupervisedRegions"]["Default"] == "320000"
+    assert all(case_id in ids for ids in by_the_template)
+    assert [r.status for r in elsewhere] == [404, 404]
+    assert all(r.body == missing.body for r in elsewhere)  # as if there were nothing there
+    assert without_region.status == 403
 
 
 def test_ems_reads_only_its_own_shipments(runtime: LocalRuntime) -> None:
