@@ -5,7 +5,7 @@ Every route but certificate verification is signed by a partner (see zerovisit.d
 What is checked before a route runs is in ``handler``; which records a partner may see, in each route.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -288,10 +288,13 @@ def revoke_certificate(
 
 @lambda_entry
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    admitted = admit(event)
+    admitted = admit(event, timedelta(milliseconds=context.get_remaining_time_in_millis()))
     if admitted.answer is not None:
         return admitted.answer
     app.append_context(partner=admitted.partner)
-    answer: dict[str, Any] = app.resolve(admitted.event, context)
-    remember(admitted, answer)
+    answer: dict[str, Any] | None = None
+    try:
+        answer = app.resolve(admitted.event, context)
+    finally:
+        remember(admitted, answer)  # None: the route raised, and the claim is given up
     return answer

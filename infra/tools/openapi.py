@@ -49,8 +49,9 @@ HMAC-SHA256, keyed with the partner's secret, of `"ZV2-HMAC-SHA256" \\n timestam
 \\n path \\n canonical query \\n hex SHA-256 of the body`, where the path is the route's path without \
 the stage and the canonical query is the query's `name=value` pairs, percent-encoded (RFC 3986), sorted \
 and joined with `&`. Signature version 1 (no version header; `timestamp \\n METHOD \\n path \\n body`) \
-is accepted until a date set per partner. A request sent again with the same signature gets the first \
-answer (header `X-ZV-Replayed: true`) and has no second effect.
+is accepted until a date set per partner. A POST sent again with the same signature gets the first \
+answer (header `X-ZV-Replayed: true`) and has no second effect; sent again while the first is still \
+being answered, it gets 409: send it again a few seconds later. A GET is answered afresh.
 
 Every refusal has one shape, `ErrorBody`: a `message` for a person and every `problem` found. Each \
 partner sees only what is its own; a record that is not is answered 404.
@@ -88,7 +89,8 @@ REFUSAL_DESCRIPTIONS = {
     "300 s from the real time, or the signature does not match.",
     403: "The partner may not call this route, or the record it acts on is assigned to another partner.",
     404: "No such record, or none the calling partner may see.",
-    409: "The record is not in a state that allows this, or was already answered differently.",
+    409: "The record is not in a state that allows this, or was already answered differently; or "
+    "the same signed request is being answered now (send it again a few seconds later).",
     413: f"The body is larger than {MAX_BODY_BYTES} bytes.",
     415: "The body is not application/json.",
     422: "The request is invalid: every problem is named, with the allowed values of an enumeration.",
