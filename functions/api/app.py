@@ -120,11 +120,13 @@ def caller() -> str:
     return str(app.context["partner"])
 
 
-def own_records_only(read: Any) -> Any:
-    """A record of another partner reads as one that does not exist."""
+def own_records_only(act: Any) -> Any:
+    """A record of another partner, read or written, is answered as one that does not exist (404,
+    the same body), so that no partner learns what exists beyond its own."""
     try:
-        return read()
+        return act()
     except NotPermitted as e:
+        logger.warning("another partner's record", extra={"partner": caller(), "reason": str(e)})
         raise CaseNotFound("not found") from e
 
 
@@ -195,20 +197,22 @@ def evaluate(case_id: CaseId, rating: Annotated[evaluation.Evaluation, Body()]) 
 
 @app.post("/reviews/<task_id>/decision", operation_id="decideReview")
 def decide(task_id: TaskId, decision: Annotated[DepartmentDecision, Body()]) -> DecisionAnswer:
-    """A department's decision on its review task."""
-    return DecisionAnswer.model_validate(review.decide(task_id, caller(), decision))
+    """A department's decision on its review task (another department's task: 404)."""
+    return DecisionAnswer.model_validate(own_records_only(lambda: review.decide(task_id, caller(), decision)))
 
 
 @app.post("/callbacks/payment", operation_id="confirmPayment")
 def payment_callback(confirmation: Annotated[payment.PaymentConfirmation, Body()]) -> PaymentAnswer:
-    """The unified payment platform confirms a payment order."""
-    return PaymentAnswer.model_validate(payment.confirm_payment(caller(), confirmation))
+    """The unified payment platform confirms one of its payment orders."""
+    return PaymentAnswer.model_validate(
+        own_records_only(lambda: payment.confirm_payment(caller(), confirmation))
+    )
 
 
 @app.post("/callbacks/ems", operation_id="trackShipment")
 def ems_callback(event: Annotated[delivery.TrackingEvent, Body()]) -> TrackingAnswer:
-    """EMS reports a parcel's tracking state."""
-    return TrackingAnswer.model_validate(delivery.track(caller(), event))
+    """EMS reports the tracking state of one of its parcels."""
+    return TrackingAnswer.model_validate(own_records_only(lambda: delivery.track(caller(), event)))
 
 
 @app.get("/shipments/<order_id>", operation_id="getShipmentRecipient")

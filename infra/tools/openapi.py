@@ -87,7 +87,7 @@ REFUSAL_DESCRIPTIONS = {
     "repeated in an object).",
     401: "Not authenticated: a signature header is missing or malformed, the timestamp is more than "
     "300 s from the real time, or the signature does not match.",
-    403: "The partner may not call this route, or the record it acts on is assigned to another partner.",
+    403: "The partner may not call this route (a record of another partner is answered 404).",
     404: "No such record, or none the calling partner may see.",
     409: "The record is not in a state that allows this, or was already answered differently; or "
     "the same signed request is being answered now (send it again a few seconds later).",
