@@ -4,6 +4,7 @@ what API Gateway sends for the template's stage (rawPath ``/dev/...``)."""
 import base64
 import json
 import os
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,16 +14,16 @@ from aws_lambda_powertools.utilities import parameters
 from zerovisit.adapters.secrets import partner_secret
 from zerovisit.clock import clock
 from zerovisit.domain.case import Change
-from zerovisit.domain.model import TaskRef, TimelineEntry
+from zerovisit.domain.model import Task, TaskKind, TaskRef, TimelineEntry
 from zerovisit.domain.signature import signed_headers, signed_headers_v2
 from zerovisit.errors import InvalidInput
 from zerovisit.storage import cases
 
 from infra.local.partners import PartnerSimulator
-from infra.local.runtime import LocalRuntime, _http_event
+from infra.local.runtime import HttpResponse, LocalRuntime, _http_event
 from infra.local.template import load_template
 from tests.integration.conftest import partition
-from tests.support import application
+from tests.support import application, held_transfer
 
 NETWORK = "service-network"
 REPORT_QUERY = "region=320104&from=2026-02-01&to=2026-02-28"
@@ -110,6 +111,46 @@ def test_each_partner_reads_only_its_own_case_data(
         assert stored.delivery is None or stored.delivery.phone not in text
         assert stored.delivery is None or stored.delivery.address not in text
         assert "token" not in text
+
+
+def test_a_department_sees_only_the_materials_its_review_reads(runtime: LocalRuntime) -> None:
+    detail = held_transfer(runtime, submitted_at=clock.now().isoformat())
+    case_id = detail["application_id"]
+    runtime.put_event("gov.service-network", "ApplicationSubmitted", detail)
+    reviews = review_tasks(case_id, count=3)  # 不动产登记, 契税 and 交易备案, in parallel
+
+    seen = {
+        t.partner: [
+            m["code"] for m in runtime.signed_http(t.partner, "GET", f"/cases/{case_id}").body["materials"]
+        ]
+        for t in reviews
+    }
+    for task in reviews:
+        assert decide_review(runtime, task).status == 200
+    PartnerSimulator(runtime).run_until_closed(case_id)
+
+    submitted = [m["code"] for m in detail["materials"]]
+    assert seen["dept-bdc"] == submitted  # the registration reads every one
+    assert seen["dept-sw"] == ["SALE_CONTRACT", "PROPERTY_CERTIFICATE", "SELLER_ID", "BUYER_ID"]
+    assert seen["dept-zj"] == ["SALE_CONTRACT", "SELLER_ID", "BUYER_ID"]
+
+
+def review_tasks(case_id: str, count: int, timeout_seconds: float = 30.0) -> list[Task]:
+    """The case's review tasks once ``count`` are open (a stage dispatches its departments in
+    parallel), bounded in real time."""
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        found = [t for t in cases.tasks(case_id) if t.kind is TaskKind.REVIEW and t.is_open]
+        if len(found) >= count:
+            return found
+        time.sleep(0.01)
+    raise TimeoutError(f"fewer than {count} review tasks for {case_id} within {timeout_seconds}s")
+
+
+def decide_review(runtime: LocalRuntime, task: Task) -> HttpResponse:
+    return runtime.signed_http(
+        task.partner, "POST", f"/reviews/{task.task_id}/decision", {"decision": "approve"}
+    )
 
 
 def test_supervision_sees_only_the_regions_it_oversees(

@@ -4,7 +4,8 @@
 - supervision: the same, read-only, for the cases of the regions it oversees (``SUPERVISION_REGIONS``,
   the template's ``SupervisedRegions``);
 - a department: a case where it holds a review task, with what its review needs (the matter, the
-  applicant with the identity number masked, the materials, the project) and its own tasks only;
+  applicant with the identity number masked, the materials its reviews read as the catalog names
+  them, the project) and its own tasks only;
 - anyone else: 404, as if the case did not exist.
 
 Never a task token, a phone number, an address or an unmasked identity number.
@@ -13,7 +14,7 @@ Never a task token, a phone number, an address or an unmasked identity number.
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from zerovisit.clock import clock
 from zerovisit.config import settings
@@ -33,6 +34,7 @@ from zerovisit.domain.model import (
 from zerovisit.domain.partners import SERVICE_NETWORK, SUPERVISION, supervises
 from zerovisit.domain.review import Decision
 from zerovisit.errors import CaseNotFound
+from zerovisit.services.ports import ports
 from zerovisit.storage import cases
 
 
@@ -114,7 +116,9 @@ class DepartmentCaseView(CaseHeading):
 
     view: Literal["review"] = "review"
     applicant: ApplicantView
-    materials: list[SubmittedMaterial]
+    materials: list[SubmittedMaterial] = Field(
+        description="those of the application that the department's reviews read (the catalog's list)"
+    )
     project: Project | None
     certificate_id: str | None
     registered_credit_code: str | None
@@ -193,6 +197,8 @@ def _case_view(case: Case) -> CaseView:
 
 def _department_view(case: Case, own: list[Task]) -> DepartmentCaseView:
     applicant = case.application.applicant
+    matter = ports().catalog.matter(case.application.matter_code)
+    read = matter.materials_read_by((t.stage, t.details.get("department")) for t in own) if matter else set()
     return DepartmentCaseView(
         **_heading(case),
         applicant=ApplicantView(
@@ -201,7 +207,7 @@ def _department_view(case: Case, own: list[Task]) -> DepartmentCaseView:
             id_number_masked=mask_id_number(applicant.id_number) if applicant.id_number else None,
             credit_code=applicant.credit_code,
         ),
-        materials=case.application.materials,
+        materials=[m for m in case.application.materials if read is None or m.code in read],
         project=case.application.project,
         certificate_id=case.certificate_id,
         registered_credit_code=case.registered_credit_code,
