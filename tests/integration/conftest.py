@@ -1,6 +1,7 @@
 """Fixtures of the HTTP API tests."""
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,6 +14,7 @@ from zerovisit.storage.tables import CaseTableItem
 
 from infra.local.partners import PartnerSimulator
 from infra.local.runtime import REGION, LocalRuntime
+from infra.local.server import serve
 from tests.support import application, next_partner_task
 
 
@@ -68,3 +70,19 @@ def supervised_regions(runtime: LocalRuntime) -> Iterator[Callable[[str], None]]
 
     yield oversee
     oversee(template_value)
+
+
+BODY_SECONDS = 1.0  # the served body's deadline: short, so that a test sees it pass
+
+
+@pytest.fixture
+def local_server(runtime: LocalRuntime) -> Iterator[tuple[str, int]]:
+    """``make serve``'s threaded server on an ephemeral loopback port, as (host, port); a body must
+    arrive within BODY_SECONDS. Tests that use it need the socket markers of pytest-socket."""
+    httpd = serve(runtime, 0, body_read_seconds=BODY_SECONDS)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield "127.0.0.1", httpd.server_address[1]
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=10)
