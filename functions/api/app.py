@@ -74,6 +74,9 @@ class Correction(BaseModel):
     materials: list[SubmittedMaterial] = Field(min_length=1, max_length=50)
 
 
+REQUEST_PARTS = frozenset({"body", "query", "path", "header"})
+
+
 def _json(status: int, message: str, problems: list[str] | None = None) -> Response[dict[str, Any]]:
     return Response(
         status_code=status,
@@ -91,7 +94,11 @@ def _invalid(e: InvalidInput) -> Response[dict[str, Any]]:
 def _invalid_request(e: RequestValidationError) -> Response[dict[str, Any]]:
     problems = []
     for error in e.errors():
-        location = [str(part) for part in error.get("loc", ()) if part != "body"]
+        location = [str(part) for part in error.get("loc", ())]
+        if (
+            location and location[0] in REQUEST_PARTS
+        ):  # a field's name says enough: "status", not "query.status"
+            location = location[1:]
         problems.append(f"{'.'.join(location) or 'body'}: {error.get('msg', error.get('type'))}")
     return _json(422, "the request is invalid", problems)
 

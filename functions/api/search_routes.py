@@ -10,6 +10,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from zerovisit.domain.model import CaseStatus
 from zerovisit.errors import NotPermitted
 from zerovisit.services import queries, search
 
@@ -30,9 +31,10 @@ def _caller() -> str:
 @router.get("/cases", operation_id="listCases")
 def list_cases(
     applicant: Annotated[
-        str | None, Query(description="identity number or unified social credit code")
+        str | None,
+        Query(description="identity number or unified social credit code", pattern=search.IDENTITY.pattern),
     ] = None,
-    status: Annotated[str | None, Query()] = None,
+    status: Annotated[CaseStatus | None, Query()] = None,
     step: Annotated[str | None, Query()] = None,
     region: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
     due_from: Annotated[date | None, Query()] = None,
@@ -52,7 +54,7 @@ def list_cases(
         queries.check_oversees(region)
     wanted = search.CaseFilter(
         applicant=applicant,
-        status=status,
+        status=None if status is None else status.value,
         step=step,
         region=region,
         due_from=due_from,

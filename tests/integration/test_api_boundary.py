@@ -332,6 +332,17 @@ def test_an_enumeration_refusal_names_the_allowed_values(
     ), response.body
 
 
+def test_a_query_refusal_names_every_problem_and_the_allowed_values(runtime: LocalRuntime) -> None:
+    response = runtime.signed_http(NETWORK, "GET", "/cases", query="applicant=12345&status=sleeping")
+
+    assert response.status == 422
+    applicant, status = response.body["problems"]
+    assert applicant.startswith("applicant: ")
+    assert status.startswith("status: ")
+    assert "'in_review'" in status
+    assert "'withdrawn'" in status
+
+
 # ---------------------------------------------------------------- signature version 2
 
 
