@@ -5,7 +5,7 @@ Every route but certificate verification is signed by a partner (see zerovisit.d
 What is checked before a route runs is in ``handler``; which records a partner may see, in each route.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -31,7 +31,7 @@ from zerovisit.api.models import (
 from zerovisit.domain.certificate import REASON_MAX_LENGTH
 from zerovisit.domain.identity import mask_id_number
 from zerovisit.domain.model import Application, SubmittedMaterial
-from zerovisit.domain.partners import SUPERVISION, supervises
+from zerovisit.domain.partners import SUPERVISION
 from zerovisit.domain.review import DepartmentDecision
 from zerovisit.errors import (
     CaseNotFound,
@@ -74,6 +74,9 @@ class Correction(BaseModel):
     materials: list[SubmittedMaterial] = Field(min_length=1, max_length=50)
 
 
+REQUEST_PARTS = frozenset({"body", "query", "path", "header"})
+
+
 def _json(status: int, message: str, problems: list[str] | None = None) -> Response[dict[str, Any]]:
     return Response(
         status_code=status,
@@ -91,7 +94,11 @@ def _invalid(e: InvalidInput) -> Response[dict[str, Any]]:
 def _invalid_request(e: RequestValidationError) -> Response[dict[str, Any]]:
     problems = []
     for error in e.errors():
-        location = [str(part) for part in error.get("loc", ()) if part != "body"]
+        location = [str(part) for part in error.get("loc", ())]
+        if (
+            location and location[0] in REQUEST_PARTS
+        ):  # a field's name says enough: "status", not "query.status"
+            location = location[1:]
         problems.append(f"{'.'.join(location) or 'body'}: {error.get('msg', error.get('type'))}")
     return _json(422, "the request is invalid", problems)
 
@@ -120,11 +127,13 @@ def caller() -> str:
     return str(app.context["partner"])
 
 
-def own_records_only(read: Any) -> Any:
-    """A record of another partner reads as one that does not exist."""
+def own_records_only(act: Any) -> Any:
+    """A record of another partner, read or written, is answered as one that does not exist (404,
+    the same body), so that no partner learns what exists beyond its own."""
     try:
-        return read()
+        return act()
     except NotPermitted as e:
+        logger.warning("another partner's record", extra={"partner": caller(), "reason": str(e)})
         raise CaseNotFound("not found") from e
 
 
@@ -195,20 +204,22 @@ def evaluate(case_id: CaseId, rating: Annotated[evaluation.Evaluation, Body()]) 
 
 @app.post("/reviews/<task_id>/decision", operation_id="decideReview")
 def decide(task_id: TaskId, decision: Annotated[DepartmentDecision, Body()]) -> DecisionAnswer:
-    """A department's decision on its review task."""
-    return DecisionAnswer.model_validate(review.decide(task_id, caller(), decision))
+    """A department's decision on its review task (another department's task: 404)."""
+    return DecisionAnswer.model_validate(own_records_only(lambda: review.decide(task_id, caller(), decision)))
 
 
 @app.post("/callbacks/payment", operation_id="confirmPayment")
 def payment_callback(confirmation: Annotated[payment.PaymentConfirmation, Body()]) -> PaymentAnswer:
-    """The unified payment platform confirms a payment order."""
-    return PaymentAnswer.model_validate(payment.confirm_payment(caller(), confirmation))
+    """The unified payment platform confirms one of its payment orders."""
+    return PaymentAnswer.model_validate(
+        own_records_only(lambda: payment.confirm_payment(caller(), confirmation))
+    )
 
 
 @app.post("/callbacks/ems", operation_id="trackShipment")
 def ems_callback(event: Annotated[delivery.TrackingEvent, Body()]) -> TrackingAnswer:
-    """EMS reports a parcel's tracking state."""
-    return TrackingAnswer.model_validate(delivery.track(caller(), event))
+    """EMS reports the tracking state of one of its parcels."""
+    return TrackingAnswer.model_validate(own_records_only(lambda: delivery.track(caller(), event)))
 
 
 @app.get("/shipments/<order_id>", operation_id="getShipmentRecipient")
@@ -225,8 +236,8 @@ def report_3550(
 ) -> Report3550:
     """The 3550 report for a region supervision oversees: per flagship matter, cases closed in
     [from, to], mean working days against the target, documents and procedures."""
-    if caller() == SUPERVISION and not supervises(queries.supervised_regions(), region):
-        raise CaseNotFound("not a region the caller oversees")
+    if caller() == SUPERVISION:
+        queries.check_oversees(region)
     return Report3550.model_validate(report.report_3550(region, first, last))
 
 
@@ -288,10 +299,13 @@ def revoke_certificate(
 
 @lambda_entry
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    admitted = admit(event)
+    admitted = admit(event, timedelta(milliseconds=context.get_remaining_time_in_millis()))
     if admitted.answer is not None:
         return admitted.answer
     app.append_context(partner=admitted.partner)
-    answer: dict[str, Any] = app.resolve(admitted.event, context)
-    remember(admitted, answer)
+    answer: dict[str, Any] | None = None
+    try:
+        answer = app.resolve(admitted.event, context)
+    finally:
+        remember(admitted, answer)  # None: the route raised, and the claim is given up
     return answer

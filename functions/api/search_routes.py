@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from zerovisit.domain.model import CaseStatus, CaseStep
 from zerovisit.errors import NotPermitted
-from zerovisit.services import search
+from zerovisit.services import queries, search
 
 router = APIGatewayHttpRouter()
 
@@ -37,15 +37,13 @@ def list_cases(
         str | None,
         Query(
             description="identity number or unified social credit code: the applicant's cases, open or"
-            " closed, newest first"
+            " closed, newest first",
+            pattern=search.IDENTITY.pattern,
         ),
     ] = None,
     status: Annotated[
-        str | None,
-        Query(
-            description=f"one of {', '.join(CaseStatus)}: cases in that status, open or closed; with"
-            " region, by promised due date"
-        ),
+        CaseStatus | None,
+        Query(description="cases in that status, open or closed; with region, by promised due date"),
     ] = None,
     step: Annotated[
         str | None,
@@ -79,15 +77,17 @@ def list_cases(
 ) -> search.CaseListPage:
     """Cases by applicant, status, step, region or promised due date, every given filter applied.
     A search by region or by due dates alone (or both) lists open cases only.
-    The service network lists any; supervision lists those of a region it names."""
+    The service network lists any; supervision those of a region it oversees, which it names."""
     caller = _caller()
     if caller not in (SERVICE_NETWORK, SUPERVISION):
         raise NotPermitted(f"partner {caller} may not list cases")
-    if caller == SUPERVISION and region is None:
-        raise NotPermitted("supervision lists the cases of a region: give region")
+    if caller == SUPERVISION:
+        if region is None:
+            raise NotPermitted("supervision lists the cases of a region: give region")
+        queries.check_oversees(region)
     wanted = search.CaseFilter(
         applicant=applicant,
-        status=status,
+        status=None if status is None else status.value,
         step=step,
         region=region,
         due_from=due_from,
@@ -111,7 +111,9 @@ def region_open_cases(
     cursor: Cursor = None,
     limit: Limit = search.DEFAULT_LIMIT,
 ) -> search.CaseListPage:
-    """Supervision: the region's open cases, oldest first; ``overdue=true`` keeps the overdue ones."""
+    """Supervision: the open cases of a region it oversees, oldest first; ``overdue=true`` keeps the
+    overdue ones."""
     if _caller() != SUPERVISION:
         raise NotPermitted("only supervision lists a region's open cases")
+    queries.check_oversees(region)
     return search.CaseListPage.model_validate(search.open_cases_of_region(region, overdue, cursor, limit))

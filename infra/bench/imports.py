@@ -228,8 +228,10 @@ def _pip_install(target: Path, requirements: list[str]) -> None:
 
 def import_environment() -> dict[str, str]:
     """The dummy variables above, plus every other variable the template gives functions: its literal
-    value where it has one (POWERTOOLS_LOG_LEVEL must be a level), a dummy where it is an intrinsic."""
+    value where it has one (POWERTOOLS_LOG_LEVEL must be a level), a parameter's default where it
+    refers to one (SUPERVISION_REGIONS must be division codes), a dummy for another intrinsic."""
     template = load_template()
+    defaults = {name: p["Default"] for name, p in template.get("Parameters", {}).items() if "Default" in p}
     declared: dict[str, Any] = dict(
         template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     )
@@ -238,6 +240,8 @@ def import_environment() -> dict[str, str]:
             declared.update(resource["Properties"].get("Environment", {}).get("Variables", {}))
     env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
     for name, value in declared.items():
+        if isinstance(value, dict) and value.get("Ref") in defaults:
+            value = defaults[value["Ref"]]
         env[name] = str(value) if isinstance(value, str | int | float) else f"bench-{name.lower()}"
     env.update(IMPORT_ENV)
     return env

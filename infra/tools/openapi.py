@@ -4,7 +4,8 @@ The API function's module (functions/api/app.py) is loaded the way the local run
 Powertools builds the document from its routes (``app.get_openapi_json_schema``): typed request and
 answer models, operationIds. What the routes cannot declare is added here, each step marked
 POST-PROCESSING: the servers, the partner signature required on every route but certificate
-verification, the refusals (one shape, ErrorBody) and the bound on every string.
+verification, the refusals (one shape, ErrorBody), API Gateway's 429 with each route's throttling
+from the template, and the bound on every string.
 
 Run from the project root: python -m infra.tools.openapi [--write]
   --write   write openapi.json at the repository root (``make openapi``)
@@ -20,7 +21,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
@@ -49,8 +50,9 @@ HMAC-SHA256, keyed with the partner's secret, of `"ZV2-HMAC-SHA256" \\n timestam
 \\n path \\n canonical query \\n hex SHA-256 of the body`, where the path is the route's path without \
 the stage and the canonical query is the query's `name=value` pairs, percent-encoded (RFC 3986), sorted \
 and joined with `&`. Signature version 1 (no version header; `timestamp \\n METHOD \\n path \\n body`) \
-is accepted until a date set per partner. A request sent again with the same signature gets the first \
-answer (header `X-ZV-Replayed: true`) and has no second effect.
+is accepted until a date set per partner. A POST sent again with the same signature gets the first \
+answer (header `X-ZV-Replayed: true`) and has no second effect; sent again while the first is still \
+being answered, it gets 409: send it again a few seconds later. A GET is answered afresh.
 
 Every refusal has one shape, `ErrorBody`: a `message` for a person and every `problem` found. Each \
 partner sees only what is its own; a record that is not is answered 404.
@@ -86,14 +88,20 @@ REFUSAL_DESCRIPTIONS = {
     "repeated in an object).",
     401: "Not authenticated: a signature header is missing or malformed, the timestamp is more than "
     "300 s from the real time, or the signature does not match.",
-    403: "The partner may not call this route, or the record it acts on is assigned to another partner.",
+    403: "The partner may not call this route (a record of another partner is answered 404).",
     404: "No such record, or none the calling partner may see.",
-    409: "The record is not in a state that allows this, or was already answered differently.",
+    409: "The record is not in a state that allows this, or was already answered differently; or "
+    "the same signed request is being answered now (send it again a few seconds later).",
     413: f"The body is larger than {MAX_BODY_BYTES} bytes.",
     415: "The body is not application/json.",
     422: "The request is invalid: every problem is named, with the allowed values of an enumeration.",
     503: "A dependency is temporarily unavailable; try again.",
 }
+# API Gateway answers 429 itself ({"message": "Too Many Requests"}) past a route's throttling.
+THROTTLED = (
+    "Too many requests: API Gateway throttles {scope} to {rate} a second, in bursts of at most "
+    "{burst} (template.yaml); send it again a little later."
+)
 SIGNED_REFUSALS = (401, 403, 404, 409, 422, 503)
 BODY_REFUSALS = (400, 413, 415)
 PUBLIC_REFUSALS = (404, 422, 503)
@@ -187,13 +195,43 @@ def generate() -> dict[str, Any]:
     for name in POWERTOOLS_ERROR_SCHEMAS:
         schemas.pop(name, None)
     schemas["ErrorBody"] = ErrorBody.model_json_schema()
+    throttled = throttling()
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             public = is_public(method.upper(), re.sub(r"\{\w+\}", "x", path))
             _add_security(operation, public=public)
             _add_refusals(operation, public=public)
+            operation["responses"]["429"] = _error_response(throttled(method.upper(), path))
     bound_strings(document)
     return document
+
+
+def throttling() -> Callable[[str, str], str]:
+    """POST-PROCESSING: the 429 of each route, from the HttpApi's throttling in the template: the
+    route's own settings, else the stage's default for every route."""
+    api = next(
+        r["Properties"]
+        for r in load_template()["Resources"].values()
+        if r.get("Type") == "AWS::Serverless::HttpApi"
+    )
+    default, own = api["DefaultRouteSettings"], api.get("RouteSettings") or {}
+
+    def described(method: str, path: str) -> str:
+        settings = own.get(f"{method} {path}")
+        scope = "this route" if settings else "each route"
+        chosen = settings or default
+        return THROTTLED.format(
+            scope=scope, rate=chosen["ThrottlingRateLimit"], burst=chosen["ThrottlingBurstLimit"]
+        )
+
+    return described
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
 
 
 def _add_security(operation: dict[str, Any], *, public: bool) -> None:
@@ -212,10 +250,7 @@ def _add_refusals(operation: dict[str, Any], *, public: bool) -> None:
         statuses = (*statuses, *BODY_REFUSALS)
     responses = operation["responses"]
     for status in sorted(statuses):
-        responses[str(status)] = {
-            "description": REFUSAL_DESCRIPTIONS[status],
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
-        }
+        responses[str(status)] = _error_response(REFUSAL_DESCRIPTIONS[status])
 
 
 def bound_strings(node: Any) -> None:

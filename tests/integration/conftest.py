@@ -1,16 +1,20 @@
 """Fixtures of the HTTP API tests."""
 
-from collections.abc import Iterator
+import os
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
 import pytest
+from zerovisit.config import settings
 from zerovisit.domain.model import TaskRef, TaskStatus
 from zerovisit.storage import cases
 from zerovisit.storage.tables import CaseTableItem
 
 from infra.local.partners import PartnerSimulator
 from infra.local.runtime import REGION, LocalRuntime
+from infra.local.server import serve
 from tests.support import application, next_partner_task
 
 
@@ -52,3 +56,33 @@ def dynamodb(runtime: LocalRuntime) -> Any:
 def table(runtime: LocalRuntime) -> str:
     """The cases table's name."""
     return runtime.resources["CasesTable"]
+
+
+@pytest.fixture
+def supervised_regions(runtime: LocalRuntime) -> Iterator[Callable[[str], None]]:
+    """Deploy, as it were, with another ``SupervisedRegions``: the API reads it at cold start, so the
+    cached settings are dropped each way."""
+    template_value = os.environ["SUPERVISION_REGIONS"]
+
+    def oversee(regions: str) -> None:
+        os.environ["SUPERVISION_REGIONS"] = regions
+        settings.cache_clear()
+
+    yield oversee
+    oversee(template_value)
+
+
+BODY_SECONDS = 1.0  # the served body's deadline: short, so that a test sees it pass
+
+
+@pytest.fixture
+def local_server(runtime: LocalRuntime) -> Iterator[tuple[str, int]]:
+    """``make serve``'s threaded server on an ephemeral loopback port, as (host, port); a body must
+    arrive within BODY_SECONDS. Tests that use it need the socket markers of pytest-socket."""
+    httpd = serve(runtime, 0, body_read_seconds=BODY_SECONDS)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield "127.0.0.1", httpd.server_address[1]
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=10)

@@ -123,6 +123,14 @@ def test_refused_callbacks_change_nothing(runtime: LocalRuntime, waiting_review:
         signed_headers("dept-scjg", secret, now, "POST", path, body),
     )
     other_department = decide(runtime, task_id, {"decision": "approve"}, partner="dept-sw")
+    no_such_task = decide(runtime, f"{case_id}.R1-NONE-1", {"decision": "approve"}, partner="dept-sw")
+    paid = {"status": "paid", "amount_fen": 1, "transaction_id": "TX-1"}
+    review_as_payment = runtime.signed_http(
+        "payment-platform", "POST", "/callbacks/payment", {**paid, "order_id": task_id}
+    )
+    no_such_order = runtime.signed_http(
+        "payment-platform", "POST", "/callbacks/payment", {**paid, "order_id": f"{case_id}.R9-NONE-1"}
+    )
     malformed = decide(runtime, task_id, {"decision": "maybe", "items": "x"})
     wrong_route = runtime.signed_http(
         "dept-scjg", "POST", "/callbacks/payment", {"order_id": f"{case_id}.PAY"}
@@ -132,7 +140,11 @@ def test_refused_callbacks_change_nothing(runtime: LocalRuntime, waiting_review:
     assert "300 s" in stale.body["message"]
     assert unknown.body == forged.body  # an unknown partner learns nothing more than a bad signature
     assert "X-ZV-Signature header missing" in unsigned.body["message"]
-    assert other_department.status == 403
+    # another partner's task is answered as one that does not exist
+    assert (other_department.status, no_such_task.status) == (404, 404)
+    assert other_department.body == no_such_task.body
+    assert (review_as_payment.status, review_as_payment.body) == (no_such_order.status, no_such_order.body)
+    assert review_as_payment.status == 404
     assert malformed.status == 422
     assert wrong_route.status == 403
     assert partition(case_id) == before

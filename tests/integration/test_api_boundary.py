@@ -4,6 +4,8 @@ what API Gateway sends for the template's stage (rawPath ``/dev/...``)."""
 import base64
 import json
 import os
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,16 +14,16 @@ from aws_lambda_powertools.utilities import parameters
 from zerovisit.adapters.secrets import partner_secret
 from zerovisit.clock import clock
 from zerovisit.domain.case import Change
-from zerovisit.domain.model import TaskRef, TimelineEntry
+from zerovisit.domain.model import Task, TaskKind, TaskRef, TimelineEntry
 from zerovisit.domain.signature import signed_headers, signed_headers_v2
 from zerovisit.errors import InvalidInput
 from zerovisit.storage import cases
 
 from infra.local.partners import PartnerSimulator
-from infra.local.runtime import LocalRuntime, _http_event
+from infra.local.runtime import HttpResponse, LocalRuntime, _http_event
 from infra.local.template import load_template
 from tests.integration.conftest import partition
-from tests.support import application
+from tests.support import application, held_transfer
 
 NETWORK = "service-network"
 REPORT_QUERY = "region=320104&from=2026-02-01&to=2026-02-28"
@@ -111,13 +113,53 @@ def test_each_partner_reads_only_its_own_case_data(
         assert "token" not in text
 
 
+def test_a_department_sees_only_the_materials_its_review_reads(runtime: LocalRuntime) -> None:
+    detail = held_transfer(runtime, submitted_at=clock.now().isoformat())
+    case_id = detail["application_id"]
+    runtime.put_event("gov.service-network", "ApplicationSubmitted", detail)
+    reviews = review_tasks(case_id, count=3)  # 不动产登记, 契税 and 交易备案, in parallel
+
+    seen = {
+        t.partner: [
+            m["code"] for m in runtime.signed_http(t.partner, "GET", f"/cases/{case_id}").body["materials"]
+        ]
+        for t in reviews
+    }
+    for task in reviews:
+        assert decide_review(runtime, task).status == 200
+    PartnerSimulator(runtime).run_until_closed(case_id)
+
+    submitted = [m["code"] for m in detail["materials"]]
+    assert seen["dept-bdc"] == submitted  # the registration reads every one
+    assert seen["dept-sw"] == ["SALE_CONTRACT", "PROPERTY_CERTIFICATE", "SELLER_ID", "BUYER_ID"]
+    assert seen["dept-zj"] == ["SALE_CONTRACT", "SELLER_ID", "BUYER_ID"]
+
+
+def review_tasks(case_id: str, count: int, timeout_seconds: float = 30.0) -> list[Task]:
+    """The case's review tasks once ``count`` are open (a stage dispatches its departments in
+    parallel), bounded in real time."""
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        found = [t for t in cases.tasks(case_id) if t.kind is TaskKind.REVIEW and t.is_open]
+        if len(found) >= count:
+            return found
+        time.sleep(0.01)
+    raise TimeoutError(f"fewer than {count} review tasks for {case_id} within {timeout_seconds}s")
+
+
+def decide_review(runtime: LocalRuntime, task: Task) -> HttpResponse:
+    return runtime.signed_http(
+        task.partner, "POST", f"/reviews/{task.task_id}/decision", {"decision": "approve"}
+    )
+
+
 def test_supervision_sees_only_the_regions_it_oversees(
-    runtime: LocalRuntime, waiting_review: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    runtime: LocalRuntime, waiting_review: dict[str, Any], supervised_regions: Callable[[str], None]
 ) -> None:
     case_id = waiting_review["case_id"]
     region = cases.get_case(case_id).application.region_code
     other = "110101"
-    monkeypatch.setenv("SUPERVISION_REGIONS", other[:4])
+    supervised_regions("110000")
 
     case = runtime.signed_http("supervision", "GET", f"/cases/{case_id}")
     report_elsewhere = runtime.signed_http(
@@ -131,6 +173,43 @@ def test_supervision_sees_only_the_regions_it_oversees(
     assert report_elsewhere.status == 404
     assert report_own.status == 200
     assert report_own.body["from"] == "2026-02-01"
+
+
+def listed(runtime: LocalRuntime, path: str, query: str, pages: int = 50) -> list[str]:
+    """The case ids of every page of a supervision list."""
+    found: list[str] = []
+    cursor = None
+    for _ in range(pages):
+        page = runtime.signed_http(
+            "supervision", "GET", path, query=query + (f"&cursor={cursor}" if cursor else "")
+        )
+        assert page.status == 200, page.body
+        found += [c["case_id"] for c in page.body["cases"]]
+        cursor = page.body["next_cursor"]
+        if cursor is None:
+            return found
+    raise AssertionError(f"{path}: more than {pages} pages")
+
+
+def test_supervision_lists_only_the_regions_it_oversees(
+    runtime: LocalRuntime, waiting_review: dict[str, Any], supervised_regions: Callable[[str], None]
+) -> None:
+    case_id = waiting_review["case_id"]
+    region = cases.get_case(case_id).application.region_code
+    missing = runtime.signed_http(NETWORK, "GET", "/cases/NO-SUCH-CASE")
+
+    lists = ((f"/regions/{region}/open-cases", "limit=100"), ("/cases", f"region={region}&limit=100"))
+
+    by_the_template = [listed(runtime, path, query) for path, query in lists]  # SupervisedRegions 320000
+    supervised_regions("110000,320500")  # Beijing and Suzhou
+    elsewhere = [runtime.signed_http("supervision", "GET", path, query=query) for path, query in lists]
+    without_region = runtime.signed_http("supervision", "GET", "/cases", query="status=in_review")
+
+    assert load_template()["Parameters"]["SupervisedRegions"]["Default"] == "320000"
+    assert all(case_id in ids for ids in by_the_template)
+    assert [r.status for r in elsewhere] == [404, 404]
+    assert all(r.body == missing.body for r in elsewhere)  # as if there were nothing there
+    assert without_region.status == 403
 
 
 def test_ems_reads_only_its_own_shipments(runtime: LocalRuntime) -> None:
@@ -251,6 +330,17 @@ def test_an_enumeration_refusal_names_the_allowed_values(
         p.startswith("decision: ") and "'approve'" in p and "'suspend'" in p
         for p in response.body["problems"]
     ), response.body
+
+
+def test_a_query_refusal_names_every_problem_and_the_allowed_values(runtime: LocalRuntime) -> None:
+    response = runtime.signed_http(NETWORK, "GET", "/cases", query="applicant=12345&status=sleeping")
+
+    assert response.status == 422
+    applicant, status = response.body["problems"]
+    assert applicant.startswith("applicant: ")
+    assert status.startswith("status: ")
+    assert "'in_review'" in status
+    assert "'withdrawn'" in status
 
 
 # ---------------------------------------------------------------- signature version 2

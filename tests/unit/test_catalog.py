@@ -434,6 +434,33 @@ def test_a_region_limit_for_a_department_the_matter_lacks_is_refused(tmp_path: P
     ]
 
 
+def test_each_department_names_the_matters_materials_its_review_reads(tmp_path: Path) -> None:
+    data = business_startup()
+    del data["stages"][0]["departments"][0]["materials"]
+    data["stages"][1]["departments"][0]["materials"] = ["REPRESENTATIVE_ID", "SALE_CONTRACT"]
+
+    assert refused([write(tmp_path, "startup.yaml", data)]) == [
+        "startup.yaml: stages.1: SCJG names no materials (the codes of those its review reads)",
+        "startup.yaml: stages.2: GA-SEAL reads material SALE_CONTRACT, not a material of this matter",
+    ]
+
+
+def test_a_matter_stored_before_departments_named_their_materials_still_reads() -> None:
+    data = business_startup()
+    for stage in data["stages"]:
+        for department in stage["departments"]:
+            del department["materials"]
+
+    stored = Matter.model_validate(data)  # as storage reads the catalog table, without the file rules
+
+    assert stored.stages[0].departments[0].materials is None
+    assert [d.materials for d in Matter.model_validate(business_startup()).stages[1].departments] == [
+        ["REPRESENTATIVE_ID", "AGENT_AUTHORISATION"],
+        ["REPRESENTATIVE_ID", "PREMISES_PROOF", "AGENT_AUTHORISATION"],
+        ["ARTICLES_OF_ASSOCIATION", "REPRESENTATIVE_ID", "AGENT_AUTHORISATION"],
+    ]
+
+
 def test_a_region_cannot_lengthen_a_departments_limit(tmp_path: Path) -> None:
     data = business_startup()
     data["regions"][1]["department_limits"]["SCJG"] = 5

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from openapi_spec_validator import validate
+from zerovisit.domain.model import CaseStatus
 
 from infra.local.template import http_routes, load_template
 from infra.tools import openapi
@@ -144,6 +145,35 @@ def test_every_refusal_has_the_one_error_shape(committed: dict[str, Any]) -> Non
             if status.startswith(("4", "5")):
                 schema = response["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/ErrorBody"}, f"{method} {path} {status}"
+
+
+def test_every_route_documents_the_429_of_its_throttling_in_the_template(committed: dict[str, Any]) -> None:
+    api = load_template()["Resources"]["HttpApi"]["Properties"]
+    default, verify = (
+        api["DefaultRouteSettings"],
+        api["RouteSettings"]["GET /certificates/{identifier}/verify"],
+    )
+
+    for method, path in operations(committed):
+        throttled = committed["paths"][path][method.lower()]["responses"]["429"]
+        limits = verify if path == "/certificates/{identifier}/verify" else default
+        rate, burst = limits["ThrottlingRateLimit"], limits["ThrottlingBurstLimit"]
+        expected = f"to {rate} a second, in bursts of at most {burst}"
+        assert expected in throttled["description"], f"{method} {path}"
+        assert throttled["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorBody"
+        }
+    assert (
+        "to 5 a second, in bursts of at most 10"
+        in committed["paths"]["/certificates/{identifier}/verify"]["get"]["responses"]["429"]["description"]
+    )
+
+
+def test_the_case_list_status_filter_is_the_case_status_enumeration(committed: dict[str, Any]) -> None:
+    [status] = [p for p in committed["paths"]["/cases"]["get"]["parameters"] if p["name"] == "status"]
+
+    assert {"$ref": "#/components/schemas/CaseStatus"} in status["schema"]["anyOf"]
+    assert committed["components"]["schemas"]["CaseStatus"]["enum"] == [s.value for s in CaseStatus]
 
 
 def walk(node: Any) -> Any:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from zerovisit.domain.certificate import SIGNING_ALGORITHM, SIGNING_ALGORITHMS, SigningAlgorithm
+from zerovisit.domain.partners import supervised_regions
 from zerovisit.errors import ConfigurationError
 
 
@@ -22,6 +23,8 @@ class Settings:
     signing_algorithm: SigningAlgorithm = SIGNING_ALGORITHM
     renderings_bucket: str | None = None
     public_api_url: str | None = None
+    # The API's: the division codes whose cases, lists and reports supervision reads (none unset).
+    supervised_regions: tuple[str, ...] = ()
 
 
 _REQUIRED = {
@@ -45,10 +48,15 @@ def settings() -> Settings:
         raise ConfigurationError(
             f"CERTIFICATE_SIGNING_ALGORITHM must be one of {', '.join(SIGNING_ALGORITHMS)}, not {algorithm}"
         )
+    try:
+        supervised = supervised_regions(os.environ.get("SUPERVISION_REGIONS", ""))
+    except ValueError as e:
+        raise ConfigurationError(f"SUPERVISION_REGIONS: {e}") from e
     return Settings(
         **values,
         state_machine_arn=os.environ.get("STATE_MACHINE_ARN") or None,
         signing_algorithm=algorithm,
         renderings_bucket=os.environ.get("RENDERINGS_BUCKET") or None,
         public_api_url=(os.environ.get("PUBLIC_API_URL") or "").rstrip("/") or None,
+        supervised_regions=supervised,
     )

@@ -15,7 +15,8 @@ Only the standard library and ``zerovisit.domain.signature`` are needed. Usage::
 
 Every call returns an ``Answer``: the HTTP status and the decoded JSON body. A refusal's body is
 ``{"message": ..., "problems": [...]}``. Sending the same request again (a network retry) is safe:
-``resend`` repeats it with the same signature and gets the first answer, with no second effect.
+``resend`` repeats it with the same signature: a POST gets the first answer, with no second effect
+(409 while the first is still being answered: resend a little later), a GET a fresh answer.
 """
 
 import json
@@ -74,7 +75,7 @@ class PartnerClient:
         return self._send((method, url, headers, raw))
 
     def resend(self, answer: Answer) -> Answer:
-        """The same request again, same signature: the first answer comes back (within 300 s)."""
+        """The same request again, same signature (within 300 s): a POST's first answer comes back."""
         return self._send(answer.request)
 
     def _send(self, request: tuple[str, str, dict[str, str], bytes]) -> Answer:

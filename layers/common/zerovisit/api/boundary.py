@@ -4,10 +4,14 @@
 2. the body: at most 64 KiB, UTF-8 (a base64-encoded body is decoded first), JSON content type;
 3. the partner signature, against the real time (never the domain clock), except on public routes;
 4. the route's owner (403 for any other partner);
-5. a replay of a signed request already answered gets that first answer, and nothing runs again;
-6. the JSON limits (depth, numbers, repeated keys, string lengths).
+5. the JSON limits (depth, numbers, repeated keys, string lengths);
+6. a signed request that changes something (any method but GET) is claimed in the replay store: a
+   replay of one already answered gets that first answer and nothing runs again; a twin sent while
+   the first is still running gets 409 and retries. A GET has no effect to repeat and is answered
+   afresh.
 
-The event handed on to the routes has the stage taken out and the body as checked text.
+The event handed on to the routes has the stage taken out and the body as checked text. After the
+route, ``remember`` keeps its answer for replays; a failure to keep it never changes the answer.
 """
 
 import base64
@@ -16,14 +20,14 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from zerovisit.adapters.secrets import partner_secret
 from zerovisit.api.access import is_public, owned_route, route_path
 from zerovisit.api.limits import Refusal, json_problems, text_of
 from zerovisit.domain.signature import PartnerKeys, SignedRequest, authenticate, partner_keys
-from zerovisit.errors import DependencyUnavailable, NotAuthenticated
+from zerovisit.errors import DependencyUnavailable, InvalidInput, NotAuthenticated
 from zerovisit.observability import logger
 from zerovisit.storage import replays
 
@@ -37,6 +41,12 @@ def real_time() -> datetime:
 wall_clock: Callable[[], datetime] = real_time
 
 
+# A claim outlives the invocation that made it by this much: a twin finding it after that runs anew.
+LEASE_MARGIN = timedelta(seconds=5)
+EFFECTLESS = frozenset({"GET", "HEAD", "OPTIONS"})
+BUSY = "the same request is being answered now; send it again in a few seconds for its answer"
+
+
 def keys_of(partner: str) -> PartnerKeys | None:
     return partner_keys(partner_secret(partner))
 
@@ -46,7 +56,8 @@ class Admitted:
     event: dict[str, Any]
     partner: str | None = None
     answer: dict[str, Any] | None = None
-    replay_key: str | None = None
+    replay_key: str | None = None  # set once the request is claimed: ``remember`` must follow
+    path: str = "/"
 
 
 def refusal(status: int, message: str, problems: list[str] | None = None) -> dict[str, Any]:
@@ -61,7 +72,9 @@ def _refused(event: dict[str, Any], r: Refusal) -> Admitted:
     return Admitted(event, answer=refusal(r.status, r.message, r.problems))
 
 
-def admit(event: dict[str, Any]) -> Admitted:
+def admit(event: dict[str, Any], remaining: timedelta) -> Admitted:
+    """The request checked, and claimed if it changes something; ``remaining`` is the invocation's
+    time left, which a claim's lease outlives by LEASE_MARGIN."""
     context = event.get("requestContext") or {}
     method = str((context.get("http") or {}).get("method", "")).upper()
     path = route_path(str(event.get("rawPath") or "/"), str(context.get("stage") or "$default"))
@@ -86,7 +99,7 @@ def admit(event: dict[str, Any]) -> Admitted:
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if text and content_type not in ("application/json", ""):
         return _refused(event, Refusal(415, "send the body as application/json"))
-    admitted = Admitted(routed)
+    admitted = Admitted(routed, path=path)
     if not is_public(method, path):
         request = SignedRequest(method, path, str(event.get("rawQueryString") or ""), raw_body)
         try:
@@ -101,34 +114,61 @@ def admit(event: dict[str, Any]) -> Admitted:
             logger.warning("request refused", extra={"path": path, "partner": partner})
             return _refused(event, Refusal(403, f"partner {partner} may not call {method} {owned[0]}"))
         admitted.partner = partner
-        admitted.replay_key = hashlib.sha256(
-            f"{partner}\n{headers['x-zv-signature'].lower()}".encode()
-        ).hexdigest()
-        first = replays.first_answer(admitted.replay_key)
-        if first is not None:
-            admitted.answer = {
-                "statusCode": first.status,
-                "headers": {"Content-Type": "application/json", "X-ZV-Replayed": "true"},
-                "body": json.dumps(first.body, ensure_ascii=False),
-            }
-            return admitted
     if text:
         problems = json_problems(text)
         if problems is not None:
-            admitted.answer = refusal(problems.status, problems.message, problems.problems)
+            return _refused(event, problems)
+    if admitted.partner is not None and method not in EFFECTLESS:
+        key = hashlib.sha256(f"{admitted.partner}\n{headers['x-zv-signature'].lower()}".encode()).hexdigest()
+        return _claimed(admitted, key, remaining)
     return admitted
 
 
-def remember(admitted: Admitted, answer: dict[str, Any]) -> None:
-    """Keep the first answer of a signed request, unless it was a transient failure (5xx)."""
-    if admitted.replay_key is None or int(answer.get("statusCode", 500)) >= 500:
-        return
-    body = answer.get("body")
+def _claimed(admitted: Admitted, key: str, remaining: timedelta) -> Admitted:
     try:
-        parsed = json.loads(body) if body else None
-    except ValueError:
-        parsed = body
-    replays.keep_answer(admitted.replay_key, replays.Answer(int(answer["statusCode"]), parsed), wall_clock())
+        first = replays.claim(key, wall_clock(), remaining + LEASE_MARGIN)
+    except DependencyUnavailable:
+        logger.warning("replay store unavailable", extra={"path": admitted.path, "replay": key[:12]})
+        return _refused(admitted.event, Refusal(503, "temporarily unavailable, try again"))
+    if isinstance(first, replays.Pending):
+        return _refused(admitted.event, Refusal(409, BUSY))
+    if isinstance(first, replays.Answer):
+        admitted.answer = {
+            "statusCode": first.status,
+            "headers": {"Content-Type": "application/json", "X-ZV-Replayed": "true"},
+            "body": json.dumps(first.body, ensure_ascii=False),
+        }
+        return admitted
+    admitted.replay_key = key
+    return admitted
+
+
+def remember(admitted: Admitted, answer: dict[str, Any] | None) -> None:
+    """After the route of a claimed request: keep its answer for replays, or give the claim up when
+    there is none to keep (None: the route raised; a 5xx: a transient failure), so that the same
+    request may run again. The route's answer stands whatever the store does: when the answer
+    cannot be kept, the claim is given up and a replay runs the route again, which its own
+    idempotency answers."""
+    key = admitted.replay_key
+    if key is None:
+        return
+    status = 500 if answer is None else int(answer.get("statusCode", 500))
+    logged = {"path": admitted.path, "status": status, "replay": key[:12]}
+    if answer is not None and status < 500:
+        body = answer.get("body")
+        try:
+            parsed = json.loads(body) if body else None
+        except ValueError:
+            parsed = body
+        try:
+            replays.keep_answer(key, replays.Answer(status, parsed), wall_clock())
+            return
+        except (DependencyUnavailable, InvalidInput) as e:
+            logger.warning("answer not kept for replays", extra={**logged, "reason": type(e).__name__})
+    try:
+        replays.release(key, wall_clock())
+    except DependencyUnavailable:
+        logger.warning("replay claim not given up: it lapses with its lease", extra=logged)
 
 
 def _body_bytes(event: dict[str, Any]) -> bytes | None:

@@ -1,5 +1,6 @@
 """The matter catalog (事项清单): what a matter needs, who reviews it, and its limits."""
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -44,6 +45,9 @@ class DepartmentReview(Frozen):
     final_limit_working_days: int | None = Field(default=None, ge=1, le=60)
     # After issuance: the result the department answers with (seal filing, tax, bank account).
     service: ServiceKind | None = None
+    # The codes of the matter's materials its review reads: all a department is shown of them.
+    # A catalog file must name them; None is a catalog stored before departments did (every one).
+    materials: list[Code] | None = Field(default=None, max_length=50)
 
     def limit_for(self, complex_project: bool) -> int:
         """The working-day limit: the longer one for a complex project where the catalog has one."""
@@ -332,6 +336,21 @@ class Matter(Frozen):
     def material(self, code: str) -> RequiredMaterial | None:
         return next((m for m in self.materials if m.code == code), None)
 
+    def materials_read_by(self, reviews: Iterable[tuple[int | None, str | None]]) -> set[str] | None:
+        """The codes of the materials the departments of these reviews (stage index, department
+        code) read; None: every material (a department stored without its list)."""
+        read: set[str] = set()
+        for stage, code in reviews:
+            departments = (
+                self.stages[stage].departments if stage is not None and stage < len(self.stages) else []
+            )
+            for department in departments:
+                if department.code == code:
+                    if department.materials is None:
+                        return None
+                    read.update(department.materials)
+        return read
+
     def required_materials(self, application: Application) -> list[RequiredMaterial]:
         """The materials this application needs: the authorisation only when an agent files."""
         return [m for m in self.materials if not m.only_with_agent or application.agent is not None]
@@ -408,6 +427,11 @@ def stage_problems(matter: Matter) -> list[str]:
         if after and stage.onsite_inspection is not None:
             problems.append(f"stages.{number}: an on-site inspection comes before issuance")
         for department in stage.departments:
+            unknown = [c for c in department.materials or [] if matter.material(c) is None]
+            problems += [
+                f"stages.{number}: {department.code} reads material {code}, not a material of this matter"
+                for code in unknown
+            ]
             if after and department.service is None:
                 problems.append(f"stages.{number}: {department.code} names no service for after issuance")
             elif not after and department.service is not None:
@@ -477,9 +501,15 @@ def consistency_problems(data: object) -> list[str]:
             ]
     for number, stage in enumerate(data.get("stages") or [], start=1):
         if isinstance(stage, dict):
-            departments = [d.get("code") for d in stage.get("departments") or [] if isinstance(d, dict)]
+            listed = [d for d in stage.get("departments") or [] if isinstance(d, dict)]
+            departments = [d.get("code") for d in listed]
             if len(departments) != len(set(departments)):
                 problems.append(f"stages.{number}: a department appears twice in one stage")
+            problems += [
+                f"stages.{number}: {d.get('code')} names no materials (the codes of those its review reads)"
+                for d in listed
+                if "materials" not in d
+            ]
     return problems
 
 

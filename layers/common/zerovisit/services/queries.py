@@ -1,21 +1,23 @@
 """What the API shows of a case, and to whom: each partner sees only what is its own.
 
 - the service network (which files every application): the case's status, clock and timeline;
-- supervision: the same, read-only, for the cases of the regions it oversees (``SUPERVISION_REGIONS``);
+- supervision: the same, read-only, for the cases of the regions it oversees (``SUPERVISION_REGIONS``,
+  the template's ``SupervisedRegions``);
 - a department: a case where it holds a review task, with what its review needs (the matter, the
-  applicant with the identity number masked, the materials, the project) and its own tasks only;
+  applicant with the identity number masked, the materials its reviews read as the catalog names
+  them, the project) and its own tasks only;
 - anyone else: 404, as if the case did not exist.
 
 Never a task token, a phone number, an address or an unmasked identity number.
 """
 
-import os
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from zerovisit.clock import clock
+from zerovisit.config import settings
 from zerovisit.domain.case import Case
 from zerovisit.domain.deadlines import working_days_used
 from zerovisit.domain.enterprise import ServiceRecord
@@ -29,9 +31,10 @@ from zerovisit.domain.model import (
     TaskKind,
     TaskStatus,
 )
-from zerovisit.domain.partners import SERVICE_NETWORK, SUPERVISION, region_prefixes, supervises
+from zerovisit.domain.partners import SERVICE_NETWORK, SUPERVISION, supervises
 from zerovisit.domain.review import Decision
 from zerovisit.errors import CaseNotFound
+from zerovisit.services.ports import ports
 from zerovisit.storage import cases
 
 
@@ -113,22 +116,29 @@ class DepartmentCaseView(CaseHeading):
 
     view: Literal["review"] = "review"
     applicant: ApplicantView
-    materials: list[SubmittedMaterial]
+    materials: list[SubmittedMaterial] = Field(
+        description="those of the application that the department's reviews read (the catalog's list)"
+    )
     project: Project | None
     certificate_id: str | None
     registered_credit_code: str | None
     tasks: list[ReviewTaskView]
 
 
-def supervised_regions() -> tuple[str, ...]:
-    return region_prefixes(os.environ.get("SUPERVISION_REGIONS", ""))
+def oversees(region_code: str) -> bool:
+    """Whether supervision oversees the region (read once per cold start)."""
+    return supervises(settings().supervised_regions, region_code)
+
+
+def check_oversees(region_code: str) -> None:
+    """A region supervision does not oversee reads as one with nothing in it: 404, as for a case."""
+    if not oversees(region_code):
+        raise CaseNotFound("not a region the caller oversees")
 
 
 def case_view(case_id: str, partner: str) -> CaseView | DepartmentCaseView:
     case = cases.get_case(case_id)
-    if partner == SERVICE_NETWORK or (
-        partner == SUPERVISION and supervises(supervised_regions(), case.application.region_code)
-    ):
+    if partner == SERVICE_NETWORK or (partner == SUPERVISION and oversees(case.application.region_code)):
         return _case_view(case)
     own = [t for t in cases.tasks(case_id) if t.kind is TaskKind.REVIEW and t.partner == partner]
     if own:
@@ -187,6 +197,8 @@ def _case_view(case: Case) -> CaseView:
 
 def _department_view(case: Case, own: list[Task]) -> DepartmentCaseView:
     applicant = case.application.applicant
+    matter = ports().catalog.matter(case.application.matter_code)
+    read = matter.materials_read_by((t.stage, t.details.get("department")) for t in own) if matter else set()
     return DepartmentCaseView(
         **_heading(case),
         applicant=ApplicantView(
@@ -195,7 +207,7 @@ def _department_view(case: Case, own: list[Task]) -> DepartmentCaseView:
             id_number_masked=mask_id_number(applicant.id_number) if applicant.id_number else None,
             credit_code=applicant.credit_code,
         ),
-        materials=case.application.materials,
+        materials=[m for m in case.application.materials if read is None or m.code in read],
         project=case.application.project,
         certificate_id=case.certificate_id,
         registered_credit_code=case.registered_credit_code,

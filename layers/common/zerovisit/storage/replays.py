@@ -1,5 +1,12 @@
-"""The first answer to each signed request, kept while its timestamp is inside the signature window,
-so that a replay of the same request gets that answer again and has no second effect.
+"""The first answer to each signed request that changes something, kept while its timestamp is inside
+the signature window, so that a replay of the same request gets that answer again and has no second
+effect.
+
+A request is claimed before its route runs: one conditional put of a pending record, which fails
+for a replay (the stored record then gives the first answer) and for a twin sent at the same moment
+(the record is still pending). The answer replaces the pending record once the route has run. A
+pending record whose lease has run out (the function crashed or timed out before answering) may be
+claimed again; the route's own idempotency then keeps the effect single.
 
 Kept in the cases table under ``REPLAY#<digest>`` and removed by the table's time to live.
 """
@@ -10,10 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
-from zerovisit.errors import CaseNotFound, DependencyUnavailable
+from zerovisit.errors import CaseNotFound, Conflict
 from zerovisit.storage.common import storage_errors
 from zerovisit.storage.tables import CaseTableItem
 
@@ -27,7 +33,8 @@ class ReplayItem(Model):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     kind = UnicodeAttribute(default="replay")
-    body = UnicodeAttribute()
+    body = UnicodeAttribute(null=True)  # none while the request is being answered
+    lease_until = NumberAttribute(default=0)  # unix seconds: a pending claim lapses then
     expires_at = NumberAttribute()
 
 
@@ -35,6 +42,11 @@ class ReplayItem(Model):
 class Answer:
     status: int
     body: Any
+
+
+@dataclass(frozen=True)
+class Pending:
+    """The same request is being answered now (a twin sent at the same moment)."""
 
 
 def _bound() -> type[ReplayItem]:
@@ -45,27 +57,43 @@ def _bound() -> type[ReplayItem]:
     return ReplayItem
 
 
-def first_answer(digest: str) -> Answer | None:
+def _item(digest: str, now: datetime, **values: Any) -> ReplayItem:
+    return _bound()(f"REPLAY#{digest}", "REPLAY", expires_at=int((now + KEEP).timestamp()), **values)
+
+
+def claim(digest: str, now: datetime, lease: timedelta) -> Answer | Pending | None:
+    """None: the request is this caller's to run, until ``now + lease``. Otherwise the first answer,
+    or Pending while a twin runs it. DependencyUnavailable when the store fails."""
+    model = _bound()
+    free = model.pk.does_not_exist() | (
+        model.body.does_not_exist() & (model.lease_until < int(now.timestamp()))
+    )
     try:
         with storage_errors():
-            item = _bound().get(f"REPLAY#{digest}", "REPLAY", consistent_read=True)
-    except CaseNotFound:
+            _item(digest, now, lease_until=int((now + lease).timestamp())).save(condition=free)
         return None
+    except Conflict:
+        pass
+    try:
+        with storage_errors():
+            item = model.get(f"REPLAY#{digest}", "REPLAY", consistent_read=True)
+    except CaseNotFound:
+        return Pending()  # gone since the put: its time to live ran out; the caller retries
+    if item.body is None:
+        return Pending()
     data = json.loads(item.body)
     return Answer(int(data["status"]), data["body"])
 
 
 def keep_answer(digest: str, answer: Answer, now: datetime) -> None:
-    """Keep the first answer; a concurrent identical request that answered first keeps its own."""
-    model = _bound()
-    item = model(
-        f"REPLAY#{digest}",
-        "REPLAY",
-        body=json.dumps({"status": answer.status, "body": answer.body}, ensure_ascii=False),
-        expires_at=int((now + KEEP).timestamp()),
-    )
-    try:
-        item.save(condition=model.pk.does_not_exist())
-    except PutError as e:
-        if e.cause_response_code != "ConditionalCheckFailedException":
-            raise DependencyUnavailable("replay record write failed") from e
+    """The claimed request's answer, for its replays. InvalidInput for an answer too large to keep,
+    DependencyUnavailable when the store fails."""
+    body = json.dumps({"status": answer.status, "body": answer.body}, ensure_ascii=False)
+    with storage_errors():
+        _item(digest, now, body=body).save()
+
+
+def release(digest: str, now: datetime) -> None:
+    """Give the claim up unanswered (the route failed), so that the same request may run again."""
+    with storage_errors():
+        _item(digest, now).save()
