@@ -46,11 +46,8 @@ def list_cases(
         Query(description="cases in that status, open or closed; with region, by promised due date"),
     ] = None,
     step: Annotated[
-        str | None,
-        Query(
-            description=f"one of {', '.join(CaseStep)}: cases whose current step it is; with region, by"
-            " promised due date"
-        ),
+        CaseStep | None,
+        Query(description="cases whose current step it is; with region, by promised due date"),
     ] = None,
     region: Annotated[
         str | None,

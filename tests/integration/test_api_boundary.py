@@ -333,14 +333,18 @@ def test_an_enumeration_refusal_names_the_allowed_values(
 
 
 def test_a_query_refusal_names_every_problem_and_the_allowed_values(runtime: LocalRuntime) -> None:
-    response = runtime.signed_http(NETWORK, "GET", "/cases", query="applicant=12345&status=sleeping")
+    response = runtime.signed_http(
+        NETWORK, "GET", "/cases", query="applicant=12345&status=sleeping&step=napping"
+    )
 
     assert response.status == 422
-    applicant, status = response.body["problems"]
+    applicant, status, step = response.body["problems"]
     assert applicant.startswith("applicant: ")
     assert status.startswith("status: ")
     assert "'in_review'" in status
     assert "'withdrawn'" in status
+    assert step.startswith("step: ")
+    assert "'post_issuance'" in step
 
 
 # ---------------------------------------------------------------- signature version 2
