@@ -21,7 +21,15 @@ from zerovisit.domain.identity import (
     new_organisation_code,
     unified_credit_code,
 )
-from zerovisit.domain.model import CaseStatus, CaseStep, SuspensionReason, TaskKind, TaskRef, TaskStatus
+from zerovisit.domain.model import (
+    CaseStatus,
+    CaseStep,
+    SubmittedMaterial,
+    SuspensionReason,
+    TaskKind,
+    TaskRef,
+    TaskStatus,
+)
 from zerovisit.domain.review import DepartmentDecision
 from zerovisit.errors import (
     CaseNotFound,
@@ -589,6 +597,25 @@ def test_a_retried_pre_review_records_its_finding_once(cases: FakeCases, deficie
     assert cases.get(case_id).version == version
     found = [e.event for e in cases.timelines[case_id] if e.step == "pre_review"]
     assert found == ["materials deficient" if deficient else "materials complete"]
+
+
+def test_a_correction_that_mends_nothing_is_checked_and_recorded_again(cases: FakeCases) -> None:
+    """A retried check writes nothing; a check of a new correction round is a new finding."""
+    detail = application()
+    still_present = detail["materials"][1]
+    detail["materials"] = detail["materials"][1:]
+    case_id = intake.take_in(detail).case_id
+    prereview.check_materials(case_id)
+    prereview.await_correction(case_id, "pre_review", "cor-token")
+    prereview.submit_correction(case_id, [SubmittedMaterial.model_validate(still_present)])
+
+    again = prereview.check_materials(case_id)
+
+    assert not again["complete"]
+    found = [e.event for e in cases.timelines[case_id] if e.step == "pre_review"]
+    assert found[:1] == ["materials deficient"]
+    assert found.count("materials deficient") == 2
+    assert cases.get(case_id).checked_round == cases.get(case_id).correction_round == 1
 
 
 def test_a_dispatch_retried_after_the_department_answered_resumes_with_that_answer(

@@ -289,6 +289,8 @@ class Case(BaseModel):
     status: CaseStatus = CaseStatus.SUBMITTED
     step: CaseStep = CaseStep.INTAKE
     correction_round: int = 0
+    # the correction round whose materials pre-review last checked; -1 before any check
+    checked_round: int = -1
     outstanding: list[Deficiency] = Field(default_factory=list)
     reused_certificates: dict[str, str] = Field(default_factory=dict)
     case_number: str | None = None
@@ -393,13 +395,18 @@ class Case(BaseModel):
         not accepted, kept for its closing. A retried check that finds its own finding recorded
         writes nothing again."""
         self.require_open()
-        if (self.step, self.outstanding, self.reused_certificates) == (
+        if (self.step, self.checked_round, self.outstanding, self.reused_certificates) == (
             CaseStep.PRE_REVIEW,
+            self.correction_round,
             deficiencies,
             reused,
         ):
             return Change(self.case_id, self.version, None)
-        update: dict[str, Any] = {"outstanding": deficiencies, "reused_certificates": reused}
+        update: dict[str, Any] = {
+            "outstanding": deficiencies,
+            "reused_certificates": reused,
+            "checked_round": self.correction_round,
+        }
         uncorrectable = [d.problem for d in deficiencies if not d.correctable]
         if uncorrectable:
             update["outcome_reason"] = "; ".join(uncorrectable)
