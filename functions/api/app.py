@@ -31,7 +31,6 @@ from zerovisit.api.models import (
 from zerovisit.domain.certificate import REASON_MAX_LENGTH
 from zerovisit.domain.identity import mask_id_number
 from zerovisit.domain.model import Application, SubmittedMaterial
-from zerovisit.domain.partners import SUPERVISION
 from zerovisit.domain.review import DepartmentDecision
 from zerovisit.errors import (
     CaseNotFound,
@@ -236,8 +235,7 @@ def report_3550(
 ) -> Report3550:
     """The 3550 report for a region supervision oversees: per flagship matter, cases closed in
     [from, to], mean working days against the target, documents and procedures."""
-    if caller() == SUPERVISION:
-        queries.check_oversees(region)
+    queries.check_oversees(region)  # the route is supervision's alone (api/access.py)
     return Report3550.model_validate(report.report_3550(region, first, last))
 
 

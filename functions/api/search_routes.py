@@ -11,13 +11,12 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from zerovisit.domain.model import CaseStatus, CaseStep
+from zerovisit.domain.partners import SERVICE_NETWORK, SUPERVISION
 from zerovisit.errors import NotPermitted
 from zerovisit.services import queries, search
 
 router = APIGatewayHttpRouter()
 
-SERVICE_NETWORK = "service-network"
-SUPERVISION = "supervision"
 Cursor = Annotated[str | None, Query(max_length=2000)]
 Limit = Annotated[int, Query(ge=1, le=search.MAX_LIMIT)]
 Region = Annotated[str, Path(pattern=r"^[0-9]{6}$")]
@@ -85,7 +84,7 @@ def list_cases(
     wanted = search.CaseFilter(
         applicant=applicant,
         status=None if status is None else status.value,
-        step=step,
+        step=None if step is None else step.value,
         region=region,
         due_from=due_from,
         due_to=due_to,

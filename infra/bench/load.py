@@ -34,7 +34,7 @@ from statistics import median
 from typing import Any, Literal
 
 from zerovisit.clock import clock
-from zerovisit.domain.model import CaseStatus
+from zerovisit.domain.model import CLOSED_STATUSES, CaseStatus
 from zerovisit.errors import CaseNotFound
 from zerovisit.storage import cases as case_records
 
@@ -321,13 +321,14 @@ def account(
     ids = {s.application_id for s in submissions}
     expected = {s.application_id for s in submissions if s.kind == "valid"}
     cases = {c for c, status in statuses.items() if status is not None}
-    closed = {c for c, status in statuses.items() if status is not None and status in CLOSED}
+    closed = {c for c, status in statuses.items() if status is not None and status in CLOSED_STATUSES}
     completed = {c for c, status in statuses.items() if status is CaseStatus.COMPLETED} & expected
     api_refused = {s.application_id for s in submissions if s.answer[:1] == "4"}
     refused = (refused_on_bus | api_refused) & ids
     invalid = {s.application_id for s in submissions if s.kind == "invalid"}
     conflicting = {s.application_id for s in submissions if s.kind == "conflicting"}
-    doubled = {c for c, seen in endings.items() if len(seen) > 1} | (cases - expected)
+    # a failure is not an ending: a resumed case ends once more, after its CaseFailed
+    doubled = {c for c, seen in endings.items() if len(_closings(seen)) > 1} | (cases - expected)
     otherwise = Counter(str(statuses[c]) for c in (expected & closed) - completed)
     return Accounts(
         cases=frozenset(cases),
@@ -341,15 +342,8 @@ def account(
     )
 
 
-CLOSED = frozenset(
-    {
-        CaseStatus.COMPLETED,
-        CaseStatus.REJECTED,
-        CaseStatus.NOT_ACCEPTED,
-        CaseStatus.WITHDRAWN,
-        CaseStatus.FAILED,
-    }
-)
+def _closings(seen: set[str]) -> set[str]:
+    return {ending for ending in seen if not ending.startswith("CaseFailed:")}
 
 
 def case_statuses(runtime: LocalRuntime, ids: Iterable[str]) -> dict[str, CaseStatus | None]:

@@ -28,7 +28,7 @@ from types import ModuleType
 from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, SecurityScheme
-from zerovisit.api.access import is_public
+from zerovisit.api.access import EFFECTLESS, is_public
 from zerovisit.api.limits import MAX_BODY_BYTES, MAX_STRING_LENGTH
 from zerovisit.api.models import ErrorBody
 
@@ -52,7 +52,8 @@ the stage and the canonical query is the query's `name=value` pairs, percent-enc
 and joined with `&`. Signature version 1 (no version header; `timestamp \\n METHOD \\n path \\n body`) \
 is accepted until a date set per partner. A POST sent again with the same signature gets the first \
 answer (header `X-ZV-Replayed: true`) and has no second effect; sent again while the first is still \
-being answered, it gets 409: send it again a few seconds later. A GET is answered afresh.
+being answered, it gets 409 with a `Retry-After` header: send it again after that many seconds (a 409 \
+without `Retry-After` is final). A GET is answered afresh.
 
 Every refusal has one shape, `ErrorBody`: a `message` for a person and every `problem` found. Each \
 partner sees only what is its own; a record that is not is answered 404.
@@ -90,8 +91,9 @@ REFUSAL_DESCRIPTIONS = {
     "300 s from the real time, or the signature does not match.",
     403: "The partner may not call this route (a record of another partner is answered 404).",
     404: "No such record, or none the calling partner may see.",
-    409: "The record is not in a state that allows this, or was already answered differently; or "
-    "the same signed request is being answered now (send it again a few seconds later).",
+    409: "The record is not in a state that allows this, or was already answered differently; or, "
+    "with a Retry-After header, the same signed request is being answered now (send it again after "
+    "that many seconds).",
     413: f"The body is larger than {MAX_BODY_BYTES} bytes.",
     415: "The body is not application/json.",
     422: "The request is invalid: every problem is named, with the allowed values of an enumeration.",
@@ -200,7 +202,7 @@ def generate() -> dict[str, Any]:
         for method, operation in operations.items():
             public = is_public(method.upper(), re.sub(r"\{\w+\}", "x", path))
             _add_security(operation, public=public)
-            _add_refusals(operation, public=public)
+            _add_refusals(operation, public=public, reads=method.upper() in EFFECTLESS)
             operation["responses"]["429"] = _error_response(throttled(method.upper(), path))
     bound_strings(document)
     return document
@@ -242,10 +244,13 @@ def _add_security(operation: dict[str, Any], *, public: bool) -> None:
         operation["security"] = [{header: [] for header in SIGNATURE_HEADERS}]
 
 
-def _add_refusals(operation: dict[str, Any], *, public: bool) -> None:
+def _add_refusals(operation: dict[str, Any], *, public: bool, reads: bool) -> None:
     # POST-PROCESSING: the refusals come from exception handlers and from the checks in the handler
     # before any route runs, which Powertools cannot see; its own 422 is answered as ErrorBody too.
+    # A read changes nothing and is never claimed for replays, so it meets no 409.
     statuses = PUBLIC_REFUSALS if public else SIGNED_REFUSALS
+    if reads:
+        statuses = tuple(s for s in statuses if s != 409)
     if "requestBody" in operation:
         statuses = (*statuses, *BODY_REFUSALS)
     responses = operation["responses"]

@@ -18,7 +18,7 @@ from pynamodb.exceptions import PutError
 from zerovisit.api import boundary
 from zerovisit.domain.model import TaskRef, TaskStatus
 from zerovisit.domain.signature import signed_headers_v2
-from zerovisit.errors import DependencyUnavailable
+from zerovisit.errors import Conflict, DependencyUnavailable
 from zerovisit.services import review
 from zerovisit.storage import cases, replays
 
@@ -137,6 +137,7 @@ def test_a_twin_sent_while_the_first_runs_gets_409_and_nothing_runs_twice(
     assert answers["first"].status == 200
     assert answers["twin"].status == 409
     assert "being answered now" in answers["twin"].body["message"]
+    assert answers["twin"].headers.get("Retry-After") == "2"  # told apart from a final 409
     assert made == [decision.task_id]  # the route ran once
     assert decision.decided() == 1
     assert (replayed.status, replayed.body) == (200, answers["first"].body)
@@ -234,10 +235,21 @@ def test_a_claim_is_the_first_callers_until_its_lease_lapses(runtime: LocalRunti
         first = replays.claim(digest, now, lease)
         twin = replays.claim(digest, now + timedelta(seconds=29), lease)
         after_the_lease = replays.claim(digest, now + timedelta(seconds=31), lease)
-        replays.keep_answer(digest, replays.Answer(200, {"ok": True}), now + timedelta(seconds=32))
+        assert isinstance(first, replays.Claimed)
+        assert isinstance(after_the_lease, replays.Claimed)
+        # the first holder answers late: its claim was taken over, so its answer is not kept
+        with pytest.raises(Conflict):
+            replays.keep_answer(
+                digest, first, replays.Answer(200, {"ok": "late"}), now + timedelta(seconds=32)
+            )
+        with pytest.raises(Conflict):
+            replays.release(digest, first, now + timedelta(seconds=32))
+        still_running = replays.claim(digest, now + timedelta(seconds=33), lease)
+        replays.keep_answer(
+            digest, after_the_lease, replays.Answer(200, {"ok": True}), now + timedelta(seconds=34)
+        )
         replay = replays.claim(digest, now + timedelta(seconds=60), lease)
 
-    assert first is None
     assert isinstance(twin, replays.Pending)
-    assert after_the_lease is None  # the first invocation is over: its claim lapsed
+    assert isinstance(still_running, replays.Pending)  # the twin's claim stands
     assert replay == replays.Answer(200, {"ok": True})

@@ -11,8 +11,8 @@ import pytest
 from zerovisit import cli
 from zerovisit.catalog_files import read_catalog
 from zerovisit.clock import CHINA, clock
+from zerovisit.domain.deadlines import end_of_day
 from zerovisit.domain.model import CaseStatus, SuspensionReason, TaskKind, TaskRef, TaskStatus
-from zerovisit.domain.plan import end_of_day
 from zerovisit.domain.workdays import add_working_days, working_days_between
 from zerovisit.services import recovery, sweeper
 from zerovisit.storage import cases, certificates

@@ -334,6 +334,20 @@ def test_a_department_is_reminded_once_at_80_percent_of_its_limit_then_told_it_i
     assert len(cases.published("TaskDueSoon")) == 1
 
 
+def test_a_failed_case_reminds_no_department_of_its_open_review(cases: FakeCases) -> None:
+    case = accepted_case(cases)
+    [task_id] = dispatch_stage(case)
+    task = cases.task(TaskRef.parse(task_id))
+    assert task.next_alarm_at is not None
+    completion.close(case.case_id, "failed", '{"errorMessage": "key unavailable"}', "DependencyUnavailable")
+
+    clock.set(task.next_alarm_at + timedelta(hours=1))
+    swept = sweeper.sweep(clock.now())
+
+    assert swept.get("reminders") is None
+    assert cases.published("TaskDueSoon") == []
+
+
 def test_an_unpaid_order_expires_and_is_not_the_offices_time(cases: FakeCases) -> None:
     case = accepted_case(cases, REAL_ESTATE)
     for task_id in dispatch_stage(case):

@@ -10,6 +10,8 @@ from zerovisit.domain.partners import OPERATIONS, SERVICE_NETWORK, SUPERVISION
 
 PAYMENT_PLATFORM = "payment-platform"
 EMS = "ems"
+# Methods that change nothing: never claimed for replays, never answered 409.
+EFFECTLESS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_ROUTES = (("GET", re.compile(r"^/certificates/[^/]+/verify$")),)
 # Routes only one partner may call (403 for any other), checked before the body is read. Which
 # records a caller may see or act on is checked by the route itself (404 for what is not its own).

@@ -5,10 +5,10 @@
 3. the partner signature, against the real time (never the domain clock), except on public routes;
 4. the route's owner (403 for any other partner);
 5. the JSON limits (depth, numbers, repeated keys, string lengths);
-6. a signed request that changes something (any method but GET) is claimed in the replay store: a
-   replay of one already answered gets that first answer and nothing runs again; a twin sent while
-   the first is still running gets 409 and retries. A GET has no effect to repeat and is answered
-   afresh.
+6. a signed request that changes something (any method but GET, HEAD and OPTIONS) is claimed in
+   the replay store: a replay of one already answered gets that first answer and nothing runs
+   again; a twin sent while the first is still running gets 409 with ``Retry-After``, for the
+   partner to send it again. A GET has no effect to repeat and is answered afresh.
 
 The event handed on to the routes has the stage taken out and the body as checked text. After the
 route, ``remember`` keeps its answer for replays; a failure to keep it never changes the answer.
@@ -24,10 +24,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from zerovisit.adapters.secrets import partner_secret
-from zerovisit.api.access import is_public, owned_route, route_path
+from zerovisit.api.access import EFFECTLESS, is_public, owned_route, route_path
 from zerovisit.api.limits import Refusal, json_problems, text_of
 from zerovisit.domain.signature import PartnerKeys, SignedRequest, authenticate, partner_keys
-from zerovisit.errors import DependencyUnavailable, InvalidInput, NotAuthenticated
+from zerovisit.errors import Conflict, DependencyUnavailable, InvalidInput, NotAuthenticated
 from zerovisit.observability import logger
 from zerovisit.storage import replays
 
@@ -43,8 +43,8 @@ wall_clock: Callable[[], datetime] = real_time
 
 # A claim outlives the invocation that made it by this much: a twin finding it after that runs anew.
 LEASE_MARGIN = timedelta(seconds=5)
-EFFECTLESS = frozenset({"GET", "HEAD", "OPTIONS"})
 BUSY = "the same request is being answered now; send it again in a few seconds for its answer"
+BUSY_RETRY_AFTER_SECONDS = 2
 
 
 def keys_of(partner: str) -> PartnerKeys | None:
@@ -57,13 +57,16 @@ class Admitted:
     partner: str | None = None
     answer: dict[str, Any] | None = None
     replay_key: str | None = None  # set once the request is claimed: ``remember`` must follow
+    claim: replays.Claimed | None = None
     path: str = "/"
 
 
-def refusal(status: int, message: str, problems: list[str] | None = None) -> dict[str, Any]:
+def refusal(
+    status: int, message: str, problems: list[str] | None = None, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     return {
         "statusCode": status,
-        "headers": {"Content-Type": "application/json"},
+        "headers": {"Content-Type": "application/json", **(headers or {})},
         "body": json.dumps({"message": message, "problems": problems or []}, ensure_ascii=False),
     }
 
@@ -131,7 +134,8 @@ def _claimed(admitted: Admitted, key: str, remaining: timedelta) -> Admitted:
         logger.warning("replay store unavailable", extra={"path": admitted.path, "replay": key[:12]})
         return _refused(admitted.event, Refusal(503, "temporarily unavailable, try again"))
     if isinstance(first, replays.Pending):
-        return _refused(admitted.event, Refusal(409, BUSY))
+        retry = {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)}
+        return Admitted(admitted.event, answer=refusal(409, BUSY, headers=retry))
     if isinstance(first, replays.Answer):
         admitted.answer = {
             "statusCode": first.status,
@@ -140,6 +144,7 @@ def _claimed(admitted: Admitted, key: str, remaining: timedelta) -> Admitted:
         }
         return admitted
     admitted.replay_key = key
+    admitted.claim = first
     return admitted
 
 
@@ -149,8 +154,8 @@ def remember(admitted: Admitted, answer: dict[str, Any] | None) -> None:
     request may run again. The route's answer stands whatever the store does: when the answer
     cannot be kept, the claim is given up and a replay runs the route again, which its own
     idempotency answers."""
-    key = admitted.replay_key
-    if key is None:
+    key, claimed = admitted.replay_key, admitted.claim
+    if key is None or claimed is None:
         return
     status = 500 if answer is None else int(answer.get("statusCode", 500))
     logged = {"path": admitted.path, "status": status, "replay": key[:12]}
@@ -161,12 +166,17 @@ def remember(admitted: Admitted, answer: dict[str, Any] | None) -> None:
         except ValueError:
             parsed = body
         try:
-            replays.keep_answer(key, replays.Answer(status, parsed), wall_clock())
+            replays.keep_answer(key, claimed, replays.Answer(status, parsed), wall_clock())
+            return
+        except Conflict:
+            logger.warning("replay claim lapsed: a twin took it over", extra=logged)
             return
         except (DependencyUnavailable, InvalidInput) as e:
             logger.warning("answer not kept for replays", extra={**logged, "reason": type(e).__name__})
     try:
-        replays.release(key, wall_clock())
+        replays.release(key, claimed, wall_clock())
+    except Conflict:
+        logger.warning("replay claim lapsed: a twin took it over", extra=logged)
     except DependencyUnavailable:
         logger.warning("replay claim not given up: it lapses with its lease", extra=logged)
 

@@ -886,7 +886,7 @@ class Case(BaseModel):
     def close(self, at: datetime, status: CaseStatus, reason: str) -> Change:
         """The clock stops and the outcome and figures are recorded. Closing twice changes nothing."""
         if status is CaseStatus.FAILED:
-            raise Conflict("a failed case is not closed: it fails (Case.fail)")
+            raise ValueError("a failed case is not closed: it fails (Case.fail)")
         if self.is_closed:
             return Change(self.case_id, self.version, None)
         closed, used = self._stopped(at, status, outcome_reason=self.outcome_reason or reason)
@@ -1081,7 +1081,8 @@ class Case(BaseModel):
 
     def task_due_soon(self, at: datetime, task: Task) -> Change:
         """Most of a task's limit is used: the party that holds it is reminded, once; the task's
-        next alarm is its limit's end."""
+        next alarm is its limit's end. A case that failed or closed reminds nobody."""
+        self.require_open()
         if not task.is_open or task.due_on is None:
             raise TaskClosed("the task no longer waits")
         overdue_at = task_overdue_at(task.due_on)

@@ -100,9 +100,14 @@ def start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=CHINA)
 
 
+def end_of_day(day: date) -> datetime:
+    """The moment ``day`` ends in China: the start of the next day."""
+    return start_of(day + timedelta(days=1))
+
+
 def task_overdue_at(due_on: date) -> datetime:
     """A task's limit has passed once its last day has ended."""
-    return start_of(due_on + timedelta(days=1))
+    return end_of_day(due_on)
 
 
 def task_first_alarm(opened: datetime, due_on: date, calendar: WorkCalendar | None = None) -> datetime:

@@ -2,12 +2,13 @@
 assessment replaces. Pure: the moment is passed in, never read from the clock."""
 
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
 from zerovisit.clock import CHINA
 from zerovisit.domain.catalog import Matter, RegionalAssessment
+from zerovisit.domain.deadlines import end_of_day
 from zerovisit.domain.model import Application, TaskPhase
 from zerovisit.domain.workdays import add_working_days
 
@@ -15,10 +16,6 @@ from zerovisit.domain.workdays import add_working_days
 # timeout policy, not the backstop, should normally decide.
 BACKSTOP_GRACE = timedelta(hours=12)
 BACKSTOP_WORKING_DAYS = 5
-
-
-def end_of_day(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=CHINA)
 
 
 def seconds_until_end_of(day: date, at: datetime) -> int:

@@ -20,7 +20,7 @@ from uuid import uuid4
 from zerovisit.clock import CHINA
 from zerovisit.domain.case import Case, Change
 from zerovisit.domain.catalog import DepartmentReview, TimeoutPolicy
-from zerovisit.domain.deadlines import AlarmKind, alarms_due, start_of, task_overdue_at
+from zerovisit.domain.deadlines import AlarmKind, alarms_due, task_overdue_at
 from zerovisit.domain.model import Task, TaskKind, TaskRef
 from zerovisit.domain.sweep import SweepCursor
 from zerovisit.domain.workdays import add_working_days, working_days_text
@@ -237,7 +237,7 @@ def _escalate(
 ) -> Counter[str]:
     """Alarm to the department and supervision, then keep waiting until the final limit."""
     new_due = add_working_days(now.astimezone(CHINA).date(), limit).due
-    escalated = task.escalated(new_due, start_of(new_due + timedelta(days=1)))
+    escalated = task.escalated(new_due, task_overdue_at(new_due))
     detail = (
         f"{department.name}: no decision by {task.due_on}; "
         f"escalation {escalated.escalations}, new limit {new_due}"

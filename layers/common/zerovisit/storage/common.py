@@ -44,6 +44,8 @@ def storage_errors() -> Iterator[None]:
     except (UpdateError, PutError) as e:
         if e.cause_response_code == "ConditionalCheckFailedException":
             raise Conflict("the record changed or is not in the expected state") from e
+        if _too_large(e):
+            raise InvalidInput([TOO_LARGE]) from e
         raise DependencyUnavailable("case storage update failed") from e
     except DoesNotExist as e:
         raise CaseNotFound("no such record") from e

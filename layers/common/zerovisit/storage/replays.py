@@ -49,6 +49,14 @@ class Pending:
     """The same request is being answered now (a twin sent at the same moment)."""
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """The request is this caller's to run until ``lease_until`` (unix seconds); its answer or its
+    release is written only while the claim is still the one this caller made."""
+
+    lease_until: int
+
+
 def _bound() -> type[ReplayItem]:
     """The cases table, whatever name cold start bound it to."""
     if ReplayItem.Meta.table_name != CaseTableItem.Meta.table_name:
@@ -61,17 +69,18 @@ def _item(digest: str, now: datetime, **values: Any) -> ReplayItem:
     return _bound()(f"REPLAY#{digest}", "REPLAY", expires_at=int((now + KEEP).timestamp()), **values)
 
 
-def claim(digest: str, now: datetime, lease: timedelta) -> Answer | Pending | None:
-    """None: the request is this caller's to run, until ``now + lease``. Otherwise the first answer,
-    or Pending while a twin runs it. DependencyUnavailable when the store fails."""
+def claim(digest: str, now: datetime, lease: timedelta) -> Answer | Pending | Claimed:
+    """Claimed: the request is this caller's to run, until ``now + lease``. Otherwise the first
+    answer, or Pending while a twin runs it. DependencyUnavailable when the store fails."""
     model = _bound()
     free = model.pk.does_not_exist() | (
         model.body.does_not_exist() & (model.lease_until < int(now.timestamp()))
     )
+    lease_until = int((now + lease).timestamp())
     try:
         with storage_errors():
-            _item(digest, now, lease_until=int((now + lease).timestamp())).save(condition=free)
-        return None
+            _item(digest, now, lease_until=lease_until).save(condition=free)
+        return Claimed(lease_until)
     except Conflict:
         pass
     try:
@@ -85,15 +94,22 @@ def claim(digest: str, now: datetime, lease: timedelta) -> Answer | Pending | No
     return Answer(int(data["status"]), data["body"])
 
 
-def keep_answer(digest: str, answer: Answer, now: datetime) -> None:
+def _still_mine(claimed: Claimed) -> Any:
+    model = _bound()
+    return model.body.does_not_exist() & (model.lease_until == claimed.lease_until)
+
+
+def keep_answer(digest: str, claimed: Claimed, answer: Answer, now: datetime) -> None:
     """The claimed request's answer, for its replays. InvalidInput for an answer too large to keep,
-    DependencyUnavailable when the store fails."""
+    Conflict when the claim lapsed and a twin took it over, DependencyUnavailable when the store
+    fails."""
     body = json.dumps({"status": answer.status, "body": answer.body}, ensure_ascii=False)
     with storage_errors():
-        _item(digest, now, body=body).save()
+        _item(digest, now, body=body, lease_until=claimed.lease_until).save(condition=_still_mine(claimed))
 
 
-def release(digest: str, now: datetime) -> None:
-    """Give the claim up unanswered (the route failed), so that the same request may run again."""
+def release(digest: str, claimed: Claimed, now: datetime) -> None:
+    """Give the claim up unanswered (the route failed), so that the same request may run again.
+    Conflict when the claim lapsed and a twin took it over."""
     with storage_errors():
-        _item(digest, now).save()
+        _item(digest, now).save(condition=_still_mine(claimed))
