@@ -248,7 +248,7 @@ def _add_refusals(operation: dict[str, Any], *, public: bool, reads: bool) -> No
     # POST-PROCESSING: the refusals come from exception handlers and from the checks in the handler
     # before any route runs, which Powertools cannot see; its own 422 is answered as ErrorBody too.
     # A read changes nothing and is never claimed for replays, so it meets no 409.
-    statuses = PUBLIC_REFUSALS if public else SIGNED_REFUSALS
+    statuses: tuple[int, ...] = PUBLIC_REFUSALS if public else SIGNED_REFUSALS
     if reads:
         statuses = tuple(s for s in statuses if s != 409)
     if "requestBody" in operation:
