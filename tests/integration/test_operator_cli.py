@@ -135,6 +135,48 @@ def test_cases_list_by_status_and_region_follows_its_cursor_page_by_page(
         close(runtime, tasks)
 
 
+def listed_tasks(capsys: pytest.CaptureFixture[str], partner: str, limit: int) -> list[list[str]]:
+    """`zerovisit cases tasks` page by page, following each page's cursor: each page's task ids."""
+    found: list[list[str]] = []
+    cursor: list[str] = []
+    for _ in range(MAX_PAGES):
+        code, out, err = run(
+            capsys, "cases", "tasks", "--partner", partner, "--limit", str(limit), *cursor, *STACK
+        )
+        assert (code, err) == (0, "")
+        header, *lines = out.splitlines()
+        assert header.split()[:2] == ["task", "kind"]
+        rows = [line.split() for line in lines if not line.startswith(MORE) and " on this page" not in line]
+        found.append([row[0] for row in rows])
+        more = [line.removeprefix(MORE) for line in lines if line.startswith(MORE)]
+        if not more:
+            return found
+        cursor = ["--cursor", *more]
+    raise AssertionError(f"more than {MAX_PAGES} pages")
+
+
+def test_an_operator_lists_a_partners_open_tasks_page_by_page(
+    runtime: LocalRuntime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tasks = submit_waiting(runtime, new_applicant(), 3)
+    mine = [t["task_id"] for t in tasks]
+    try:
+        pages = listed_tasks(capsys, "dept-scjg", 2)
+        listed = [task_id for page in pages for task_id in page]
+        assert all(len(page) <= 2 for page in pages)
+        assert len(listed) == len(set(listed))
+        assert set(mine) <= set(listed)
+        assert not set(mine) & {t for page in listed_tasks(capsys, "ems", 25) for t in page}
+
+        approve = {"decision": "approve"}
+        assert runtime.signed_http("dept-scjg", "POST", f"/reviews/{mine[0]}/decision", approve).status == 200
+        still_open = {t for page in listed_tasks(capsys, "dept-scjg", 25) for t in page}
+        assert mine[0] not in still_open
+        assert set(mine[1:]) <= still_open
+    finally:
+        close(runtime, tasks)
+
+
 def test_an_unknown_stack_is_named_and_nothing_runs(
     runtime: LocalRuntime, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -5,6 +5,7 @@ zerovisit case show CASE_ID --stack zerovisit-prod
 zerovisit cases list --applicant 360426199101010071 --stack zerovisit-prod
 zerovisit cases list --region 320102 --overdue --stack zerovisit-prod
 zerovisit cases stuck --older-than 2d --stack zerovisit-prod
+zerovisit cases tasks --partner dept-scjg --stack zerovisit-prod
 zerovisit certificate revoke 1.2.156.3005.2.... --reason "issued in error" --stack zerovisit-prod
 
 Tables and the rest come from the stack's Outputs (--stack NAME; the local runtime's stack is
@@ -91,7 +92,9 @@ def add_operator_commands(commands: Any) -> None:
     add_stack_option(case)
     case.set_defaults(run=_case)
 
-    cases = commands.add_parser("cases", help="lists of cases (as GET /cases), and the stuck ones")
+    cases = commands.add_parser(
+        "cases", help="lists of cases (as GET /cases), a partner's open tasks, and the stuck cases"
+    )
     actions = cases.add_subparsers(dest="cases_action", required=True)
     listing = actions.add_parser("list", help="cases by applicant, status, step, region or due date")
     listing.add_argument("--applicant", help="identity number or unified social credit code")
@@ -111,6 +114,12 @@ def add_operator_commands(commands: Any) -> None:
     stuck.add_argument("--limit", type=int, default=100)
     add_stack_option(stuck)
     stuck.set_defaults(run=_cases_stuck)
+    tasks = actions.add_parser("tasks", help="a partner's open tasks, soonest due first (as GET /tasks)")
+    tasks.add_argument("--partner", required=True, help="the partner's id, e.g. dept-scjg, ems")
+    tasks.add_argument("--limit", type=int, default=25)
+    tasks.add_argument("--cursor", help="the next_cursor a previous page printed")
+    add_stack_option(tasks)
+    tasks.set_defaults(run=_cases_tasks)
 
     certificate = commands.add_parser("certificate", help="revoke a certificate, with a reason")
     certificate.add_argument("action", choices=["revoke"])
@@ -225,11 +234,14 @@ def _or_dash(value: Any) -> str:
     return str(value)
 
 
-def _print_cases(rows: list[dict[str, Any]], extra: tuple[str, str, int] | None = None) -> None:
-    columns = CASE_COLUMNS + ((extra,) if extra else ())
+def _print_table(columns: tuple[tuple[str, str, int], ...], rows: list[dict[str, Any]]) -> None:
     print(" ".join(f"{title:<{width}}" for title, _, width in columns).rstrip())
     for row in rows:
         print(" ".join(f"{_or_dash(row[key]):<{width}}" for _, key, width in columns).rstrip())
+
+
+def _print_cases(rows: list[dict[str, Any]], extra: tuple[str, str, int] | None = None) -> None:
+    _print_table(CASE_COLUMNS + ((extra,) if extra else ()), rows)
 
 
 def _cases_list(args: argparse.Namespace) -> int:
@@ -261,6 +273,28 @@ def _cases_stuck(args: argparse.Namespace) -> int:
     rows = stuck_cases(args.older_than, args.limit)
     _print_cases(rows, ("since", "step_since", 22))
     print(f"{counted(len(rows), 'case')} whose step has not moved for {_days(args.older_than)} or more")
+    return 0
+
+
+TASK_COLUMNS = (
+    ("task", "task_id", 28),
+    ("kind", "kind", 10),
+    ("department", "department", 12),
+    ("case", "case_id", 24),
+    ("due", "due_on", 11),
+    ("escalations", "escalations", 11),
+)
+
+
+def _cases_tasks(args: argparse.Namespace) -> int:
+    _prepare()
+    from zerovisit.services.search import open_tasks
+
+    page = open_tasks(args.partner, args.cursor, args.limit)
+    _print_table(TASK_COLUMNS, page["tasks"])
+    print(f"{counted(len(page['tasks']), 'open task')} of {args.partner} on this page")
+    if page["next_cursor"]:
+        print(f"more: --cursor {page['next_cursor']}")
     return 0
 
 
