@@ -23,16 +23,19 @@ from tests.integration.test_search import REGION, close, new_applicant, submit_w
 STACK = ("--stack", STACK_NAME)
 SCHEDULE_YEAR = 2028  # a year no other test loads
 MORE = "more: --cursor "
+EMF = '{"_aws":'  # a function's CloudWatch metric line
 MAX_PAGES = 100
 OTHER_REGION = "320105"
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """The command's exit code and what it printed (not what the local functions wrote before it)."""
+    """The command's exit code and what it printed: not what the local functions wrote before it,
+    nor the metric lines of a function the state machine runs meanwhile in another thread."""
     capsys.readouterr()
     code = main(list(argv))
     captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    printed = "".join(line for line in captured.out.splitlines(keepends=True) if not line.startswith(EMF))
+    return code, printed, captured.err
 
 
 @pytest.fixture
@@ -89,21 +92,28 @@ def test_the_runbook_on_the_local_runtime(
         close(runtime, [task])
 
 
-def listed_pages(capsys: pytest.CaptureFixture[str], *argv: str) -> list[list[list[str]]]:
-    """`zerovisit cases list` page by page, following each page's cursor: each page's rows, split."""
+def paged(
+    capsys: pytest.CaptureFixture[str], command: str, first_column: str, *argv: str
+) -> list[list[list[str]]]:
+    """`zerovisit cases <command>` page by page, following each page's cursor: each page's rows, split."""
     found: list[list[list[str]]] = []
     cursor: list[str] = []
     for _ in range(MAX_PAGES):
-        code, out, err = run(capsys, "cases", "list", *argv, *cursor, *STACK)
+        code, out, err = run(capsys, "cases", command, *argv, *cursor, *STACK)
         assert (code, err) == (0, "")
         header, *lines = out.splitlines()
-        assert header.split()[0] == "case"
-        found.append([line.split() for line in lines if not line.startswith(MORE)])
+        assert header.split()[0] == first_column
+        rows = [line for line in lines if not line.startswith(MORE) and not line.endswith(" on this page")]
+        found.append([line.split() for line in rows])
         more = [line.removeprefix(MORE) for line in lines if line.startswith(MORE)]
         if not more:
             return found
         cursor = ["--cursor", *more]
     raise AssertionError(f"more than {MAX_PAGES} pages")
+
+
+def listed_pages(capsys: pytest.CaptureFixture[str], *argv: str) -> list[list[list[str]]]:
+    return paged(capsys, "list", "case", *argv)
 
 
 def test_cases_list_by_status_and_region_follows_its_cursor_page_by_page(
@@ -136,23 +146,9 @@ def test_cases_list_by_status_and_region_follows_its_cursor_page_by_page(
 
 
 def listed_tasks(capsys: pytest.CaptureFixture[str], partner: str, limit: int) -> list[list[str]]:
-    """`zerovisit cases tasks` page by page, following each page's cursor: each page's task ids."""
-    found: list[list[str]] = []
-    cursor: list[str] = []
-    for _ in range(MAX_PAGES):
-        code, out, err = run(
-            capsys, "cases", "tasks", "--partner", partner, "--limit", str(limit), *cursor, *STACK
-        )
-        assert (code, err) == (0, "")
-        header, *lines = out.splitlines()
-        assert header.split()[:2] == ["task", "kind"]
-        rows = [line.split() for line in lines if not line.startswith(MORE) and " on this page" not in line]
-        found.append([row[0] for row in rows])
-        more = [line.removeprefix(MORE) for line in lines if line.startswith(MORE)]
-        if not more:
-            return found
-        cursor = ["--cursor", *more]
-    raise AssertionError(f"more than {MAX_PAGES} pages")
+    """Each page's task ids."""
+    pages = paged(capsys, "tasks", "task", "--partner", partner, "--limit", str(limit))
+    return [[row[0] for row in page] for page in pages]
 
 
 def test_an_operator_lists_a_partners_open_tasks_page_by_page(
