@@ -334,6 +334,22 @@ def test_a_department_is_reminded_once_at_80_percent_of_its_limit_then_told_it_i
     assert len(cases.published("TaskDueSoon")) == 1
 
 
+def test_a_reminder_that_loses_to_a_decision_reminds_nobody(cases: FakeCases) -> None:
+    case = accepted_case(cases)
+    [task_id] = dispatch_stage(case)
+    task = cases.task(TaskRef.parse(task_id))
+    assert task.next_alarm_at is not None
+    clock.set(task.next_alarm_at + timedelta(hours=1))
+    cases.before_save = lambda change: review.decide(task_id, "dept-scjg", approve())
+
+    counts = sweeper.sweep(clock.now())
+
+    assert counts["skipped"] >= 1
+    assert counts.get("reminders") is None
+    assert cases.published("TaskDueSoon") == []
+    assert cases.task(TaskRef.parse(task_id)).status is TaskStatus.ANSWERED
+
+
 def test_a_failed_case_reminds_no_department_of_its_open_review(cases: FakeCases) -> None:
     case = accepted_case(cases)
     [task_id] = dispatch_stage(case)
