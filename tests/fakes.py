@@ -17,10 +17,11 @@ from zerovisit.catalog_files import read_catalog
 from zerovisit.clock import clock
 from zerovisit.domain.case import Case, Change, DomainEvent
 from zerovisit.domain.catalog import Matter
-from zerovisit.domain.certificate import Certificate, SigningAlgorithm
+from zerovisit.domain.certificate import Certificate
 from zerovisit.domain.enterprise import ServiceRecord
 from zerovisit.domain.model import Task, TaskRef, TimelineEntry
 from zerovisit.domain.outbox import OutboxMessage
+from zerovisit.domain.signing import SigningAlgorithm
 from zerovisit.domain.sweep import SweepCursor
 from zerovisit.errors import CaseNotFound, Conflict, DependencyUnavailable
 from zerovisit.services.ports import DueItem, HeldPage, Link, Ports, Signed

@@ -3,7 +3,8 @@
 function exactly these (plus LAMBDA_SERVICE_USES); the pipeline test
 tests/integration/test_policies_used.py checks that the code calls exactly these.
 
-Every function reads the stored holiday schedules (BatchGetItem on the catalog table) when it starts.
+Every function but the relay, which computes no date, reads the stored holiday schedules (BatchGetItem
+on the catalog table) when it starts.
 Writes go through TransactWriteItems, which IAM checks item by item (PutItem); UpdateItem is the
 atomic counter (case numbers, certificate serials, waybills). Nothing deletes, nothing scans. S3
 resources are buckets (the policy names the objects under a prefix).
@@ -59,7 +60,7 @@ USES: dict[str, set[str]] = {
         "dynamodb:Query CasesTable/index/DueAlarms",
         "lambda:InvokeFunction SweeperFunction",
     },
-    "RelayFunction": {SCHEDULES, PUBLISH, RESUME, FAIL, "sns:Publish SupervisionTopic"},
+    "RelayFunction": {PUBLISH, RESUME, FAIL, "sns:Publish SupervisionTopic"},
     "ApiFunction": {
         SCHEDULES,
         MATTER,

@@ -4,13 +4,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from zerovisit.domain.outbox import OutboxMessage
-from zerovisit.observability import cold_start, lambda_entry
+from zerovisit.observability import cold_start, logged_entry, without_storage
 from zerovisit.services.relay import Delivery, relay
 
-cold_start()
+cold_start(bind=without_storage)
 
 
-@lambda_entry
+@logged_entry
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deliveries = [
         Delivery(

@@ -19,7 +19,9 @@ Every import runs in a fresh interpreter started with ``-S -E -B`` (no site-pack
 variables, no bytecode written: /opt is read-only in Lambda, so what the layer lacks is compiled on
 every cold start), its path set to [layer, layer source, runtime SDK] as Lambda orders /opt/python
 before the runtime's own packages. Each handler's import alternates with the floor
-``import boto3; boto3.client("dynamodb")``. The ratio is median handler over median floor.
+``import boto3; boto3.client("dynamodb")``. The ratio is median handler over median floor. Beside
+them, ``libraries`` imports what every step handler's libraries cost with no project code (pynamodb,
+Powertools' Logger, pydantic with one model): a handler's distance from it is the project's own.
 
 ``--tracer`` measures what tracing would add (docs/architecture.md, "Tracing"): the API handler's
 import alternates with the same import followed by ``Tracer()``, as a traced handler makes it at
@@ -48,6 +50,7 @@ from infra.local.template import load_template
 FUNCTIONS_DIR = ROOT / "functions"
 LOCKED_REQUIREMENTS = ROOT / "requirements.lock"
 TRACER_PACKAGES = ("aws-xray-sdk", "wrapt")  # what Tracer needs that the layer lacks
+LIBRARIES = "libraries"  # a target: what a step handler's libraries cost with no project code
 TRACED = "traced:"  # a target prefix: construct a Tracer after importing the handler
 LAYER_SOURCE = ROOT / "layers" / "common"
 LAYER_REQUIREMENTS = LAYER_SOURCE / "requirements.txt"
@@ -85,6 +88,14 @@ target = target.removeprefix("traced:")
 if target == "floor":
     import boto3
     boto3.client("dynamodb")
+elif target == "libraries":
+    import pynamodb.models
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from pydantic import BaseModel
+    class Event(BaseModel):
+        case_id: str
+    Logger()
 else:
     sys.path.insert(0, target.rsplit("/", 1)[0])  # as in Lambda, the function's folder is on the path
     spec = importlib.util.spec_from_file_location("app", target)
@@ -335,15 +346,17 @@ def bench_imports(
     baseline_paths = environment_paths(baseline) if baseline else None
     env = import_environment()
     apps = handler_apps()
-    for target in ["floor", *(str(app) for app in apps)]:
+    for target in ["floor", LIBRARIES, *(str(app) for app in apps)]:
         time_import(target, paths, env)  # warm-up: the files in the page cache for every run alike
-        if baseline_paths and target != "floor":
+        if baseline_paths and target not in ("floor", LIBRARIES):
             time_import(target, baseline_paths, env)
     floor_samples: dict[str, list[Sample]] = {app.parent.name: [] for app in apps}
     handler_samples: dict[str, list[Sample]] = {app.parent.name: [] for app in apps}
     baseline_samples: dict[str, list[Sample]] = {app.parent.name: [] for app in apps}
+    library_samples: list[Sample] = []
     failures: dict[str, str] = {}
     for _ in range(runs):
+        library_samples.append(time_import(LIBRARIES, paths, env))
         for app in apps:
             name = app.parent.name
             if name in failures:
@@ -361,6 +374,12 @@ def bench_imports(
     print(
         f"  {'floor':<22} {floor_cpu:7.1f} ms CPU {floor_wall:7.1f} ms wall"
         f"  (import boto3; boto3.client('dynamodb'), {len(all_floor)} runs)"
+    )
+    libraries = _against_floor(library_samples, all_floor)
+    print(
+        f"  {'libraries alone':<22} {libraries['cpu_ms']:7.1f} ms CPU {libraries['wall_ms']:7.1f} ms wall"
+        f"  {libraries['ratio']:4.2f}x the floor: pynamodb, Powertools' Logger and pydantic with one model,"
+        " no project code"
     )
     handlers: dict[str, Any] = {}
     for app in apps:
@@ -401,6 +420,7 @@ def bench_imports(
         "floor_cpu_ms": round(floor_cpu, 1),
         "floor_wall_ms": round(floor_wall, 1),
         "target_ratio": TARGET_RATIO,
+        "libraries": libraries,
         "baseline": str(baseline.relative_to(ROOT)) if baseline else None,
         "handlers": handlers,
     }

@@ -2,8 +2,13 @@
 
 import json
 import logging
+import subprocess
+import sys
+from pathlib import Path
 
 from zerovisit.observability import MaskingFormatter, logger
+
+from infra.bench.imports import import_environment
 
 
 def test_the_function_logger_masks() -> None:
@@ -30,3 +35,26 @@ def test_identity_and_phone_numbers_are_masked_in_every_log_line() -> None:
     parsed = json.loads(line)
     assert parsed["message"] == "applicant 360*************71 called from 139****5678"
     assert parsed["agent_id"] == "440*************1X"
+
+
+def test_the_relay_loads_no_storage_and_no_case_model() -> None:
+    """The relay runs fourteen times per case: its cold start carries only its outbox message,
+    the logger and the clients it calls, not pynamodb, the tables or the case aggregate."""
+    root = Path(__file__).resolve().parents[2]
+    app = root / "functions" / "relay" / "app.py"
+    code = (
+        "import importlib.util, sys\n"
+        f"sys.path.insert(0, {str(app.parent)!r})\n"
+        f"spec = importlib.util.spec_from_file_location('app', {str(app)!r})\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(module)\n"
+        "assert callable(module.handler)\n"
+        "heavy = ('pynamodb', 'boto3', 'zerovisit.storage', 'zerovisit.domain.case', "
+        "'zerovisit.domain.catalog')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    env = {**import_environment(), "PYTHONPATH": str(root / "layers" / "common")}
+    loaded = subprocess.run(  # noqa: S603 - this interpreter, a fixed program
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "[]"

@@ -9,7 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from zerovisit.domain.catalog import Matter, describe, parse_matter
-from zerovisit.domain.regions import Divisions, division_problems
+from zerovisit.domain.divisions import Divisions, division_problems
 from zerovisit.errors import InvalidInput
 
 

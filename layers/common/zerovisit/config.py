@@ -4,8 +4,8 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
-from zerovisit.domain.certificate import SIGNING_ALGORITHM, SIGNING_ALGORITHMS, SigningAlgorithm
 from zerovisit.domain.partners import supervised_regions
+from zerovisit.domain.signing import SIGNING_ALGORITHM, SIGNING_ALGORITHMS, SigningAlgorithm
 from zerovisit.errors import ConfigurationError
 
 

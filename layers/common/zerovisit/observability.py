@@ -1,15 +1,15 @@
 """Logging with personal data masked in every line, and the cold-start wiring of a function.
 
 Storage stays out of this module's imports: cold_start binds the tables through the function it is
-given (storage's own by default, imported when called), and the holiday schedules are refreshed
-through storage's calendar, looked up on the first invocation. Importing the logger alone loads
-neither pynamodb nor the table models.
+given (storage's own by default, imported when called; none for the relay), and lambda_entry
+refreshes the holiday schedules through storage's calendar, looked up on the first invocation.
+Importing the logger alone loads neither pynamodb nor the table models.
 """
 
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
@@ -37,6 +37,10 @@ def _bind_storage(current: Settings) -> None:
     bind_tables(current)
 
 
+def without_storage(_: Settings) -> None:
+    """The binding of a function that reads no table: the relay."""
+
+
 def cold_start(bind: Binding = _bind_storage) -> Settings:
     """Read and validate the environment once, and bind the tables to it."""
     current = settings()
@@ -52,12 +56,17 @@ def _calendar_refresh() -> Callable[[], object]:
 
 
 def lambda_entry(function: Handler) -> Handler:
-    """Every function's entry point: the Lambda context in the logs, and the operator-loaded
-    holiday schedules current (read by key, at most every few minutes) before any date is computed."""
+    """The entry point of a function that computes dates: the Lambda context in the logs, and the
+    operator-loaded holiday schedules current (read by key, at most every few minutes) first."""
 
     @functools.wraps(function)
     def wrapped(event: dict[str, Any], context: LambdaContext) -> Any:
         _calendar_refresh()()
         return function(event, context)
 
-    return cast(Handler, logger.inject_lambda_context(wrapped))
+    return logged_entry(wrapped)
+
+
+def logged_entry(function: Handler) -> Handler:
+    """The entry point of a function that computes no date (the relay): the Lambda context in the logs."""
+    return logger.inject_lambda_context(function)

@@ -10,8 +10,9 @@ from zerovisit.clock import clock
 from zerovisit.config import settings
 from zerovisit.domain.case import Case, Change, DomainEvent
 from zerovisit.domain.catalog import Matter
-from zerovisit.domain.certificate import Certificate, SigningAlgorithm
+from zerovisit.domain.certificate import Certificate
 from zerovisit.domain.model import Task, TaskRef, TimelineEntry
+from zerovisit.domain.signing import SigningAlgorithm
 from zerovisit.domain.sweep import SweepCursor
 from zerovisit.errors import ConfigurationError
 from zerovisit.services.ports import DueItem, HeldPage, Link, Ports, Signed

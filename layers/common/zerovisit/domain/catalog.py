@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, StringConstraints, ValidationError
 
 from zerovisit.domain import regions
+from zerovisit.domain.divisions import RegionCode
 from zerovisit.domain.enterprise import ServiceKind
 from zerovisit.domain.identity import credit_code_problems
 from zerovisit.domain.model import Application, Frozen, ShortText
@@ -16,7 +17,6 @@ from zerovisit.domain.workdays import working_days_text
 from zerovisit.errors import InvalidInput
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9_-]{1,39}$")]
-RegionCode = regions.RegionCode
 PartnerId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
 
 

@@ -21,10 +21,8 @@ from zerovisit.clock import CHINA
 from zerovisit.domain.catalog import CertificateSpec, Issuer
 from zerovisit.domain.identity import certificate_identifier, mask_personal_data
 from zerovisit.domain.model import Frozen
+from zerovisit.domain.signing import SIGNING_ALGORITHM, SigningAlgorithm
 
-SigningAlgorithm = Literal["ECDSA_SHA_256", "SM2DSA"]
-SIGNING_ALGORITHMS: tuple[SigningAlgorithm, ...] = ("ECDSA_SHA_256", "SM2DSA")
-SIGNING_ALGORITHM: SigningAlgorithm = "ECDSA_SHA_256"
 Status = Literal["valid", "revoked", "expired"]
 REASON_MAX_LENGTH = 500
 SERIAL_DIGITS = 16

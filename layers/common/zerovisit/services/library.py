@@ -12,8 +12,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from zerovisit.clock import clock
-from zerovisit.domain.certificate import Certificate, SigningAlgorithm, Status
+from zerovisit.domain.certificate import Certificate, Status
 from zerovisit.domain.identity import holder_problems
+from zerovisit.domain.signing import SigningAlgorithm
 from zerovisit.errors import InvalidInput
 from zerovisit.services.ports import ports
 from zerovisit.services.rendering import rendering_key

@@ -12,8 +12,9 @@ from typing import Any, Protocol
 
 from zerovisit.domain.case import Case, Change, DomainEvent
 from zerovisit.domain.catalog import Matter
-from zerovisit.domain.certificate import Certificate, SigningAlgorithm
+from zerovisit.domain.certificate import Certificate
 from zerovisit.domain.model import Task, TaskRef, TimelineEntry
+from zerovisit.domain.signing import SigningAlgorithm
 from zerovisit.domain.sweep import SweepCursor
 
 

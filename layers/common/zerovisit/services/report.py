@@ -11,7 +11,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from zerovisit.domain.catalog import Matter
-from zerovisit.domain.regions import Divisions, province_of
+from zerovisit.domain.divisions import Divisions
+from zerovisit.domain.regions import province_of
 from zerovisit.errors import InvalidInput
 from zerovisit.storage import cases, catalog
 from zerovisit.storage.cases import ClosedFigures

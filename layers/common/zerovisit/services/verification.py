@@ -18,8 +18,9 @@ from typing import Literal
 from pydantic import BaseModel
 
 from zerovisit.clock import clock
-from zerovisit.domain.certificate import SigningAlgorithm, Status, code_matches, masked_name
+from zerovisit.domain.certificate import Status, code_matches, masked_name
 from zerovisit.domain.identity import certificate_identifier_problems, mask_id_number
+from zerovisit.domain.signing import SigningAlgorithm
 from zerovisit.errors import CaseNotFound, InvalidInput
 from zerovisit.services.ports import ports
 

@@ -5,7 +5,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from zerovisit.domain.catalog import Matter
-from zerovisit.domain.regions import Divisions, province_of
+from zerovisit.domain.divisions import Divisions
+from zerovisit.domain.regions import province_of
 from zerovisit.errors import CaseNotFound
 from zerovisit.storage.common import storage_errors
 from zerovisit.storage.tables import CatalogItem
