@@ -1,4 +1,4 @@
-"""A province's list of administrative divisions (GB/T 2260), what the 3550 report rolls up with."""
+"""A province's division list as the catalog holds it, and the checks it must pass."""
 
 from typing import Annotated
 
