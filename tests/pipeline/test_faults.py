@@ -222,6 +222,38 @@ def test_a_failed_case_resumes_from_the_failed_step_without_repeating_what_was_d
     assert len(delivered_once(outbound, "CaseCompleted", case_id)) == 1
 
 
+def test_refusing_a_failed_case_cancels_the_order_its_failure_left_open(
+    runtime: LocalRuntime, outbound: OutboundEvents
+) -> None:
+    """The payment step writes its order, then fails on every try: the case fails with the order
+    open (the applicant has not paid). Refused by operations, the order is cancelled: the payment
+    platform is told and no longer lists it, and the sweep never takes it up again."""
+    runtime.faults.inject("PaymentFunction", error="DependencyUnavailable", times=None, when="after")
+    case_id = submit(runtime, held_transfer(runtime, **ON_THE_CLOCK))
+    assert run(runtime, case_id, Script(pay=_silent_payment)) == "FAILED"
+    [order] = [t for t in cases.tasks(case_id) if t.kind is TaskKind.PAYMENT]
+    assert order.status is TaskStatus.OPEN
+
+    def listed() -> list[str]:
+        answer = runtime.signed_http("payment-platform", "GET", "/tasks", query="limit=50")
+        assert answer.status == 200
+        return [task["task_id"] for task in answer.body["tasks"]]
+
+    assert order.task_id in listed()
+    reason = "缴款平台无法恢复本案订单，不予登记"
+    refused = runtime.signed_http("operations", "POST", f"/cases/{case_id}/refusal", {"reason": reason})
+    assert (refused.status, refused.body) == (200, {"case_id": case_id, "status": "rejected"})
+
+    cancelled = cases.get_task(TaskRef(case_id=case_id, task_id=order.task_id))
+    assert (cancelled.status, cancelled.next_alarm_at) == (TaskStatus.CANCELLED, None)
+    assert order.task_id not in listed()
+    [told] = delivered_once(outbound, "TaskCancelled", case_id)
+    assert (told["task_id"], told["partner_id"], told["reason"]) == (order.task_id, order.partner, reason)
+    clock.advance(timedelta(days=60))
+    assert "payment_expired" not in sweeper.sweep(clock.now())
+    assert cases.get_task(TaskRef(case_id=case_id, task_id=order.task_id)).status is TaskStatus.CANCELLED
+
+
 def test_a_never_paid_case_closes_as_withdrawn_and_the_applicants_time_is_not_the_offices(
     runtime: LocalRuntime,
 ) -> None:

@@ -112,11 +112,11 @@ def test_refusing_a_failed_case_goes_through_the_table() -> None:
         step=CaseStep.CERTIFICATE,
         failure=Failure(step="certificate", error="TitleNotValid", cause="revoked"),
     )
-    refused = failed.refuse_after_failure(AT, "不予登记", "operations").case
+    refused = failed.refuse_after_failure(AT, [], "不予登记", "operations").case
     assert refused is not None
     assert (refused.status, refused.outcome_reason) == (CaseStatus.REJECTED, "不予登记")
     with pytest.raises(Conflict, match="only a failed case can be refused"):
-        case_at(CaseStatus.COMPLETED).refuse_after_failure(AT, "不予登记", "operations")
+        case_at(CaseStatus.COMPLETED).refuse_after_failure(AT, [], "不予登记", "operations")
 
 
 def test_a_review_stage_verdict_is_the_aggregates() -> None:

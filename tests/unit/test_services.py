@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -537,6 +537,73 @@ def test_a_certificate_is_issued_once(cases: FakeCases) -> None:
     first = certificate.issue(case.case_id)
     assert certificate.issue(case.case_id) == first
     assert cases.certificates == [first["identifier"]]
+
+
+def failed_in_review(cases: FakeCases) -> tuple[Case, str, date]:
+    """A case whose step failed while a department's review task was open: the case, the task's id
+    and its limit."""
+    case = accepted_case(cases)
+    [task_id] = dispatch_stage(case)
+    completion.close(case.case_id, "failed", '{"errorMessage": "key unavailable"}', "DependencyUnavailable")
+    due_on = cases.task(TaskRef.parse(task_id)).due_on
+    assert due_on is not None
+    return case, task_id, due_on
+
+
+def test_refusing_a_failed_case_cancels_the_tasks_it_left_open(cases: FakeCases) -> None:
+    case, task_id, _ = failed_in_review(cases)
+
+    recovery.refuse(case.case_id, "登记机关系统无法恢复，不予登记", "operations")
+    recovery.refuse(case.case_id, "登记机关系统无法恢复，不予登记", "operations")
+
+    task = cases.task(TaskRef.parse(task_id))
+    assert (task.status, task.next_alarm_at) == (TaskStatus.CANCELLED, None)
+    [told] = [m.detail for m in cases.published("TaskCancelled")]  # once, to the department
+    assert told is not None
+    assert (told["task_id"], told["partner_id"]) == (task_id, task.partner)
+    assert cases.resumed() == []  # the failed execution waits for nothing
+    clock.set(clock.now() + timedelta(days=400))
+    assert [item.task for item in cases.due(clock.now()) if item.task] == []
+    with pytest.raises(TaskClosed):
+        review.decide(task_id, "dept-scjg", approve())
+
+
+def test_a_failed_case_freezes_its_open_tasks_and_the_sweep_reads_them_once_a_day(
+    cases: FakeCases,
+) -> None:
+    _, task_id, due_on = failed_in_review(cases)
+    published = len(cases.published())
+
+    clock.set(datetime.combine(due_on + timedelta(days=30), time(9), CHINA))  # long past its limit
+    first = sweeper.sweep(clock.now())
+    reads = cases.reads
+    for _ in range(10):  # the rest of the day's sweeps
+        clock.set(clock.now() + timedelta(minutes=15))
+        sweeper.sweep(clock.now())
+    later_reads = cases.reads - reads
+
+    frozen = cases.task(TaskRef.parse(task_id))
+    assert first.get("rescheduled") == 1
+    assert (frozen.status, frozen.escalations) == (TaskStatus.OPEN, 0)  # not escalated, deemed or expired
+    assert len(cases.published()) == published  # nobody is told anything
+    assert later_reads == 0  # the later sweeps read neither the task nor its case
+    assert frozen.next_alarm_at is not None
+    assert frozen.next_alarm_at > clock.now()
+
+
+def test_a_resumed_case_takes_up_the_limits_of_the_tasks_its_failure_froze(
+    cases: FakeCases, gateway: FakeGateway
+) -> None:
+    case, _, due_on = failed_in_review(cases)
+    clock.set(datetime.combine(due_on + timedelta(days=30), time(9), CHINA))
+    assert sweeper.sweep(clock.now()).get("rescheduled") == 1
+
+    recovery.resume(case.case_id, "operations")
+    clock.set(clock.now() + timedelta(days=1))
+    swept = sweeper.sweep(clock.now())
+
+    assert swept.get("escalated") == 1  # the department's limit, long passed, is enforced again
+    assert len(cases.published("ReviewOverdue")) == 1
 
 
 def test_withdrawal_closes_the_case_and_cancels_its_open_tasks(cases: FakeCases) -> None:

@@ -1020,11 +1020,12 @@ class Case(BaseModel):
         )
         return self._change(resumed, at, [self._note(at, step, "resumed", detail, by)], events=[event])
 
-    def refuse_after_failure(self, at: datetime, reason: str, by: str) -> Change:
+    def refuse_after_failure(self, at: datetime, open_tasks: Iterable[Task], reason: str, by: str) -> Change:
         """Operations decide that a failed case cannot succeed (its seller's title was revoked, a
         department can no longer answer...): it closes as rejected, with the reason the applicant
-        is told (行政许可法 art. 38: a refusal states its reasons). Refusing again with the same
-        reason changes nothing."""
+        is told (行政许可法 art. 38: a refusal states its reasons), and every task the failure left
+        open is cancelled, its holder told. The failed execution waits for none of them. Refusing
+        again with the same reason changes nothing."""
         text = reason.strip()
         if self.status is CaseStatus.REJECTED and self.outcome_reason == text:
             return Change(self.case_id, self.version, None)
@@ -1034,7 +1035,16 @@ class Case(BaseModel):
         refused = self._moved(CaseStatus.REJECTED, self.step, closed_at=at, outcome_reason=text)
         event = self._closing_event(CaseStatus.REJECTED, self.working_days_used, text)
         detail = f"{text} (after {failed.step} failed: {failed.error})"
-        return self._change(refused, at, [self._note(at, self.step, "refused", detail, by)], events=[event])
+        closing = self._change(
+            refused, at, [self._note(at, self.step, "refused", detail, by)], events=[event]
+        )
+        cancelled = [self._cancel(at, task, text) for task in open_tasks if task.is_open]
+        return dataclasses.replace(
+            closing,
+            entries=(*closing.entries, *(e for c in cancelled for e in c.entries)),
+            tasks=(*closing.tasks, *(t for c in cancelled for t in c.tasks)),
+            events=(*closing.events, *(e for c in cancelled for e in c.events)),
+        )
 
     def alarms(self, at: datetime, due: list[tuple[Limit, AlarmKind]]) -> Change:
         """Raise each due deadline alarm, once: marked on the case, told to supervision."""

@@ -42,7 +42,10 @@ def refuse(case_id: str, reason: str, by: str) -> dict[str, Any]:
     problems = reason_problems(text, "the applicant, supervision and the case's timeline show it")
     if problems:
         raise InvalidInput(problems)
-    case, _ = apply(case_id, lambda current: current.refuse_after_failure(clock.now(), text, by))
+    case, _ = apply(
+        case_id,
+        lambda current: current.refuse_after_failure(clock.now(), ports().cases.tasks(case_id), text, by),
+    )
     return {"case_id": case_id, "status": case.status.value}
 
 

@@ -181,6 +181,8 @@ def _task_limit(ref: TaskRef, now: datetime) -> Counter[str]:
     if not task.is_open or task.next_alarm_at is None or task.next_alarm_at > now:
         return Counter(skipped=1)
     case = ports().cases.get(ref.case_id)
+    if case.is_closed:  # failed, waiting for operations: its tasks neither remind, escalate nor expire
+        return _look_again_tomorrow(case, task, now)
     if task.due_on is not None and now < task_overdue_at(task.due_on) and not _clock_stopped(case, task):
         ports().cases.save(case.task_due_soon(now, task))  # most of its limit used: remind the holder
         return Counter(reminders=1)
@@ -205,12 +207,18 @@ def _clock_stopped(case: Case, task: Task) -> bool:
     return case.held_by(task.task_id) is not None and not stopped_by_law
 
 
+def _look_again_tomorrow(case: Case, task: Task, now: datetime) -> Counter[str]:
+    """A task whose limit waits: its index entry moves a day on, so that each sweep meanwhile does
+    not read it again."""
+    ports().cases.save(
+        Change(case.case_id, case.version, None, tasks=(task.next_alarm(now + timedelta(days=1)),))
+    )
+    return Counter(rescheduled=1)
+
+
 def _department_limit(case: Case, task: Task, now: datetime) -> Counter[str]:
     if _clock_stopped(case, task):
-        ports().cases.save(
-            Change(case.case_id, case.version, None, tasks=(task.next_alarm(now + timedelta(days=1)),))
-        )
-        return Counter(rescheduled=1)
+        return _look_again_tomorrow(case, task, now)
     matter = matter_of(case)
     department = next(
         d for s in matter.stages for d in s.departments if d.code == task.details.get("department")
