@@ -171,7 +171,8 @@ class Withdrawal(BaseModel):
 @app.post("/applications/<application_id>/withdrawal", operation_id="withdrawApplication")
 def withdraw(application_id: CaseId, withdrawal: Annotated[Withdrawal, Body()]) -> CaseStatusAnswer:
     """The applicant withdraws the application: the case closes at once and every open task is
-    cancelled (its holder is told). Withdrawing again answers as the first time."""
+    cancelled (its holder is told), a failed case's too. Withdrawing again answers as the first
+    time."""
     return CaseStatusAnswer.model_validate(recovery.withdraw(application_id, withdrawal.reason, caller()))
 
 
@@ -189,8 +190,9 @@ class Refusal(BaseModel):
 @app.post("/cases/<case_id>/refusal", operation_id="refuseCase")
 def refuse(case_id: CaseId, refusal: Annotated[Refusal, Body()]) -> CaseStatusAnswer:
     """Operations close a failed case that cannot succeed as rejected, with the reason the
-    applicant is told. 409 for a case that has not failed; refusing again with the same reason
-    answers as the first time."""
+    applicant is told; the tasks its failure left open are cancelled (their holders are told).
+    409 for a case that has not failed; refusing again with the same reason answers as the first
+    time."""
     return CaseStatusAnswer.model_validate(recovery.refuse(case_id, refusal.reason, caller()))
 
 

@@ -222,12 +222,20 @@ def test_a_failed_case_resumes_from_the_failed_step_without_repeating_what_was_d
     assert len(delivered_once(outbound, "CaseCompleted", case_id)) == 1
 
 
-def test_refusing_a_failed_case_cancels_the_order_its_failure_left_open(
-    runtime: LocalRuntime, outbound: OutboundEvents
+@pytest.mark.parametrize(
+    ("partner", "route", "status"),
+    [
+        ("operations", "/cases/{case_id}/refusal", "rejected"),
+        ("service-network", "/applications/{case_id}/withdrawal", "withdrawn"),
+    ],
+)
+def test_settling_a_failed_case_cancels_the_order_its_failure_left_open(
+    runtime: LocalRuntime, outbound: OutboundEvents, partner: str, route: str, status: str
 ) -> None:
     """The payment step writes its order, then fails on every try: the case fails with the order
-    open (the applicant has not paid). Refused by operations, the order is cancelled: the payment
-    platform is told and no longer lists it, and the sweep never takes it up again."""
+    open (the applicant has not paid). Refused by operations or withdrawn by the applicant, the
+    order is cancelled: the payment platform is told and no longer lists it, and the sweep never
+    takes it up again."""
     runtime.faults.inject("PaymentFunction", error="DependencyUnavailable", times=None, when="after")
     case_id = submit(runtime, held_transfer(runtime, **ON_THE_CLOCK))
     assert run(runtime, case_id, Script(pay=_silent_payment)) == "FAILED"
@@ -241,8 +249,9 @@ def test_refusing_a_failed_case_cancels_the_order_its_failure_left_open(
 
     assert order.task_id in listed()
     reason = "缴款平台无法恢复本案订单，不予登记"
-    refused = runtime.signed_http("operations", "POST", f"/cases/{case_id}/refusal", {"reason": reason})
-    assert (refused.status, refused.body) == (200, {"case_id": case_id, "status": "rejected"})
+    settled = runtime.signed_http(partner, "POST", route.format(case_id=case_id), {"reason": reason})
+    assert (settled.status, settled.body) == (200, {"case_id": case_id, "status": status})
+    assert [e["outcome"] for e in delivered_once(outbound, "CaseClosed", case_id)] == [status]
 
     cancelled = cases.get_task(TaskRef(case_id=case_id, task_id=order.task_id))
     assert (cancelled.status, cancelled.next_alarm_at) == (TaskStatus.CANCELLED, None)

@@ -52,8 +52,8 @@ def test_a_status_changes_only_as_the_table_allows(source: CaseStatus, target: C
 
 S = CaseStatus
 # The case's lifecycle as the service office runs it, written out move by move: every open case may
-# also be withdrawn or fail; a closed case goes nowhere; a failed one is resumed where it stood, or
-# refused by operations.
+# also be withdrawn or fail; a closed case goes nowhere; a failed one is resumed where it stood,
+# refused by operations, or withdrawn by the applicant.
 LIFECYCLE = {
     S.SUBMITTED: {S.AWAITING_CORRECTION, S.IN_REVIEW, S.NOT_ACCEPTED},
     S.AWAITING_CORRECTION: {S.SUBMITTED, S.IN_REVIEW, S.NOT_ACCEPTED},
@@ -63,7 +63,7 @@ LIFECYCLE = {
     S.ISSUING: {S.AWAITING_DELIVERY, S.COMPLETED},
     S.AWAITING_DELIVERY: {S.COMPLETED},
 }
-RESUMED_OR_REFUSED = {
+SETTLED_AFTER_FAILURE = {
     S.SUBMITTED,
     S.AWAITING_CORRECTION,
     S.ACCEPTED,
@@ -72,12 +72,13 @@ RESUMED_OR_REFUSED = {
     S.ISSUING,
     S.AWAITING_DELIVERY,
     S.REJECTED,
+    S.WITHDRAWN,
 }
 
 
 def test_the_table_allows_exactly_the_lifecycle() -> None:
     expected = {(s, t) for s, targets in LIFECYCLE.items() for t in targets | {S.WITHDRAWN, S.FAILED}}
-    expected |= {(S.FAILED, t) for t in RESUMED_OR_REFUSED}
+    expected |= {(S.FAILED, t) for t in SETTLED_AFTER_FAILURE}
     moves = {(s, t) for s, t in product(CaseStatus, CaseStatus) if s is not t and allowed(s, t)}
     assert moves == expected
 

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -444,6 +445,7 @@ def endings(cases: FakeCases) -> list[tuple[str | None, Any]]:
     [
         ("resumed", CaseStatus.COMPLETED, ("CaseCompleted", "completed")),
         ("refused", CaseStatus.REJECTED, ("CaseClosed", "rejected")),
+        ("withdrawn", CaseStatus.WITHDRAWN, ("CaseClosed", "withdrawn")),
     ],
 )
 def test_a_failed_case_is_not_closed_and_ends_once_when_settled(
@@ -464,8 +466,10 @@ def test_a_failed_case_is_not_closed_and_ends_once_when_settled(
     if settled == "resumed":
         recovery.resume(failed.case_id, "operations")
         certificate.issue(failed.case_id)
-    else:
+    elif settled == "refused":
         recovery.refuse(failed.case_id, "出卖人不动产权证书已被注销，不予登记", "operations")
+    else:
+        recovery.withdraw(failed.case_id, "the applicant no longer needs it", "service-network")
     for _ in range(2):  # the closing step, retried
         completion.close(failed.case_id, "completed", "certificate issued and delivered")
 
@@ -550,11 +554,21 @@ def failed_in_review(cases: FakeCases) -> tuple[Case, str, date]:
     return case, task_id, due_on
 
 
-def test_refusing_a_failed_case_cancels_the_tasks_it_left_open(cases: FakeCases) -> None:
+@pytest.mark.parametrize(
+    ("settle", "by", "status"),
+    [(recovery.refuse, "operations", "rejected"), (recovery.withdraw, "service-network", "withdrawn")],
+)
+def test_settling_a_failed_case_cancels_the_tasks_it_left_open(
+    cases: FakeCases, settle: Callable[[str, str, str], dict[str, Any]], by: str, status: str
+) -> None:
     case, task_id, _ = failed_in_review(cases)
 
-    recovery.refuse(case.case_id, "登记机关系统无法恢复，不予登记", "operations")
-    recovery.refuse(case.case_id, "登记机关系统无法恢复，不予登记", "operations")
+    first = settle(case.case_id, "登记机关系统无法恢复", by)
+    again = settle(case.case_id, "登记机关系统无法恢复", by)
+
+    assert first == again == {"case_id": case.case_id, "status": status}
+    with pytest.raises(Conflict):
+        recovery.resume(case.case_id, "operations")
 
     task = cases.task(TaskRef.parse(task_id))
     assert (task.status, task.next_alarm_at) == (TaskStatus.CANCELLED, None)

@@ -250,8 +250,9 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     CaseStatus.AWAITING_PAYMENT: frozenset({CaseStatus.ISSUING}),
     CaseStatus.ISSUING: frozenset({CaseStatus.AWAITING_DELIVERY, CaseStatus.COMPLETED}),
     CaseStatus.AWAITING_DELIVERY: frozenset({CaseStatus.COMPLETED}),
-    # resumed where it failed, or refused by operations
-    CaseStatus.FAILED: frozenset(set(CaseStatus) - CLOSED_STATUSES) | {CaseStatus.REJECTED},
+    # resumed where it failed, refused by operations, or withdrawn by the applicant
+    CaseStatus.FAILED: frozenset(set(CaseStatus) - CLOSED_STATUSES)
+    | {CaseStatus.REJECTED, CaseStatus.WITHDRAWN},
 }
 # Any open case may be withdrawn, fail, or be closed by its own wait running out.
 ALWAYS_ALLOWED = frozenset({CaseStatus.WITHDRAWN, CaseStatus.FAILED})
@@ -952,7 +953,12 @@ class Case(BaseModel):
 
     def withdraw(self, at: datetime, open_tasks: Iterable[Task], reason: str, by: str) -> Change:
         """Closed as withdrawn at once; every open task is cancelled and its waiting step resumed
-        with ``CaseWithdrawn``, which the state machine takes to its closing step."""
+        with ``CaseWithdrawn``, which the state machine takes to its closing step. A failed case
+        may be withdrawn too: its execution has ended, so nothing is resumed."""
+        if self.status is CaseStatus.FAILED:
+            return self._settled_after_failure(
+                at, open_tasks, CaseStatus.WITHDRAWN, reason, "withdrawn", reason, by
+            )
         self.require_open()
         closing = self.close(at, CaseStatus.WITHDRAWN, reason)
         tasks: list[Task] = []
@@ -1023,22 +1029,33 @@ class Case(BaseModel):
     def refuse_after_failure(self, at: datetime, open_tasks: Iterable[Task], reason: str, by: str) -> Change:
         """Operations decide that a failed case cannot succeed (its seller's title was revoked, a
         department can no longer answer...): it closes as rejected, with the reason the applicant
-        is told (行政许可法 art. 38: a refusal states its reasons), and every task the failure left
-        open is cancelled, its holder told. The failed execution waits for none of them. Refusing
-        again with the same reason changes nothing."""
+        is told (行政许可法 art. 38: a refusal states its reasons). Refusing again with the same
+        reason changes nothing."""
         text = reason.strip()
         if self.status is CaseStatus.REJECTED and self.outcome_reason == text:
             return Change(self.case_id, self.version, None)
         if self.status is not CaseStatus.FAILED or self.failure is None:
             raise Conflict(f"only a failed case can be refused; this one is {self.status.value}")
-        failed = self.failure
-        refused = self._moved(CaseStatus.REJECTED, self.step, closed_at=at, outcome_reason=text)
-        event = self._closing_event(CaseStatus.REJECTED, self.working_days_used, text)
-        detail = f"{text} (after {failed.step} failed: {failed.error})"
-        closing = self._change(
-            refused, at, [self._note(at, self.step, "refused", detail, by)], events=[event]
-        )
-        cancelled = [self._cancel(at, task, text) for task in open_tasks if task.is_open]
+        detail = f"{text} (after {self.failure.step} failed: {self.failure.error})"
+        return self._settled_after_failure(at, open_tasks, CaseStatus.REJECTED, text, "refused", detail, by)
+
+    def _settled_after_failure(
+        self,
+        at: datetime,
+        open_tasks: Iterable[Task],
+        status: CaseStatus,
+        reason: str,
+        noted: str,
+        detail: str,
+        by: str,
+    ) -> Change:
+        """A failed case closed for good, refused or withdrawn: the applicant is told the outcome,
+        and every task the failure left open is cancelled, its holder told. The failed execution
+        waits for none of them."""
+        closed = self._moved(status, self.step, closed_at=at, outcome_reason=reason)
+        event = self._closing_event(status, self.working_days_used, reason)
+        closing = self._change(closed, at, [self._note(at, self.step, noted, detail, by)], events=[event])
+        cancelled = [self._cancel(at, task, reason) for task in open_tasks if task.is_open]
         return dataclasses.replace(
             closing,
             entries=(*closing.entries, *(e for c in cancelled for e in c.entries)),
