@@ -13,7 +13,9 @@ listed in ``MOTO_SEAMS`` (infra/local/seams.py) and guarded by tests/integration
   destination (infra/local/streams.py);
 - DynamoDB that holds a load run and concurrent callers (infra/local/dynamodb.py);
 - KMS keys from CloudFormation, which moto creates symmetric whatever KeySpec says;
-- the retrier's wait between attempts, which advances the domain clock instead of sleeping.
+- the retrier's wait between attempts, which advances the domain clock instead of sleeping;
+- the interpreter's parsing, cached: JSONPaths by their text, and a state machine's program by its
+  definition, which moto would otherwise parse again for every execution.
 
 HttpApi routes are served by ``http()``, since moto does not create ApiGatewayV2 resources.
 """
@@ -60,6 +62,7 @@ from infra.local.seams import (
     Patches,
     cached_client_factory,
     cached_parse,
+    cached_program,
     copy_rule,
     key_from_cloudformation,
     method,
@@ -253,6 +256,7 @@ class LocalRuntime:
         self._replace("interpreter lambda client", cached_client_factory(create_client))
         self._replace("interpreter json path", cached_parse(MOTO_ORIGINALS["interpreter json path"]))
         self._replace("interpreter result path", cached_parse(MOTO_ORIGINALS["interpreter result path"]))
+        self._replace("interpreter program", cached_program())
         self._patch_dynamodb()
 
     def _patch_dynamodb(self) -> None:

@@ -27,7 +27,9 @@ from moto.kms.models import Key, kms_backends
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import json_path
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from zerovisit.clock import clock
 
 # The moto internals this runtime replaces.
@@ -39,6 +41,7 @@ MOTO_SEAMS: dict[str, tuple[Any, str]] = {
     "interpreter lambda client": (lambda_eval_utils, "boto_client_for"),
     "interpreter json path": (json_path, "parse"),
     "interpreter result path": (result_path, "parse"),
+    "interpreter program": (ExecutionWorker, "_get_evaluation_entrypoint"),
     "dynamodb stream records": (StreamShard, "add"),
     "dynamodb transactions": (DynamoDBBackend, "transact_write_items"),
     "dynamodb transaction backup": (dynamodb_models, "copy"),
@@ -57,6 +60,7 @@ MOTO_READS = {
     "cloudformation stacks": (cloudformation_backends, "__getitem__"),
     "cloudformation intrinsics": (clean_json, "__call__"),
     "event patterns": (EventPattern, "load"),
+    "definition parser": (AmazonStateLanguageParser, "parse"),
 }
 
 
@@ -94,6 +98,24 @@ def cached_parse(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     a new parser for each parse (tens of milliseconds); a parsed path is never changed, so one per
     path serves every execution."""
     return functools.lru_cache(maxsize=4096)(parse)
+
+
+def cached_program(
+    parse: Callable[[str], tuple[Any, Any]] = AmazonStateLanguageParser.parse,
+) -> Callable[[ExecutionWorker], Any]:
+    """moto's interpreter parses the definition again for every execution (about 100 ms for the
+    case state machine, a sixth of a case). The tree it builds keeps no execution's state: each
+    execution evaluates it in its own Environment, as moto's Map and Parallel already run one
+    tree on several threads. So one program per definition serves every execution."""
+
+    @functools.lru_cache(maxsize=64)
+    def program(definition: str) -> Any:
+        return parse(definition)[0]
+
+    def entrypoint(worker: ExecutionWorker) -> Any:
+        return program(worker._evaluation_details.state_machine_details.definition)
+
+    return entrypoint
 
 
 def key_from_cloudformation(

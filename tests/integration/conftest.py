@@ -30,20 +30,28 @@ def waiting_review(runtime: LocalRuntime) -> Iterator[dict[str, Any]]:
     runtime.put_event("gov.service-network", "ApplicationSubmitted", detail)
     task = next_partner_task(runtime, "ReviewRequested", detail["application_id"])
     yield task
-    if cases.get_task(TaskRef.parse(task["task_id"])).status is TaskStatus.OPEN:
-        path = f"/reviews/{task['task_id']}/decision"
-        runtime.signed_http(task["partner_id"], "POST", path, {"decision": "approve"})
-    PartnerSimulator(runtime).run_until_closed(detail["application_id"])
+    run_to_its_end(runtime, task)
 
 
 @pytest.fixture
 def submitted(runtime: LocalRuntime) -> Iterator[dict[str, Any]]:
-    """An application submitted through the API; its case is run to its end afterwards, so that no
-    open case is left for another test's deadlines."""
+    """An application submitted through the API, its case settled at its first wait (the market
+    regulation department's review), so that nothing writes to it while a test looks; it is run to
+    its end afterwards, so that no open case is left for another test's deadlines."""
     detail = application()
     assert runtime.signed_http("service-network", "POST", "/applications", detail).status == 202
+    task = next_partner_task(runtime, "ReviewRequested", detail["application_id"])
     yield detail
-    PartnerSimulator(runtime).run_until_closed(detail["application_id"])
+    run_to_its_end(runtime, task)
+
+
+def run_to_its_end(runtime: LocalRuntime, task: dict[str, Any]) -> None:
+    """The review task a fixture took from the partner queue answered, if a test left it open, and
+    its case run to its end."""
+    if cases.get_task(TaskRef.parse(task["task_id"])).status is TaskStatus.OPEN:
+        path = f"/reviews/{task['task_id']}/decision"
+        runtime.signed_http(task["partner_id"], "POST", path, {"decision": "approve"})
+    PartnerSimulator(runtime).run_until_closed(task["case_id"])
 
 
 @pytest.fixture

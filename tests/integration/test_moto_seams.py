@@ -2,6 +2,7 @@
 loudly, instead of the local runtime failing in some stranger way."""
 
 import inspect
+import json
 import time
 from importlib.metadata import version
 from typing import Any
@@ -193,3 +194,37 @@ def test_the_interpreter_parses_json_paths_with_jsonpath_ng() -> None:
     from moto.stepfunctions.parser.asl.utils import json_path
 
     assert "input_expr = parse(path)" in inspect.getsource(json_path)
+
+
+def test_the_interpreter_builds_an_executions_program_from_its_definition_alone() -> None:
+    """The program is cached by the definition's text; that holds while moto builds it from the
+    definition and nothing else, and evaluates it in the execution's own Environment."""
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    source = inspect.getsource(original("interpreter program"))
+    assert "AmazonStateLanguageParser.parse(" in source
+    assert "self._evaluation_details.state_machine_details.definition" in source
+    logic = inspect.getsource(ExecutionWorker._execution_logic)
+    assert "program = self._get_evaluation_entrypoint()" in logic
+    assert "self.env = self._get_evaluation_environment()" in logic
+
+
+def test_one_program_serves_every_execution_of_a_definition() -> None:
+    from types import SimpleNamespace
+
+    from infra.local.seams import cached_program
+
+    def worker(definition: str) -> Any:
+        details = SimpleNamespace(state_machine_details=SimpleNamespace(definition=definition))
+        return SimpleNamespace(_evaluation_details=details)
+
+    def definition(state: str) -> str:
+        return json.dumps({"StartAt": state, "States": {state: {"Type": "Succeed"}}})
+
+    entrypoint = cached_program()
+    first, again = entrypoint(worker(definition("Done"))), entrypoint(worker(definition("Done")))
+    other = entrypoint(worker(definition("Finished")))
+
+    assert first is again
+    assert other is not first
+    assert type(first).__name__ == "Program"
