@@ -391,6 +391,20 @@ def test_an_unpaid_order_expires_and_is_not_the_offices_time(cases: FakeCases) -
     assert closed.working_days_used <= 1
 
 
+def test_a_callback_naming_an_order_that_is_not_ours_is_invalid_input(cases: FakeCases) -> None:
+    paid = payment.PaymentConfirmation(order_id="ORDER-9", status="paid", amount_fen=1, transaction_id="T1")
+    shipped = delivery.TrackingEvent(order_id="ORDER-9", waybill="EA000000019CN", status="signed_for")
+
+    with pytest.raises(InvalidInput) as payment_refused:
+        payment.confirm_payment("payment-platform", paid)
+    with pytest.raises(InvalidInput) as tracking_refused:
+        delivery.track("ems", shipped)
+
+    assert payment_refused.value.problems == ["order_id: not a payment order of this system"]
+    assert tracking_refused.value.problems == ["order_id: not a shipment of this system"]
+    assert cases.reads == 0  # refused before anything is read
+
+
 def test_a_payment_for_another_amount_is_refused_and_changes_nothing(cases: FakeCases) -> None:
     case = accepted_case(cases, REAL_ESTATE)
     for task_id in dispatch_stage(case):

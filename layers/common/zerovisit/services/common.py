@@ -9,7 +9,7 @@ from zerovisit.domain import plan
 from zerovisit.domain.case import Case, Change
 from zerovisit.domain.catalog import Matter
 from zerovisit.domain.model import Task, TaskKind, TaskRef, TimelineEntry
-from zerovisit.errors import CaseNotFound, Conflict, NotPermitted, TaskClosed
+from zerovisit.errors import CaseNotFound, Conflict, InvalidInput, NotPermitted, TaskClosed
 from zerovisit.services.ports import ports
 
 
@@ -63,6 +63,15 @@ def task_ref(task_id: str, noun: str = "task") -> TaskRef:
         return TaskRef.parse(task_id)
     except ValueError as e:
         raise CaseNotFound(f"no such {noun}") from e
+
+
+def order_ref(order_id: str, noun: str) -> TaskRef:
+    """The order a partner's callback names in its body: one that names nothing of ours is invalid
+    input (its body is wrong), where a path that names nothing is no such task."""
+    try:
+        return TaskRef.parse(order_id)
+    except ValueError as e:
+        raise InvalidInput([f"order_id: not a {noun} of this system"]) from e
 
 
 def held_task(

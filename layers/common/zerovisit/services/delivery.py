@@ -6,7 +6,7 @@ from zerovisit.clock import clock
 from zerovisit.domain.case import Case, Change
 from zerovisit.domain.deadlines import task_first_alarm
 from zerovisit.domain.identity import s10_check_digit
-from zerovisit.domain.model import Frozen, ShortText, Task, TaskKind, TaskRef
+from zerovisit.domain.model import Frozen, ShortText, Task, TaskKind
 from zerovisit.errors import CaseNotFound, InvalidInput, TaskClosed
 from zerovisit.services.common import (
     answer_task,
@@ -15,6 +15,7 @@ from zerovisit.services.common import (
     held_task,
     matter_of,
     note,
+    order_ref,
     reopen,
     task_ref,
 )
@@ -94,10 +95,7 @@ def recipient(partner: str, order_id: str) -> dict[str, Any]:
 
 
 def track(partner: str, event: TrackingEvent) -> dict[str, Any]:
-    try:
-        ref = TaskRef.parse(event.order_id)
-    except ValueError as e:
-        raise InvalidInput(["order_id: not a shipment of this system"]) from e
+    ref = order_ref(event.order_id, "shipment")
     case, tasks, task = held_task(ref, partner, TaskKind.DELIVERY, noun="shipment")
     if task.details.get("waybill") != event.waybill:
         raise InvalidInput(["waybill: does not match the shipment"])

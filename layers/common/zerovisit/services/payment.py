@@ -7,10 +7,10 @@ from pydantic import Field
 from zerovisit.clock import clock
 from zerovisit.domain.case import Case, Change
 from zerovisit.domain.deadlines import task_first_alarm
-from zerovisit.domain.model import Frozen, ShortText, Task, TaskKind, TaskRef
+from zerovisit.domain.model import Frozen, ShortText, Task, TaskKind
 from zerovisit.domain.payment import PaymentOrder, payment_items
 from zerovisit.errors import InvalidInput
-from zerovisit.services.common import answer_task, apply, due_after, matter_of, reopen
+from zerovisit.services.common import answer_task, apply, due_after, matter_of, order_ref, reopen
 from zerovisit.services.ports import ports
 
 # The payment platform's partner id, which owns the payment callback route.
@@ -61,10 +61,7 @@ def request_payment(case_id: str, token: str) -> dict[str, Any]:
 
 
 def confirm_payment(partner: str, confirmation: PaymentConfirmation) -> dict[str, Any]:
-    try:
-        ref = TaskRef.parse(confirmation.order_id)
-    except ValueError as e:
-        raise InvalidInput(["order_id: not a payment order of this system"]) from e
+    ref = order_ref(confirmation.order_id, "payment order")
     answer = confirmation.model_dump(mode="json")
 
     def record(case: Case, task: Task) -> Change:
