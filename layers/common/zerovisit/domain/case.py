@@ -961,27 +961,10 @@ class Case(BaseModel):
             )
         self.require_open()
         closing = self.close(at, CaseStatus.WITHDRAWN, reason)
-        tasks: list[Task] = []
-        resumptions: list[Resumption] = []
-        entries, events = list(closing.entries), list(closing.events)
-        for task in open_tasks:
-            if not task.is_open:
-                continue
-            cancelled = self._cancel(at, task, reason)
-            tasks.extend(cancelled.tasks)
-            entries.extend(cancelled.entries)
-            events.extend(cancelled.events)
-            resumptions.append(Resumption(task.token, error="CaseWithdrawn", cause=reason))
-        entries.insert(0, self._note(at, self.step, "withdrawn", reason, by))
-        return Change(
-            self.case_id,
-            self.version,
-            closing.case,
-            tuple(entries),
-            tuple(tasks),
-            tuple(events),
-            tuple(resumptions),
+        noted = dataclasses.replace(
+            closing, entries=(self._note(at, self.step, "withdrawn", reason, by), *closing.entries)
         )
+        return self._cancelling(noted, at, open_tasks, reason, resume_with="CaseWithdrawn")
 
     def wait_expired(self, at: datetime, task: Task, detail: str, error: str = "WaitExpired") -> Change:
         """A wait ran past its limit: the task expires, the party holding it and supervision are
@@ -1055,12 +1038,30 @@ class Case(BaseModel):
         closed = self._moved(status, self.step, closed_at=at, outcome_reason=reason)
         event = self._closing_event(status, self.working_days_used, reason)
         closing = self._change(closed, at, [self._note(at, self.step, noted, detail, by)], events=[event])
-        cancelled = [self._cancel(at, task, reason) for task in open_tasks if task.is_open]
+        return self._cancelling(closing, at, open_tasks, reason)
+
+    def _cancelling(
+        self,
+        closing: Change,
+        at: datetime,
+        open_tasks: Iterable[Task],
+        reason: str,
+        resume_with: str | None = None,
+    ) -> Change:
+        """``closing`` with every open task cancelled, its holder told; with ``resume_with``, each
+        task's waiting step is resumed with that error as well."""
+        cancelled = [(task, self._cancel(at, task, reason)) for task in open_tasks if task.is_open]
+        resumed = (
+            [Resumption(task.token, error=resume_with, cause=reason) for task, _ in cancelled]
+            if resume_with
+            else []
+        )
         return dataclasses.replace(
             closing,
-            entries=(*closing.entries, *(e for c in cancelled for e in c.entries)),
-            tasks=(*closing.tasks, *(t for c in cancelled for t in c.tasks)),
-            events=(*closing.events, *(e for c in cancelled for e in c.events)),
+            entries=(*closing.entries, *(e for _, c in cancelled for e in c.entries)),
+            tasks=(*closing.tasks, *(t for _, c in cancelled for t in c.tasks)),
+            events=(*closing.events, *(e for _, c in cancelled for e in c.events)),
+            resumptions=(*closing.resumptions, *resumed),
         )
 
     def alarms(self, at: datetime, due: list[tuple[Limit, AlarmKind]]) -> Change:
