@@ -619,6 +619,19 @@ def test_a_failed_case_freezes_its_open_tasks_and_the_sweep_reads_them_once_a_da
     assert frozen.next_alarm_at > clock.now()
 
 
+def test_a_sweep_that_loses_to_a_refusal_leaves_the_task_cancelled(cases: FakeCases) -> None:
+    case, task_id, due_on = failed_in_review(cases)
+    clock.set(datetime.combine(due_on + timedelta(days=30), time(9), CHINA))
+    cases.before_save = lambda change: recovery.refuse(case.case_id, "登记机关系统无法恢复", "operations")
+
+    swept = sweeper.sweep(clock.now())
+
+    assert swept["skipped"] == 1  # its write, decided on the failed case, is refused
+    task = cases.task(TaskRef.parse(task_id))
+    assert (task.status, task.next_alarm_at) == (TaskStatus.CANCELLED, None)
+    assert cases.get(case.case_id).status is CaseStatus.REJECTED
+
+
 def test_a_resumed_case_takes_up_the_limits_of_the_tasks_its_failure_froze(
     cases: FakeCases, gateway: FakeGateway
 ) -> None:
