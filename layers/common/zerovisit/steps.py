@@ -37,7 +37,9 @@ class ReviewDispatchInput(WaitingStepInput):
 
 class ConsolidationInput(StepInput):
     stage: int
-    answers: list[dict[str, Any]]
+    # Sent by the state machine's definitions before the stage's answers were read from the case
+    # alone; executions started under them run on that definition until they end.
+    answers: list[dict[str, Any]] | None = None
 
 
 class BeginServicesInput(StepInput):
