@@ -24,7 +24,7 @@ from zerovisit.domain.outbox import OutboxMessage
 from zerovisit.domain.signing import SigningAlgorithm
 from zerovisit.domain.sweep import SweepCursor
 from zerovisit.errors import CaseNotFound, Conflict, DependencyUnavailable
-from zerovisit.services.ports import DueItem, HeldPage, Link, Ports, Signed
+from zerovisit.services.ports import DueItem, HeldPage, KeptAnswer, Link, Ports, Signed
 
 CATALOG = Path(__file__).resolve().parents[1] / "infra" / "catalog"
 
@@ -45,6 +45,7 @@ class FakeCases:
     library: "FakeCertificates | None" = None
     cursor: SweepCursor = field(default_factory=SweepCursor)
     before_cursor_save: Callable[[SweepCursor], object] | None = None  # every time, until unset
+    kept: dict[str, KeptAnswer] = field(default_factory=dict)  # answers kept with their changes
 
     def get(self, case_id: str) -> Case:
         self.reads += 1
@@ -79,12 +80,14 @@ class FakeCases:
         self.timelines[case.case_id] = [entry]
         return True
 
-    def save(self, change: Change) -> Case | None:
+    def save(self, change: Change, kept: KeptAnswer | None = None) -> Case | None:
         if self.before_save is not None:
             hook, self.before_save = self.before_save, None
             hook(change)
-        if change.is_empty and not change.notices:
+        if change.is_empty and not change.notices and kept is None:
             return None
+        if kept is not None and kept.key in self.kept:
+            raise Conflict("the record changed or is not in the expected state")
         if change.case is not None and self.cases[change.case_id].version != change.base_version:
             raise Conflict("the record changed or is not in the expected state")
         for task in change.tasks:
@@ -114,6 +117,9 @@ class FakeCases:
             for written in (change.certificate, *change.revoked):
                 if written is not None:
                     self.library.hold(written)
+        if kept is not None:
+            kept.written = True
+            self.kept[kept.key] = kept
         return saved
 
     def next_number(self, counter: str) -> int:

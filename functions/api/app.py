@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 from search_routes import router as search_router  # type: ignore[import-not-found]  # the function folder
-from zerovisit.api.boundary import admit, remember
+from zerovisit.api.boundary import Admitted, admit, remember
 from zerovisit.api.models import (
     Accepted,
     CaseStatusAnswer,
@@ -55,6 +55,7 @@ from zerovisit.services import (
     search,
     verification,
 )
+from zerovisit.services.ports import Keep
 
 cold_start()
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -124,6 +125,13 @@ def _unavailable(e: DependencyUnavailable) -> Response[dict[str, Any]]:
 
 def caller() -> str:
     return str(app.context["partner"])
+
+
+def kept_with_the_change(answer: type[BaseModel]) -> Keep | None:
+    """The route's answer (``answer`` of its service's result), kept for replays in the service's
+    own write rather than in a write of its own after it."""
+    admitted: Admitted = app.context["admitted"]
+    return admitted.keeper(lambda result: answer.model_validate(result).model_dump(mode="json"))
 
 
 def own_records_only(act: Any) -> Any:
@@ -206,21 +214,26 @@ def evaluate(case_id: CaseId, rating: Annotated[evaluation.Evaluation, Body()]) 
 @app.post("/reviews/<task_id>/decision", operation_id="decideReview")
 def decide(task_id: TaskId, decision: Annotated[DepartmentDecision, Body()]) -> DecisionAnswer:
     """A department's decision on its review task (another department's task: 404)."""
-    return DecisionAnswer.model_validate(own_records_only(lambda: review.decide(task_id, caller(), decision)))
+    keep = kept_with_the_change(DecisionAnswer)
+    return DecisionAnswer.model_validate(
+        own_records_only(lambda: review.decide(task_id, caller(), decision, keep))
+    )
 
 
 @app.post("/callbacks/payment", operation_id="confirmPayment")
 def payment_callback(confirmation: Annotated[payment.PaymentConfirmation, Body()]) -> PaymentAnswer:
     """The unified payment platform confirms one of its payment orders."""
+    keep = kept_with_the_change(PaymentAnswer)
     return PaymentAnswer.model_validate(
-        own_records_only(lambda: payment.confirm_payment(caller(), confirmation))
+        own_records_only(lambda: payment.confirm_payment(caller(), confirmation, keep))
     )
 
 
 @app.post("/callbacks/ems", operation_id="trackShipment")
 def ems_callback(event: Annotated[delivery.TrackingEvent, Body()]) -> TrackingAnswer:
     """EMS reports the tracking state of one of its parcels."""
-    return TrackingAnswer.model_validate(own_records_only(lambda: delivery.track(caller(), event)))
+    keep = kept_with_the_change(TrackingAnswer)
+    return TrackingAnswer.model_validate(own_records_only(lambda: delivery.track(caller(), event, keep)))
 
 
 @app.get("/shipments/<order_id>", operation_id="getShipmentRecipient")
@@ -302,7 +315,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     admitted = admit(event, timedelta(milliseconds=context.get_remaining_time_in_millis()))
     if admitted.answer is not None:
         return admitted.answer
-    app.append_context(partner=admitted.partner)
+    app.append_context(partner=admitted.partner, admitted=admitted)
     answer: dict[str, Any] | None = None
     try:
         answer = app.resolve(admitted.event, context)

@@ -26,6 +26,7 @@ from infra.local.runtime import HttpResponse, LocalRuntime
 from tests.integration.conftest import partition
 
 WAIT_SECONDS = 30.0
+NETWORK = "service-network"
 
 
 class Decision:
@@ -50,9 +51,33 @@ class Decision:
         return cases.get_task(TaskRef.parse(self.task_id)).status
 
 
+class Withdrawal:
+    """The applicant's withdrawal of the waiting case, signed once: a route that keeps its answer
+    after its write, in a write of its own."""
+
+    def __init__(self, runtime: LocalRuntime, task: dict[str, Any]) -> None:
+        self.runtime, self.case_id = runtime, task["case_id"]
+        self.path = f"/applications/{self.case_id}/withdrawal"
+        self.body = json.dumps({"reason": "申请人撤回申请"}, ensure_ascii=False)
+        secret = runtime.partner_secrets[NETWORK]
+        self.headers = signed_headers_v2(NETWORK, secret, "POST", self.path, self.body.encode())
+
+    def send(self) -> HttpResponse:
+        return self.runtime.http("POST", self.path, self.body, self.headers)
+
+    def withdrawn(self) -> int:
+        """The applicant's withdrawals on record (the closing step notes its own)."""
+        return [(e.step, e.event) for e in cases.timeline(self.case_id)].count(("review", "withdrawn"))
+
+
 @pytest.fixture
 def decision(runtime: LocalRuntime, waiting_review: dict[str, Any]) -> Decision:
     return Decision(runtime, waiting_review)
+
+
+@pytest.fixture
+def withdrawal(runtime: LocalRuntime, waiting_review: dict[str, Any]) -> Withdrawal:
+    return Withdrawal(runtime, waiting_review)
 
 
 @pytest.fixture
@@ -171,21 +196,21 @@ def test_the_replay_store_failing_before_the_route_is_503_and_nothing_runs(
     ids=["answer too large", "store throttled"],
 )
 def test_an_answer_the_store_cannot_keep_is_still_answered_and_a_replay_has_no_second_effect(
-    decision: Decision,
+    withdrawal: Withdrawal,
     monkeypatch: pytest.MonkeyPatch,
     failure: tuple[str, str],
     failing: tuple[str, ...],
 ) -> None:
     failed = failing_replay_puts(monkeypatch, *failure, which=lambda item: state(item) in failing)
 
-    first = decision.send()
-    during_lease = decision.send()
+    first = withdrawal.send()
+    during_lease = withdrawal.send()
     real_time = boundary.wall_clock
     monkeypatch.setattr(boundary, "wall_clock", lambda: real_time() + timedelta(seconds=40))
-    later = decision.send()  # inside the signature's window, past any claim's lease
+    later = withdrawal.send()  # inside the signature's window, past any claim's lease
 
     assert first.status == 200
-    assert first.body["status"] == "recorded"
+    assert first.body == {"case_id": withdrawal.case_id, "status": "withdrawn"}
     assert failed[: len(failing)] == list(failing)
     if "release" in failing:
         assert during_lease.status == 409  # the first claim still stands: retry
@@ -193,6 +218,51 @@ def test_an_answer_the_store_cannot_keep_is_still_answered_and_a_replay_has_no_s
         assert (during_lease.status, during_lease.body) == (200, first.body)
     assert (later.status, later.body) == (200, first.body)  # the route's own idempotency
     assert "X-ZV-Replayed" not in later.headers
+    assert withdrawal.withdrawn() == 1
+
+
+def test_a_callbacks_answer_is_written_with_its_change_and_nothing_after(
+    decision: Decision, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    puts: list[str] = []
+    save = replays.ReplayItem.save
+
+    def recorded(item: replays.ReplayItem, *args: Any, **kwargs: Any) -> Any:
+        puts.append(state(item))
+        return save(item, *args, **kwargs)
+
+    monkeypatch.setattr(replays.ReplayItem, "save", recorded)
+
+    first = decision.send()
+    replayed = decision.send()
+
+    assert first.status == 200
+    assert first.body["status"] == "recorded"
+    assert puts == ["claim", "claim"]  # the answer went with the decision's own transaction
+    assert (replayed.status, replayed.body) == (200, first.body)
+    assert replayed.headers.get("X-ZV-Replayed") == "true"
+    assert decision.decided() == 1
+
+
+def test_a_function_stopped_right_after_the_callbacks_write_leaves_its_answer_for_the_replay(
+    decision: Decision, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decide = review.decide
+
+    def stopped_after_the_write(task_id: str, *args: Any) -> dict[str, Any]:
+        decide(task_id, *args)
+        raise RuntimeError("the function stopped")
+
+    monkeypatch.setattr(review, "decide", stopped_after_the_write)
+    first = decision.send()
+    monkeypatch.setattr(review, "decide", decide)
+    replayed = decision.send()  # at once: no lease to wait out
+
+    assert first.status == 500
+    assert replayed.status == 200
+    assert replayed.headers.get("X-ZV-Replayed") == "true"
+    assert replayed.body["status"] == "recorded"
+    assert replayed.body["decision"]["decision"] == "approve"
     assert decision.decided() == 1
     assert decision.task_status() is TaskStatus.ANSWERED
 

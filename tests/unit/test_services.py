@@ -58,7 +58,7 @@ from zerovisit.services import (
     verification,
 )
 from zerovisit.services import library as library_service
-from zerovisit.services.ports import ports
+from zerovisit.services.ports import KeptAnswer, ports
 
 from tests.fakes import FakeCases, FakeCatalog, FakeCertificates, FakeGateway
 from tests.support import application, held_title
@@ -217,6 +217,38 @@ def test_the_same_decision_again_gets_the_first_answer_and_a_different_one_is_re
     assert review.decide(task_id, "dept-scjg", approve()) == first
     with pytest.raises(TaskClosed):
         review.decide(task_id, "dept-scjg", DepartmentDecision.model_validate({"decision": "reject"}))
+    assert len(cases.resumed()) == 1
+
+
+def keeping(key: str) -> Callable[[dict[str, Any]], KeptAnswer]:
+    """What the API gives a callback's service: its answer, to keep with the service's write."""
+    return lambda result: KeptAnswer(key, lease_until=100, status=200, body=dict(result))
+
+
+def test_a_decision_keeps_the_routes_answer_in_its_own_write(cases: FakeCases) -> None:
+    case = accepted_case(cases)
+    [task_id] = dispatch_stage(case)
+    answer = review.decide(task_id, "dept-scjg", approve(), keeping("replay-1"))
+    kept = cases.kept["replay-1"]
+    assert kept.written
+    assert (kept.status, kept.body) == (200, answer)
+    assert cases.task(TaskRef.parse(task_id)).status is TaskStatus.ANSWERED
+
+
+def test_a_decision_that_loses_the_race_to_its_twin_keeps_no_answer_with_a_write(cases: FakeCases) -> None:
+    case = accepted_case(cases)
+    [task_id] = dispatch_stage(case)
+    kept: list[KeptAnswer] = []
+    cases.before_save = lambda change: review.decide(task_id, "dept-scjg", approve())
+
+    def keep(result: dict[str, Any]) -> KeptAnswer:
+        kept.append(keeping("replay-2")(result))
+        return kept[-1]
+
+    answer = review.decide(task_id, "dept-scjg", approve(), keep)
+    assert answer["status"] == "recorded"
+    assert not kept[0].written  # the twin wrote the decision: the route keeps its answer itself
+    assert "replay-2" not in cases.kept
     assert len(cases.resumed()) == 1
 
 

@@ -15,8 +15,8 @@ from zerovisit.domain.model import Task, TaskRef, TimelineEntry
 from zerovisit.domain.signing import SigningAlgorithm
 from zerovisit.domain.sweep import SweepCursor
 from zerovisit.errors import ConfigurationError
-from zerovisit.services.ports import DueItem, HeldPage, Link, Ports, Signed
-from zerovisit.storage import cases, catalog, certificates, sweeps
+from zerovisit.services.ports import DueItem, HeldPage, KeptAnswer, Link, Ports, Signed
+from zerovisit.storage import cases, catalog, certificates, replays, sweeps
 
 
 class DynamoCaseRepository:
@@ -35,8 +35,15 @@ class DynamoCaseRepository:
     def create(self, case: Case, entry: TimelineEntry) -> bool:
         return cases.create_case(case, entry)
 
-    def save(self, change: Change) -> Case | None:
-        return cases.save(change, clock.now())
+    def save(self, change: Change, kept: KeptAnswer | None = None) -> Case | None:
+        replay = None
+        if kept is not None:
+            claimed, answer = replays.Claimed(kept.lease_until), replays.Answer(kept.status, kept.body)
+            replay = cases.ReplayAnswer(kept.key, claimed, answer)
+        saved = cases.save(change, clock.now(), replay)
+        if kept is not None:
+            kept.written = True
+        return saved
 
     def next_number(self, counter: str) -> int:
         return cases.next_number(counter, clock.now())

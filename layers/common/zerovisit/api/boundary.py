@@ -10,8 +10,9 @@
    again; a twin sent while the first is still running gets 409 with ``Retry-After``, for the
    partner to send it again. A GET has no effect to repeat and is answered afresh.
 
-The event handed on to the routes has the stage taken out and the body as checked text. After the
-route, ``remember`` keeps its answer for replays; a failure to keep it never changes the answer.
+The event handed on to the routes has the stage taken out and the body as checked text. A route
+whose answer is known before its write keeps it in that write (``Admitted.keeper``); otherwise,
+after the route, ``remember`` keeps it. A failure to keep it never changes the answer.
 """
 
 import base64
@@ -29,6 +30,7 @@ from zerovisit.api.limits import Refusal, json_problems, text_of
 from zerovisit.domain.signature import PartnerKeys, SignedRequest, authenticate, partner_keys
 from zerovisit.errors import Conflict, DependencyUnavailable, InvalidInput, NotAuthenticated
 from zerovisit.observability import logger
+from zerovisit.services.ports import Keep, KeptAnswer
 from zerovisit.storage import replays
 
 
@@ -59,6 +61,20 @@ class Admitted:
     replay_key: str | None = None  # set once the request is claimed: ``remember`` must follow
     claim: replays.Claimed | None = None
     path: str = "/"
+    kept: KeptAnswer | None = None  # the answer given to the route's write, written or not
+
+    def keeper(self, render: Callable[[dict[str, Any]], Any], status: int = 200) -> Keep | None:
+        """For a route that answers ``status`` with ``render`` of its service's result: the answer
+        to keep with the route's write. None for a request that is not claimed."""
+        key, claim = self.replay_key, self.claim
+        if key is None or claim is None:
+            return None
+
+        def keep(result: dict[str, Any]) -> KeptAnswer:
+            self.kept = KeptAnswer(key, claim.lease_until, status, render(result))
+            return self.kept
+
+        return keep
 
 
 def refusal(
@@ -159,20 +175,27 @@ def remember(admitted: Admitted, answer: dict[str, Any] | None) -> None:
         return
     status = 500 if answer is None else int(answer.get("statusCode", 500))
     logged = {"path": admitted.path, "status": status, "replay": key[:12]}
+    kept = admitted.kept if admitted.kept is not None and admitted.kept.written else None
     if answer is not None and status < 500:
         body = answer.get("body")
         try:
             parsed = json.loads(body) if body else None
         except ValueError:
             parsed = body
+        if kept is not None and (kept.status, kept.body) == (status, parsed):
+            return
         try:
-            replays.keep_answer(key, claimed, replays.Answer(status, parsed), wall_clock())
+            replays.keep_answer(
+                key, claimed, replays.Answer(status, parsed), wall_clock(), replacing=kept is not None
+            )
             return
         except Conflict:
             logger.warning("replay claim lapsed: a twin took it over", extra=logged)
             return
         except (DependencyUnavailable, InvalidInput) as e:
             logger.warning("answer not kept for replays", extra={**logged, "reason": type(e).__name__})
+    if kept is not None:
+        return  # the route's write holds its answer: a replay gets it, and the claim stays
     try:
         replays.release(key, claimed, wall_clock())
     except Conflict:

@@ -10,7 +10,7 @@ from zerovisit.domain.case import Case, Change
 from zerovisit.domain.catalog import Matter
 from zerovisit.domain.model import Task, TaskKind, TaskRef, TimelineEntry
 from zerovisit.errors import CaseNotFound, Conflict, InvalidInput, NotPermitted, TaskClosed
-from zerovisit.services.ports import ports
+from zerovisit.services.ports import KeptAnswer, ports
 
 
 def note(step: str, event: str, detail: str = "", actor: str = "system") -> TimelineEntry:
@@ -100,12 +100,13 @@ def answer_task(
     decide: Callable[[Case, Task], Change],
     read: tuple[Case, list[Task]] | None = None,
     noun: str = "task",
+    kept: KeptAnswer | None = None,
 ) -> Task:
     """The one callback path, for reviews, payment and EMS: the preamble (``held_task``), then
-    the answer written with the case change and the task's resumption. The same answer again (a
-    retry, or a twin sent at the same moment) returns the task as first answered; a different
-    answer on a closed task is refused. ``read``: the case and its tasks the caller has just
-    read, for the first attempt."""
+    the answer written with the case change and the task's resumption (and ``kept``, the
+    request's answer for its replays). The same answer again (a retry, or a twin sent at the
+    same moment) returns the task as first answered; a different answer on a closed task is
+    refused. ``read``: the case and its tasks the caller has just read, for the first attempt."""
     repository = ports().cases
     for attempt in range(ATTEMPTS):
         case, _, task = held_task(ref, partner, kind, read if attempt == 0 else None, noun)
@@ -114,7 +115,7 @@ def answer_task(
                 return task
             raise TaskClosed(f"the task is already {task.status.value}")
         try:
-            repository.save(decide(case, task))
+            repository.save(decide(case, task), kept)
         except Conflict:
             if attempt == ATTEMPTS - 1:
                 raise

@@ -19,7 +19,7 @@ from zerovisit.services.common import (
     reopen,
     task_ref,
 )
-from zerovisit.services.ports import ports
+from zerovisit.services.ports import Keep, ports
 
 # EMS's partner id, which owns the tracking callback and the recipient route.
 EMS_PARTNER = "ems"
@@ -94,22 +94,28 @@ def recipient(partner: str, order_id: str) -> dict[str, Any]:
     return {"order_id": order_id, "waybill": task.details["waybill"], "recipient": delivery.model_dump()}
 
 
-def track(partner: str, event: TrackingEvent) -> dict[str, Any]:
+def track(partner: str, event: TrackingEvent, keep: Keep | None = None) -> dict[str, Any]:
+    """EMS's tracking state of one of its parcels; ``keep``: the route's answer, written with what
+    the state changes."""
     ref = order_ref(event.order_id, "shipment")
     case, tasks, task = held_task(ref, partner, TaskKind.DELIVERY, noun="shipment")
     if task.details.get("waybill") != event.waybill:
         raise InvalidInput(["waybill: does not match the shipment"])
     detail = f"EMS {event.waybill}: {event.status}" + (f" ({event.note})" if event.note else "")
+    result = {"order_id": task.task_id, "status": event.status}
+    kept = keep(result) if keep else None
     if event.status != "signed_for" and event.status not in FINAL_PROBLEMS:
         if not task.is_open:
             raise TaskClosed("the shipment is already closed")
         entry = note("delivery", "tracking", detail, partner)
-        ports().cases.save(Change(task.case_id, 0, None, (entry,)))
-        return {"order_id": task.task_id, "status": event.status}
+        ports().cases.save(Change(task.case_id, 0, None, (entry,)), kept)
+        return result
     answer = event.model_dump(mode="json")
 
     def record(case: Case, current: Task) -> Change:
         return case.shipment_ended(clock.now(), current, answer, event.status, detail)
 
-    answer_task(ref, partner, TaskKind.DELIVERY, answer, record, read=(case, tasks), noun="shipment")
-    return {"order_id": task.task_id, "status": event.status}
+    answer_task(
+        ref, partner, TaskKind.DELIVERY, answer, record, read=(case, tasks), noun="shipment", kept=kept
+    )
+    return result

@@ -11,7 +11,7 @@ from zerovisit.domain.model import Frozen, ShortText, Task, TaskKind
 from zerovisit.domain.payment import PaymentOrder, payment_items
 from zerovisit.errors import InvalidInput
 from zerovisit.services.common import answer_task, apply, due_after, matter_of, order_ref, reopen
-from zerovisit.services.ports import ports
+from zerovisit.services.ports import Keep, ports
 
 # The payment platform's partner id, which owns the payment callback route.
 PAYMENT_PARTNER = "payment-platform"
@@ -60,9 +60,14 @@ def request_payment(case_id: str, token: str) -> dict[str, Any]:
     return {"order_id": order_id}
 
 
-def confirm_payment(partner: str, confirmation: PaymentConfirmation) -> dict[str, Any]:
+def confirm_payment(
+    partner: str, confirmation: PaymentConfirmation, keep: Keep | None = None
+) -> dict[str, Any]:
+    """The platform's confirmation of one of its orders; ``keep``: the route's answer, written
+    with the payment."""
     ref = order_ref(confirmation.order_id, "payment order")
     answer = confirmation.model_dump(mode="json")
+    result = {"order_id": ref.task_id, "status": "paid"}
 
     def record(case: Case, task: Task) -> Change:
         expected = int(task.details["amount_fen"])
@@ -72,5 +77,6 @@ def confirm_payment(partner: str, confirmation: PaymentConfirmation) -> dict[str
             )
         return case.pay(clock.now(), task, answer, confirmation.transaction_id)
 
-    task = answer_task(ref, partner, TaskKind.PAYMENT, answer, record, noun="payment order")
-    return {"order_id": task.task_id, "status": "paid"}
+    kept = keep(result) if keep else None
+    answer_task(ref, partner, TaskKind.PAYMENT, answer, record, noun="payment order", kept=kept)
+    return result

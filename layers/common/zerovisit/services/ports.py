@@ -5,7 +5,7 @@ cases through ``CaseRepository`` and reach the rest through ``Gateway``. Unit te
 in-memory fakes with ``install``.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -27,6 +27,24 @@ class DueItem:
     position: str  # where the index stands just after this entry: ``due(after=...)`` goes on from it
 
 
+@dataclass
+class KeptAnswer:
+    """A signed request's answer, kept for its replays in the same write as the change the request
+    makes (``key``: the request's replay digest; ``lease_until``: its claim's, which must still
+    stand). The repository sets ``written`` once the write is done."""
+
+    key: str
+    lease_until: int
+    status: int
+    body: Any
+    written: bool = False
+
+
+# What a route gives a service to keep its answer with its change: the answer from the service's
+# result, known before the write.
+Keep = Callable[[dict[str, Any]], KeptAnswer]
+
+
 class CaseRepository(Protocol):
     def get(self, case_id: str) -> Case: ...
 
@@ -40,8 +58,9 @@ class CaseRepository(Protocol):
 
     def create(self, case: Case, entry: TimelineEntry) -> bool: ...
 
-    def save(self, change: Change) -> Case | None:
-        """All or nothing; ``Conflict`` when the case or a task changed since it was read."""
+    def save(self, change: Change, kept: KeptAnswer | None = None) -> Case | None:
+        """All or nothing, with ``kept`` if given; ``Conflict`` when the case or a task changed
+        since it was read, or the answer's claim no longer stands."""
         ...
 
     def next_number(self, counter: str) -> int: ...

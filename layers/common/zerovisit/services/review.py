@@ -29,7 +29,7 @@ from zerovisit.services.common import (
     seconds_until_end_of,
     task_ref,
 )
-from zerovisit.services.ports import ports
+from zerovisit.services.ports import Keep, ports
 
 
 def dispatch(
@@ -77,12 +77,17 @@ def dispatch(
     return {"task_id": task.task_id}
 
 
-def decide(task_id: str, partner: str, decision: DepartmentDecision) -> dict[str, Any]:
+def decide(
+    task_id: str, partner: str, decision: DepartmentDecision, keep: Keep | None = None
+) -> dict[str, Any]:
     """A department's decision. The same decision again returns the first answer; a different
-    decision on a closed task is refused. A rejection ends the stage at once."""
+    decision on a closed task is refused. A rejection ends the stage at once. ``keep``: the
+    route's answer, written with the decision."""
     if decision.decision is Decision.SUSPEND:
         return suspend_review(task_id, partner, decision)
     answer = decision.model_dump(mode="json", exclude={"reason"}, exclude_none=True)
+    ref = task_ref(task_id)
+    result = {"task_id": ref.task_id, "status": "recorded", "decision": answer}
 
     def record(case: Case, task: Task) -> Change:
         check_answer(case, task, decision)
@@ -116,8 +121,8 @@ def decide(task_id: str, partner: str, decision: DepartmentDecision) -> dict[str
             rejection_reason=f"{name}: {decision.comments or 'rejected'}" if rejected else None,
         )
 
-    task = answer_task(task_ref(task_id), partner, TaskKind.REVIEW, answer, record)
-    return {"task_id": task.task_id, "status": "recorded", "decision": task.answer}
+    answer_task(ref, partner, TaskKind.REVIEW, answer, record, kept=keep(result) if keep else None)
+    return result
 
 
 def department_name(task: Task) -> str:

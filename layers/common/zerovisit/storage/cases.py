@@ -21,6 +21,7 @@ from zerovisit.domain.enterprise import ServiceRecord
 from zerovisit.domain.model import Task, TaskRef, TaskStatus, TimelineEntry
 from zerovisit.domain.outbox import OutboxMessage
 from zerovisit.errors import CaseNotFound, Conflict
+from zerovisit.storage import replays
 from zerovisit.storage.common import applicant_key, storage_errors
 from zerovisit.storage.search_keys import index_case, index_task
 from zerovisit.storage.tables import CaseTableItem, CertificateItem, certificate_item
@@ -178,11 +179,21 @@ def _outbox_item(message: OutboxMessage, now: datetime) -> CaseTableItem:
     )
 
 
-def save(change: Change, now: datetime) -> Case | None:
+@dataclass(frozen=True)
+class ReplayAnswer:
+    """A signed request's answer to keep with the change it makes (see storage/replays.py)."""
+
+    digest: str
+    claimed: replays.Claimed
+    answer: replays.Answer
+
+
+def save(change: Change, now: datetime, kept: ReplayAnswer | None = None) -> Case | None:
     """Write the change all or nothing: the case only if nobody changed it since it was read, each
     task only if it is new or unchanged since read, a certificate only if new, and the outbox
-    messages with them. Returns the case with its new version (None for a task-only change)."""
-    if change.is_empty and not change.notices:
+    messages with them, and ``kept`` only while its claim stands. Returns the case with its new
+    version (None for a task-only change)."""
+    if change.is_empty and not change.notices and kept is None:
         return None
     version = change.base_version + 1
     anchor = change.anchor()
@@ -213,6 +224,8 @@ def save(change: Change, now: datetime) -> Case | None:
             tx.save(certificate_item(revoked), condition=CertificateItem.status == "valid")
         for record in change.records:
             tx.save(_record_item(record))
+        if kept is not None:
+            replays.keep_answer_in(tx, kept.digest, kept.claimed, kept.answer, now)
     return saved
 
 

@@ -4,9 +4,10 @@ effect.
 
 A request is claimed before its route runs: one conditional put of a pending record, which fails
 for a replay (the stored record then gives the first answer) and for a twin sent at the same moment
-(the record is still pending). The answer replaces the pending record once the route has run. A
-pending record whose lease has run out (the function crashed or timed out before answering) may be
-claimed again; the route's own idempotency then keeps the effect single.
+(the record is still pending). The answer replaces the pending record: in the route's own
+transaction where the answer is known before the write (the partners' callbacks), else once the
+route has run. A pending record whose lease has run out (the function crashed or timed out before
+answering) may be claimed again; the route's own idempotency then keeps the effect single.
 
 Kept in the cases table under ``REPLAY#<digest>`` and removed by the table's time to live.
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from zerovisit.errors import CaseNotFound, Conflict
 from zerovisit.storage.common import storage_errors
@@ -99,13 +101,26 @@ def _still_mine(claimed: Claimed) -> Any:
     return model.body.does_not_exist() & (model.lease_until == claimed.lease_until)
 
 
-def keep_answer(digest: str, claimed: Claimed, answer: Answer, now: datetime) -> None:
-    """The claimed request's answer, for its replays. InvalidInput for an answer too large to keep,
-    Conflict when the claim lapsed and a twin took it over, DependencyUnavailable when the store
-    fails."""
+def _answer_item(digest: str, claimed: Claimed, answer: Answer, now: datetime) -> ReplayItem:
     body = json.dumps({"status": answer.status, "body": answer.body}, ensure_ascii=False)
+    return _item(digest, now, body=body, lease_until=claimed.lease_until)
+
+
+def keep_answer(
+    digest: str, claimed: Claimed, answer: Answer, now: datetime, replacing: bool = False
+) -> None:
+    """The claimed request's answer, for its replays (``replacing``: the one this caller kept with
+    its change). InvalidInput for an answer too large to keep, Conflict when the claim lapsed and a
+    twin took it over, DependencyUnavailable when the store fails."""
+    mine = _bound().lease_until == claimed.lease_until if replacing else _still_mine(claimed)
     with storage_errors():
-        _item(digest, now, body=body, lease_until=claimed.lease_until).save(condition=_still_mine(claimed))
+        _answer_item(digest, claimed, answer, now).save(condition=mine)
+
+
+def keep_answer_in(tx: TransactWrite, digest: str, claimed: Claimed, answer: Answer, now: datetime) -> None:
+    """The claimed request's answer, written by the transaction ``tx`` with the change the request
+    makes: a replay finds it even if the function stops right after the write."""
+    tx.save(_answer_item(digest, claimed, answer, now), condition=_still_mine(claimed))
 
 
 def release(digest: str, claimed: Claimed, now: datetime) -> None:
