@@ -208,6 +208,16 @@ def test_a_decision_and_a_dispatch_each_read_the_case_and_its_tasks_once(cases: 
     assert cases.reads == 1
 
 
+def test_a_rejection_reads_the_case_and_its_tasks_once(cases: FakeCases) -> None:
+    case = accepted_case(cases)
+    [task_id] = dispatch_stage(case)
+    cases.reads = 0
+    reject = DepartmentDecision.model_validate({"decision": "reject", "comments": "名称不符合规定"})
+    review.decide(task_id, "dept-scjg", reject)
+    assert cases.reads == 1
+    assert cases.task(TaskRef.parse(task_id)).status is TaskStatus.ANSWERED
+
+
 def test_the_same_decision_again_gets_the_first_answer_and_a_different_one_is_refused(
     cases: FakeCases,
 ) -> None:

@@ -97,7 +97,7 @@ def answer_task(
     partner: str,
     kind: TaskKind,
     answer: dict[str, Any],
-    decide: Callable[[Case, Task], Change],
+    decide: Callable[[Case, Task, list[Task]], Change],
     read: tuple[Case, list[Task]] | None = None,
     noun: str = "task",
     kept: KeptAnswer | None = None,
@@ -106,16 +106,17 @@ def answer_task(
     the answer written with the case change and the task's resumption (and ``kept``, the
     request's answer for its replays). The same answer again (a retry, or a twin sent at the
     same moment) returns the task as first answered; a different answer on a closed task is
-    refused. ``read``: the case and its tasks the caller has just read, for the first attempt."""
+    refused. ``decide`` gets the case, the task and all the case's tasks as read; ``read``: the
+    case and its tasks the caller has just read, for the first attempt."""
     repository = ports().cases
     for attempt in range(ATTEMPTS):
-        case, _, task = held_task(ref, partner, kind, read if attempt == 0 else None, noun)
+        case, tasks, task = held_task(ref, partner, kind, read if attempt == 0 else None, noun)
         if not task.is_open:
             if task.same_answer(answer):
                 return task
             raise TaskClosed(f"the task is already {task.status.value}")
         try:
-            repository.save(decide(case, task), kept)
+            repository.save(decide(case, task, tasks), kept)
         except Conflict:
             if attempt == ATTEMPTS - 1:
                 raise

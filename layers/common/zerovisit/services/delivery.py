@@ -112,7 +112,7 @@ def track(partner: str, event: TrackingEvent, keep: Keep | None = None) -> dict[
         return result
     answer = event.model_dump(mode="json")
 
-    def record(case: Case, current: Task) -> Change:
+    def record(case: Case, current: Task, _: list[Task]) -> Change:
         return case.shipment_ended(clock.now(), current, answer, event.status, detail)
 
     answer_task(

@@ -69,7 +69,7 @@ def confirm_payment(
     answer = confirmation.model_dump(mode="json")
     result = {"order_id": ref.task_id, "status": "paid"}
 
-    def record(case: Case, task: Task) -> Change:
+    def record(case: Case, task: Task, _: list[Task]) -> Change:
         expected = int(task.details["amount_fen"])
         if confirmation.amount_fen != expected:
             raise InvalidInput(

@@ -89,7 +89,7 @@ def decide(
     ref = task_ref(task_id)
     result = {"task_id": ref.task_id, "status": "recorded", "decision": answer}
 
-    def record(case: Case, task: Task) -> Change:
+    def record(case: Case, task: Task, tasks: list[Task]) -> Change:
         check_answer(case, task, decision)
         name = department_name(task)
         detail = f"{name}: {decision.decision.value}" + (
@@ -103,13 +103,7 @@ def decide(
         # a refused service after issuance ends only itself: the certificate stands
         rejected = decision.decision is Decision.REJECT and task.phase is not TaskPhase.POST_ISSUANCE
         stage_tasks = (
-            [
-                t
-                for t in ports().cases.tasks(case.case_id)
-                if t.kind is TaskKind.REVIEW and t.stage == task.stage
-            ]
-            if rejected
-            else []
+            [t for t in tasks if t.kind is TaskKind.REVIEW and t.stage == task.stage] if rejected else []
         )
         return case.record_decision(
             clock.now(),
@@ -151,7 +145,7 @@ def suspend_review(task_id: str, partner: str, decision: DepartmentDecision) -> 
     reason = decision.reason
     marker = {"suspended": reason.value}
 
-    def stop_clock(case: Case, task: Task) -> Change:
+    def stop_clock(case: Case, task: Task, _: list[Task]) -> Change:
         check_answer(case, task, decision)
         detail = f"{department_name(task)}: {reason.value}" + (
             f" ({decision.comments})" if decision.comments else ""
