@@ -9,14 +9,22 @@
   the table without sorting it first.
 - Each DynamoDB request runs whole under one lock, as one request is atomic in DynamoDB: a
   condition and the write it guards are never split by another thread's request.
+- A TransactWriteItems with a ClientRequestToken is idempotent for ten minutes, as in DynamoDB:
+  the same token with the same items succeeds again without writing (an SDK retry after a lost
+  reply), with other items it is refused (moto 5.2.5 ignores the token and writes again).
 """
 
 import copy
+import hashlib
 import inspect
+import json
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
@@ -163,3 +171,43 @@ class RequestLock:
     def call_action(self, handler: Any) -> Any:
         with self.lock:
             return self._call_action(handler)
+
+
+class IdempotentParameterMismatch(DynamodbException):
+    def __init__(self) -> None:
+        super().__init__(
+            ERROR_TYPE_PREFIX + "IdempotentParameterMismatchException",
+            "Request parameters do not match a previous request with the same client request token",
+        )
+
+
+class IdempotentTransactions:
+    """TransactWriteItems as DynamoDB answers a ClientRequestToken: within ``WINDOW_SECONDS`` (real
+    time) of the first success, the same token with the same items succeeds without writing again,
+    and with other items is refused."""
+
+    WINDOW_SECONDS = 600.0
+
+    def __init__(self, transact: Callable[[Any], Any]) -> None:
+        self._transact = transact
+        self._answered: OrderedDict[str, tuple[str, float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def transact_write_items(self, handler: Any) -> Any:
+        token = handler.body.get("ClientRequestToken")
+        if not token:
+            return self._transact(handler)
+        items = hashlib.sha256(json.dumps(handler.body["TransactItems"], sort_keys=True).encode()).hexdigest()
+        now = time.monotonic()
+        with self._lock:
+            while self._answered and next(iter(self._answered.values()))[1] < now - self.WINDOW_SECONDS:
+                self._answered.popitem(last=False)
+            first = self._answered.get(token)
+        if first is not None:
+            if first[0] != items:
+                raise IdempotentParameterMismatch()
+            return first[2]
+        result = self._transact(handler)
+        with self._lock:
+            self._answered[token] = (items, now, result)
+        return result

@@ -268,12 +268,14 @@ class LocalRuntime:
             MOTO_ORIGINALS["dynamodb query"], MOTO_ORIGINALS["dynamodb all items"]
         )
         requests = local_dynamodb.RequestLock(MOTO_ORIGINALS["dynamodb request"])
+        idempotent = local_dynamodb.IdempotentTransactions(MOTO_ORIGINALS["dynamodb transact request"])
         self._replace("dynamodb stream records", method(self.streams.record))
         self._replace("dynamodb transactions", method(transactions.transact_write_items))
         self._replace("dynamodb transaction backup", local_dynamodb.TableKeepingCopy())
         self._replace("dynamodb query", method(query.query))
         self._replace("dynamodb all items", method(query.all_items))
         self._replace("dynamodb request", method(requests.call_action))
+        self._replace("dynamodb transact request", method(idempotent.transact_write_items))
         for seam in ("tracked items", "tracked stream records", "tracked stream shards"):
             self._replace(seam, local_dynamodb.UntrackedInstances())
 

@@ -48,6 +48,7 @@ MOTO_SEAMS: dict[str, tuple[Any, str]] = {
     "dynamodb query": (Table, "query"),
     "dynamodb all items": (Table, "all_items"),
     "dynamodb request": (DynamoHandler, "call_action"),
+    "dynamodb transact request": (DynamoHandler, "transact_write_items"),
     "tracked items": (Item, "instances_tracked"),
     "tracked stream records": (StreamRecord, "instances_tracked"),
     "tracked stream shards": (StreamShard, "instances_tracked"),

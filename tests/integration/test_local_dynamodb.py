@@ -175,3 +175,26 @@ def test_an_index_query_reads_every_partition_of_the_table(dynamodb: Any, table:
     )["Items"]
 
     assert [i["sk"]["S"] for i in items] == ["TASK#1", "TASK#0"]
+
+
+def test_a_transaction_sent_again_with_its_token_is_answered_without_writing_again(
+    dynamodb: Any, table: str
+) -> None:
+    pk, token = f"TX#{uuid4().hex}", uuid4().hex
+    only_once = [{"Put": {**put(table, pk, "A"), "ConditionExpression": "attribute_not_exists(pk)"}}]
+
+    dynamodb.transact_write_items(TransactItems=only_once, ClientRequestToken=token)
+    dynamodb.put_item(TableName=table, Item={**key(pk, "A"), "kind": {"S": "changed since"}})
+    dynamodb.transact_write_items(TransactItems=only_once, ClientRequestToken=token)  # a lost reply's resend
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(TransactItems=only_once, ClientRequestToken=uuid4().hex)
+    with pytest.raises(dynamodb.exceptions.IdempotentParameterMismatchException):
+        dynamodb.transact_write_items(TransactItems=[{"Put": put(table, pk, "B")}], ClientRequestToken=token)
+
+    stored = dynamodb.get_item(TableName=table, Key=key(pk, "A"))["Item"]
+    assert stored["kind"] == {"S": "changed since"}  # the resend wrote nothing
+    assert "Item" not in dynamodb.get_item(TableName=table, Key=key(pk, "B"))
+
+
+def put(table: str, pk: str, sk: str) -> dict[str, Any]:
+    return {"TableName": table, "Item": {**key(pk, sk), "kind": {"S": "test"}}}

@@ -175,6 +175,15 @@ def test_each_dynamodb_request_goes_through_call_action() -> None:
     assert "self.call_action()" in inspect.getsource(BaseResponse._dispatch)
 
 
+def test_moto_still_ignores_a_transactions_client_request_token() -> None:
+    """The runtime answers a repeated token itself; moto reads only the items from the request."""
+    source = inspect.getsource(original("dynamodb transact request"))
+    assert list(inspect.signature(original("dynamodb transact request")).parameters) == ["self"]
+    assert 'transact_items = self.body["TransactItems"]' in source
+    assert "ClientRequestToken" not in source
+    assert "ClientRequestToken" not in inspect.getsource(original("dynamodb transactions"))
+
+
 def test_the_instance_tracker_still_appends_every_model_instance() -> None:
     from moto.core.common_models import BaseModel
 

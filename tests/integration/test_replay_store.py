@@ -9,14 +9,15 @@ import json
 import threading
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import uuid4
 
 import pytest
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import PutError
 from zerovisit.api import boundary
-from zerovisit.domain.model import TaskRef, TaskStatus
+from zerovisit.domain.case import Change
+from zerovisit.domain.model import TaskRef, TaskStatus, TimelineEntry
 from zerovisit.domain.signature import signed_headers_v2
 from zerovisit.errors import Conflict, DependencyUnavailable
 from zerovisit.services import review
@@ -323,3 +324,92 @@ def test_a_claim_is_the_first_callers_until_its_lease_lapses(runtime: LocalRunti
     assert isinstance(twin, replays.Pending)
     assert isinstance(still_running, replays.Pending)  # the twin's claim stands
     assert replay == replays.Answer(200, {"ok": True})
+
+
+def replay_item(decision: Decision) -> replays.ReplayItem:
+    [item] = [
+        i
+        for i in replays.ReplayItem.scan(replays.ReplayItem.pk.startswith("REPLAY#"))
+        if i.body is not None and decision.task_id in i.body
+    ]
+    return item
+
+
+def test_a_kept_answer_is_kept_for_its_time_on_the_real_clock(decision: Decision) -> None:
+    """The domain clock the tests move is not the time the store keeps a replay by."""
+    first = decision.send()
+
+    expires_at = replay_item(decision).expires_at
+    expected = (boundary.real_time() + replays.KEEP).timestamp()
+    assert first.status == 200
+    assert abs(expires_at - expected) < 60
+
+
+def test_a_claim_taken_over_during_the_route_is_503_at_once_and_nothing_is_written(
+    decision: Decision, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another invocation took the request over (its lease ran out here): deciding again cannot
+    write the answer, so the route stops at once, and the partner's retry finds the other answer."""
+    decide = review.decide
+    saves: list[int] = []
+    save = cases.save
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        saves.append(1)
+        return save(*args, **kwargs)
+
+    def taken_over(task_id: str, *args: Any) -> dict[str, Any]:
+        for item in replays.ReplayItem.scan(replays.ReplayItem.pk.startswith("REPLAY#")):
+            if item.body is None and item.lease_until:
+                item.lease_until += 1  # as a twin's claim would stand now
+                item.save()
+        return decide(task_id, *args)
+
+    monkeypatch.setattr(review, "decide", taken_over)
+    monkeypatch.setattr(cases, "save", counted)
+    refused = decision.send()
+
+    assert refused.status == 503
+    assert saves == [1]
+    assert decision.decided() == 0
+    assert decision.task_status() is TaskStatus.OPEN
+
+
+def test_a_write_whose_reply_was_lost_is_answered_as_the_first_call_was(
+    runtime: LocalRuntime, waiting_review: dict[str, Any]
+) -> None:
+    """DynamoDB committed the write, its reply was lost, and the SDK sent the same transaction
+    again with the client request token it generated for the call: DynamoDB answers the resend as
+    the first call instead of failing it on the claim the first call answered (an EMS status in
+    transit is such a write: a note and the answer, with no decision to read again)."""
+    case_id, digest, now = waiting_review["case_id"], uuid4().hex, boundary.real_time()
+    with runtime.exclusive():
+        claimed = replays.claim(digest, now, timedelta(seconds=30))
+    assert isinstance(claimed, replays.Claimed)
+    entry = TimelineEntry(at=now, step="delivery", event="tracking", detail="EMS: in_transit", actor="ems")
+    answer = replays.Answer(200, {"status": "in_transit"})
+    client = cases._connection().client
+    resent: list[int] = []
+
+    def lose_the_first_reply(attempts: int, **kwargs: Any) -> int | None:
+        if attempts == 1 and not resent:
+            resent.append(attempts)
+            return 0  # send again at once, as after a timeout
+        return None
+
+    # botocore's stubs type every hook as returning None; a needs-retry hook returns the delay
+    hook = cast(Callable[..., None], lose_the_first_reply)
+    client.meta.events.register("needs-retry.dynamodb.TransactWriteItems", hook)
+    try:
+        with runtime.exclusive():
+            cases.save(
+                Change(case_id, 0, None, (entry,)), now, cases.ReplayAnswer(digest, claimed, answer, now)
+            )
+    finally:
+        client.meta.events.unregister("needs-retry.dynamodb.TransactWriteItems", hook)
+    with runtime.exclusive():
+        replay = replays.claim(digest, now + timedelta(seconds=1), timedelta(seconds=30))
+
+    assert resent == [1]
+    assert replay == answer
+    assert [e.detail for e in cases.timeline(case_id)].count("EMS: in_transit") == 1

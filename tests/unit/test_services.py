@@ -232,7 +232,7 @@ def test_the_same_decision_again_gets_the_first_answer_and_a_different_one_is_re
 
 def keeping(key: str) -> Callable[[dict[str, Any]], KeptAnswer]:
     """What the API gives a callback's service: its answer, to keep with the service's write."""
-    return lambda result: KeptAnswer(key, lease_until=100, status=200, body=dict(result))
+    return lambda result: KeptAnswer(key, lease_until=100, status=200, body=dict(result), at=clock.now())
 
 
 def test_a_decision_keeps_the_routes_answer_in_its_own_write(cases: FakeCases) -> None:
@@ -851,8 +851,8 @@ def test_a_business_start_up_registers_the_enterprise_which_holds_its_licence(ca
     assert licence.holder_name == case.application.enterprise.name
 
 
-def paid_transfer(cases: FakeCases) -> Case:
-    """A transfer approved and paid for: the certificate step comes next."""
+def awaiting_payment(cases: FakeCases) -> tuple[Case, payment.PaymentConfirmation]:
+    """A transfer approved, its payment order out, and the platform's confirmation of it."""
     case = accepted_case(cases, REAL_ESTATE)
     for task_id in dispatch_stage(case):
         review.decide(task_id, cases.task(TaskRef.parse(task_id)).partner, approve())
@@ -860,8 +860,40 @@ def paid_transfer(cases: FakeCases) -> Case:
     order = payment.request_payment(case.case_id, "pay-token")["order_id"]
     amount = int(cases.task(TaskRef.parse(order)).details["amount_fen"])
     paid = payment.PaymentConfirmation(order_id=order, status="paid", amount_fen=amount, transaction_id="T-1")
+    return case, paid
+
+
+def paid_transfer(cases: FakeCases) -> Case:
+    """A transfer approved and paid for: the certificate step comes next."""
+    case, paid = awaiting_payment(cases)
     payment.confirm_payment("payment-platform", paid)
     return cases.get(case.case_id)
+
+
+def test_a_payment_and_each_ems_status_keep_the_routes_answer_in_their_own_write(cases: FakeCases) -> None:
+    case, paid = awaiting_payment(cases)
+    order = paid.order_id
+
+    answers = {"paid": payment.confirm_payment("payment-platform", paid, keeping("paid"))}
+    payment.confirm_payment("payment-platform", paid, keeping("paid-again"))  # answered already
+    certificate.issue(case.case_id)
+    shipped = delivery.dispatch(case.case_id, "ems-token", "2026-02-13T01:30:00+00:00")
+    for status in ("in_transit", "signed_for"):
+        tracking = delivery.TrackingEvent(
+            order_id=shipped["order_id"], waybill=shipped["waybill"], status=status
+        )
+        answers[status] = delivery.track("ems", tracking, keeping(status))
+
+    assert answers == {
+        "paid": {"order_id": order, "status": "paid"},
+        "in_transit": {"order_id": shipped["order_id"], "status": "in_transit"},
+        "signed_for": {"order_id": shipped["order_id"], "status": "signed_for"},
+    }
+    assert {key: (kept.written, kept.body) for key, kept in cases.kept.items()} == {
+        key: (True, answer) for key, answer in answers.items()
+    }
+    assert "paid-again" not in cases.kept  # the repeat wrote nothing: its route keeps its answer itself
+    assert cases.task(TaskRef.parse(shipped["order_id"])).status is TaskStatus.ANSWERED
 
 
 def test_a_transfer_gives_the_buyer_a_new_title_and_revokes_the_sellers(cases: FakeCases) -> None:

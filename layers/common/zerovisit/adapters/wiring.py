@@ -39,7 +39,7 @@ class DynamoCaseRepository:
         replay = None
         if kept is not None:
             claimed, answer = replays.Claimed(kept.lease_until), replays.Answer(kept.status, kept.body)
-            replay = cases.ReplayAnswer(kept.key, claimed, answer)
+            replay = cases.ReplayAnswer(kept.key, claimed, answer, kept.at)
         saved = cases.save(change, clock.now(), replay)
         if kept is not None:
             kept.written = True

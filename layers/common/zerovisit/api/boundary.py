@@ -71,7 +71,7 @@ class Admitted:
             return None
 
         def keep(result: dict[str, Any]) -> KeptAnswer:
-            self.kept = KeptAnswer(key, claim.lease_until, status, render(result))
+            self.kept = KeptAnswer(key, claim.lease_until, status, render(result), wall_clock())
             return self.kept
 
         return keep

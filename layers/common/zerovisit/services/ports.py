@@ -31,12 +31,14 @@ class DueItem:
 class KeptAnswer:
     """A signed request's answer, kept for its replays in the same write as the change the request
     makes (``key``: the request's replay digest; ``lease_until``: its claim's, which must still
-    stand). The repository sets ``written`` once the write is done."""
+    stand; ``at``: the real time it was made, from which the record is kept). The repository sets
+    ``written`` once the write is done."""
 
     key: str
     lease_until: int
     status: int
     body: Any
+    at: datetime
     written: bool = False
 
 

@@ -8,6 +8,7 @@ retries it).
 import hashlib
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
@@ -20,7 +21,7 @@ from zerovisit.domain.case import Case, Change
 from zerovisit.domain.enterprise import ServiceRecord
 from zerovisit.domain.model import Task, TaskRef, TaskStatus, TimelineEntry
 from zerovisit.domain.outbox import OutboxMessage
-from zerovisit.errors import CaseNotFound, Conflict
+from zerovisit.errors import CaseNotFound, Conflict, DependencyUnavailable
 from zerovisit.storage import replays
 from zerovisit.storage.common import applicant_key, storage_errors
 from zerovisit.storage.search_keys import index_case, index_task
@@ -186,6 +187,23 @@ class ReplayAnswer:
     digest: str
     claimed: replays.Claimed
     answer: replays.Answer
+    at: datetime  # the real time the answer was made: the record is kept from then
+
+
+@contextmanager
+def _claim_kept(kept: ReplayAnswer | None) -> Iterator[None]:
+    """A transaction whose replay answer's claim no longer stands (another invocation took the
+    request over) fails as unavailable, not as a lost race: deciding again cannot win it, and the
+    partner's retry gets the other invocation's answer. The answer is the transaction's last put."""
+    try:
+        yield
+    except Conflict as e:
+        failure = e.__cause__
+        reasons = getattr(failure, "cancellation_reasons", None) or []
+        last = reasons[-1] if reasons else None
+        if kept is not None and last is not None and last.code == "ConditionalCheckFailed":
+            raise DependencyUnavailable("the request's claim lapsed: another invocation answers it") from e
+        raise
 
 
 def save(change: Change, now: datetime, kept: ReplayAnswer | None = None) -> Case | None:
@@ -198,7 +216,7 @@ def save(change: Change, now: datetime, kept: ReplayAnswer | None = None) -> Cas
     version = change.base_version + 1
     anchor = change.anchor()
     saved = None if change.case is None else change.case.model_copy(update={"version": version})
-    with storage_errors(), TransactWrite(connection=_connection()) as tx:
+    with _claim_kept(kept), storage_errors(), TransactWrite(connection=_connection()) as tx:
         if saved is not None:
             tx.save(_case_item(saved, version), condition=CaseTableItem.version == change.base_version)
         for n, entry in enumerate(change.entries):
@@ -225,7 +243,7 @@ def save(change: Change, now: datetime, kept: ReplayAnswer | None = None) -> Cas
         for record in change.records:
             tx.save(_record_item(record))
         if kept is not None:
-            replays.keep_answer_in(tx, kept.digest, kept.claimed, kept.answer, now)
+            replays.keep_answer_in(tx, kept.digest, kept.claimed, kept.answer, kept.at)
     return saved
 
 
