@@ -12,7 +12,7 @@ from zerovisit import cli
 from zerovisit.catalog_files import read_catalog
 from zerovisit.clock import CHINA, clock
 from zerovisit.domain.deadlines import end_of_day
-from zerovisit.domain.model import CaseStatus, SuspensionReason, TaskKind, TaskRef, TaskStatus
+from zerovisit.domain.model import CaseStatus, SuspensionReason, Task, TaskKind, TaskRef, TaskStatus
 from zerovisit.domain.workdays import add_working_days, working_days_between
 from zerovisit.services import recovery, sweeper
 from zerovisit.storage import cases, certificates
@@ -263,6 +263,35 @@ def test_settling_a_failed_case_cancels_the_order_its_failure_left_open(
     assert cases.get_task(TaskRef(case_id=case_id, task_id=order.task_id)).status is TaskStatus.CANCELLED
 
 
+def test_a_case_failed_at_payment_resumes_there_and_completes_once_paid(
+    runtime: LocalRuntime, outbound: OutboundEvents
+) -> None:
+    """The payment step writes its order, then fails on every try. Resumed once the cause is
+    fixed, the case goes back to payment (the fee is still due), the applicant pays, and the case
+    completes with one order paid and none left open."""
+    runtime.faults.inject("PaymentFunction", error="DependencyUnavailable", times=None, when="after")
+    case_id = submit(runtime, held_transfer(runtime, **ON_THE_CLOCK))
+    assert run(runtime, case_id, Script(pay=_silent_payment)) == "FAILED"
+    [order] = [t for t in cases.tasks(case_id) if t.kind is TaskKind.PAYMENT]
+
+    runtime.faults.clear("PaymentFunction")
+    answer = runtime.signed_http("operations", "POST", f"/cases/{case_id}/resume")
+    assert (answer.status, answer.body["step"]) == (200, "payment")
+    waiting = waited_on_again(runtime, TaskRef(case_id=case_id, task_id=order.task_id), order.token)
+    assert waiting.status is TaskStatus.OPEN  # the same order: the platform listed it all along
+    paid = runtime.signed_http("payment-platform", "POST", "/callbacks/payment", pay_in_full(waiting))
+    assert paid.status == 200
+    assert run(runtime, case_id) == "SUCCEEDED"
+
+    case = cases.get_case(case_id)
+    assert case.status is CaseStatus.COMPLETED
+    orders = [t for t in cases.tasks(case_id) if t.kind is TaskKind.PAYMENT]
+    assert [t.status for t in orders if t.status is not TaskStatus.CANCELLED] == [TaskStatus.ANSWERED]
+    assert not [t for t in orders if t.status is TaskStatus.OPEN]
+    assert len(delivered_once(outbound, "CertificateIssued", case_id)) == 1
+    assert len(delivered_once(outbound, "CaseCompleted", case_id)) == 1
+
+
 def test_a_never_paid_case_closes_as_withdrawn_and_the_applicants_time_is_not_the_offices(
     runtime: LocalRuntime,
 ) -> None:
@@ -338,6 +367,29 @@ def sweep_at(runtime: LocalRuntime, moment: datetime) -> None:
     with runtime.exclusive():
         sweeper.sweep(clock.now())
     runtime.drain()
+
+
+def waited_on_again(runtime: LocalRuntime, ref: TaskRef, token: str | None, seconds: float = 30.0) -> Task:
+    """The task once a new execution waits on it (its token changes), within ``seconds`` of real
+    time."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        runtime.drain()
+        task = cases.get_task(ref)
+        if task.token != token:
+            return task
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing waits on {ref.task_id} again after {seconds}s")
+
+
+def pay_in_full(order: Task) -> dict[str, Any]:
+    amount = int(order.details["amount_fen"])
+    return {
+        "order_id": order.task_id,
+        "status": "paid",
+        "amount_fen": amount,
+        "transaction_id": "TXN-RESUMED",
+    }
 
 
 def _silent_payment(event: dict[str, Any]) -> dict[str, Any]:
