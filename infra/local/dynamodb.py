@@ -184,14 +184,13 @@ class IdempotentParameterMismatch(DynamodbException):
 class IdempotentTransactions:
     """TransactWriteItems as DynamoDB answers a ClientRequestToken: within ``WINDOW_SECONDS`` (real
     time) of the first success, the same token with the same items succeeds without writing again,
-    and with other items is refused."""
+    and with other items is refused. Runs inside ``RequestLock``, one request at a time."""
 
     WINDOW_SECONDS = 600.0
 
     def __init__(self, transact: Callable[[Any], Any]) -> None:
         self._transact = transact
         self._answered: OrderedDict[str, tuple[str, float, Any]] = OrderedDict()
-        self._lock = threading.Lock()
 
     def transact_write_items(self, handler: Any) -> Any:
         token = handler.body.get("ClientRequestToken")
@@ -199,15 +198,13 @@ class IdempotentTransactions:
             return self._transact(handler)
         items = hashlib.sha256(json.dumps(handler.body["TransactItems"], sort_keys=True).encode()).hexdigest()
         now = time.monotonic()
-        with self._lock:
-            while self._answered and next(iter(self._answered.values()))[1] < now - self.WINDOW_SECONDS:
-                self._answered.popitem(last=False)
-            first = self._answered.get(token)
+        while self._answered and next(iter(self._answered.values()))[1] < now - self.WINDOW_SECONDS:
+            self._answered.popitem(last=False)
+        first = self._answered.get(token)
         if first is not None:
             if first[0] != items:
                 raise IdempotentParameterMismatch()
             return first[2]
         result = self._transact(handler)
-        with self._lock:
-            self._answered[token] = (items, now, result)
+        self._answered[token] = (items, now, result)
         return result

@@ -175,27 +175,22 @@ def remember(admitted: Admitted, answer: dict[str, Any] | None) -> None:
         return
     status = 500 if answer is None else int(answer.get("statusCode", 500))
     logged = {"path": admitted.path, "status": status, "replay": key[:12]}
-    kept = admitted.kept if admitted.kept is not None and admitted.kept.written else None
+    if admitted.kept is not None and admitted.kept.written:
+        return  # the route's write holds its answer: a replay gets it, and the claim stays
     if answer is not None and status < 500:
         body = answer.get("body")
         try:
             parsed = json.loads(body) if body else None
         except ValueError:
             parsed = body
-        if kept is not None and (kept.status, kept.body) == (status, parsed):
-            return
         try:
-            replays.keep_answer(
-                key, claimed, replays.Answer(status, parsed), wall_clock(), replacing=kept is not None
-            )
+            replays.keep_answer(key, claimed, replays.Answer(status, parsed), wall_clock())
             return
         except Conflict:
             logger.warning("replay claim lapsed: a twin took it over", extra=logged)
             return
         except (DependencyUnavailable, InvalidInput) as e:
             logger.warning("answer not kept for replays", extra={**logged, "reason": type(e).__name__})
-    if kept is not None:
-        return  # the route's write holds its answer: a replay gets it, and the claim stays
     try:
         replays.release(key, claimed, wall_clock())
     except Conflict:

@@ -106,15 +106,12 @@ def _answer_item(digest: str, claimed: Claimed, answer: Answer, now: datetime) -
     return _item(digest, now, body=body, lease_until=claimed.lease_until)
 
 
-def keep_answer(
-    digest: str, claimed: Claimed, answer: Answer, now: datetime, replacing: bool = False
-) -> None:
-    """The claimed request's answer, for its replays (``replacing``: the one this caller kept with
-    its change). InvalidInput for an answer too large to keep, Conflict when the claim lapsed and a
-    twin took it over, DependencyUnavailable when the store fails."""
-    mine = _bound().lease_until == claimed.lease_until if replacing else _still_mine(claimed)
+def keep_answer(digest: str, claimed: Claimed, answer: Answer, now: datetime) -> None:
+    """The claimed request's answer, for its replays. InvalidInput for an answer too large to keep,
+    Conflict when the claim lapsed and a twin took it over, DependencyUnavailable when the store
+    fails."""
     with storage_errors():
-        _answer_item(digest, claimed, answer, now).save(condition=mine)
+        _answer_item(digest, claimed, answer, now).save(condition=_still_mine(claimed))
 
 
 def keep_answer_in(tx: TransactWrite, digest: str, claimed: Claimed, answer: Answer, now: datetime) -> None:
