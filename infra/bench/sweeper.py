@@ -1,8 +1,8 @@
 """How much the sweep reads to find due work: the DueAlarms index against a table scan.
 
-Loads N open case index items into moto's DynamoDB (K of them due), runs
-``cases.due_items(now)`` and counts what its index queries read, from DynamoDB's own
-responses (``Count``, ``ScannedCount``). Prints figures only; it asserts nothing. From the
+Loads N open case index items into moto's DynamoDB, changed as the local runtime changes it (K of
+them due), runs ``cases.due_items(now)`` and counts what its index queries read, from DynamoDB's
+own responses (``Count``, ``ScannedCount``). Prints figures only; it asserts nothing. From the
 project root:
 
     .venv/bin/python -m infra.bench.sweeper [--open N] [--due K]
@@ -28,6 +28,7 @@ from zerovisit.config import Settings
 from zerovisit.storage import cases
 from zerovisit.storage.tables import CaseTableItem, DueAlarms, bind_tables
 
+from infra.local.runtime import LocalRuntime
 from infra.local.template import load_template
 
 REGION = "us-east-1"
@@ -166,6 +167,9 @@ def recorded_index_queries() -> Iterator[QueryLog]:
 
 def bench_sweep(open_items: int, due: int, now: datetime) -> None:
     print(f"== finding due work: cases.due_items({now.isoformat()})")
+    started = time.perf_counter()
+    list(cases.due_items(now))
+    first = time.perf_counter() - started
     with recorded_index_queries() as log:
         started = time.perf_counter()
         found = list(cases.due_items(now))
@@ -196,14 +200,16 @@ def bench_sweep(open_items: int, due: int, now: datetime) -> None:
         f"  queries made:   {len(log.pages)} (shards {cases.ALARM_SHARDS}, pages with more: "
         f"{sum(p.more for p in log.pages)}; other queries: {log.other_queries})"
     )
-    print(f"  sweep query wall time: {elapsed * 1000:.1f} ms")
+    print(f"  sweep query wall time: {elapsed * 1000:.1f} ms (the first sweep: {first * 1000:.1f} ms)")
     print(
         "  (est. RCU: DynamoDB's rate, 0.5 per 4 KB per eventually consistent query, from the sizes of"
         " the returned index entries; moto's own ConsumedCapacity is a fixed placeholder, not used."
     )
     print(
-        "   Wall time is moto's: it answers each index query by walking every item of the table,"
-        " so here it grows with N; DynamoDB reads only the index range.)"
+        "   Wall time is the local runtime's. It seeks each index query's range in the index partition,"
+        " as DynamoDB reads only the index range; the first sweep also builds the map of the index's"
+        " partitions from the items loaded before it. moto as shipped walks and sorts the whole table"
+        " for every index query.)"
     )
     print("== for contrast: a table scan")
     scan = measured_scan()
@@ -248,11 +254,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--open must be at least 1 and --due between 0 and --open")
 
     os.environ["AWS_DEFAULT_REGION"] = REGION
+    runtime = LocalRuntime()
     with mock_aws():
-        create_table("CasesTable", CASES_TABLE)
-        bind_tables(bench_settings())
-        load_items(args.open, due_indices(args.open, args.due), NOW)
-        bench_sweep(args.open, args.due, NOW)
+        runtime._patch_moto()
+        try:
+            create_table("CasesTable", CASES_TABLE)
+            bind_tables(bench_settings())
+            load_items(args.open, due_indices(args.open, args.due), NOW)
+            bench_sweep(args.open, args.due, NOW)
+        finally:
+            runtime._unpatch_moto()
     return 0
 
 

@@ -260,12 +260,13 @@ class LocalRuntime:
         self._patch_dynamodb()
 
     def _patch_dynamodb(self) -> None:
+        partitions = local_dynamodb.IndexPartitions()
         transactions = local_dynamodb.Transactions(
-            MOTO_ORIGINALS["dynamodb transactions"], self.streams.enqueue
+            MOTO_ORIGINALS["dynamodb transactions"], self.streams.enqueue, partitions.written
         )
         self.streams.transaction_buffer = transactions.buffer
         query = local_dynamodb.PartitionQuery(
-            MOTO_ORIGINALS["dynamodb query"], MOTO_ORIGINALS["dynamodb all items"]
+            MOTO_ORIGINALS["dynamodb query"], MOTO_ORIGINALS["dynamodb all items"], partitions
         )
         requests = local_dynamodb.RequestLock(MOTO_ORIGINALS["dynamodb request"])
         idempotent = local_dynamodb.IdempotentTransactions(MOTO_ORIGINALS["dynamodb transact request"])
@@ -274,6 +275,13 @@ class LocalRuntime:
         self._replace("dynamodb transaction backup", local_dynamodb.TableKeepingCopy())
         self._replace("dynamodb query", method(query.query))
         self._replace("dynamodb all items", method(query.all_items))
+        self._replace("dynamodb put item", partitions.kept_by_put(MOTO_ORIGINALS["dynamodb put item"]))
+        self._replace(
+            "dynamodb delete item", partitions.kept_by_delete(MOTO_ORIGINALS["dynamodb delete item"])
+        )
+        self._replace(
+            "dynamodb update item", partitions.kept_by_update(MOTO_ORIGINALS["dynamodb update item"])
+        )
         self._replace("dynamodb request", method(requests.call_action))
         self._replace("dynamodb transact request", method(idempotent.transact_write_items))
         for seam in ("tracked items", "tracked stream records", "tracked stream shards"):

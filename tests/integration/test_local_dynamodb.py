@@ -1,6 +1,8 @@
 """moto's DynamoDB as the runtime changes it: transactions stay all-or-nothing with a backup of the
-touched items only, item versions are not kept by moto's tracker, a query reads its partition."""
+touched items only, item versions are not kept by moto's tracker, a query reads its partition, and
+a global index query the items of its own partition of the index."""
 
+from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
@@ -9,6 +11,7 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import Item
 
+import infra.local.dynamodb as local_dynamodb
 from infra.local.runtime import REGION
 
 
@@ -198,3 +201,179 @@ def test_a_transaction_sent_again_with_its_token_is_answered_without_writing_aga
 
 def put(table: str, pk: str, sk: str) -> dict[str, Any]:
     return {"TableName": table, "Item": {**key(pk, sk), "kind": {"S": "test"}}}
+
+
+def alarm(pk: str, sk: str, shard: str, moment: str) -> dict[str, Any]:
+    return {**key(pk, sk), "alarm_shard": {"S": shard}, "next_alarm_at": {"S": moment}}
+
+
+def to_shard(table: str, pk: str, sk: str, shard: str) -> dict[str, Any]:
+    return {
+        "TableName": table,
+        "Key": key(pk, sk),
+        "UpdateExpression": "SET alarm_shard = :shard",
+        "ExpressionAttributeValues": {":shard": {"S": shard}},
+    }
+
+
+def test_an_index_query_finds_its_items_after_every_kind_of_write_without_walking_the_table(
+    dynamodb: Any, table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runtime answers a global index query from a map of the index's partitions, kept as items
+    change. After each kind of write, the query gives what a scan of the whole table says it must,
+    and the table is never walked for it."""
+    pk = f"IDX#{uuid4().hex}"
+    first, second = f"SHARD#{uuid4().hex}", f"SHARD#{uuid4().hex}"
+
+    def by_index(shard: str) -> list[str]:
+        pages = dynamodb.get_paginator("query").paginate(
+            TableName=table,
+            IndexName="DueAlarms",
+            KeyConditionExpression="alarm_shard = :shard",
+            ExpressionAttributeValues={":shard": {"S": shard}},
+        )
+        return [item["sk"]["S"] for page in pages for item in page["Items"]]
+
+    def by_scan(shard: str) -> list[str]:
+        pages = dynamodb.get_paginator("scan").paginate(
+            TableName=table,
+            FilterExpression="alarm_shard = :shard AND attribute_exists(next_alarm_at)",
+            ExpressionAttributeValues={":shard": {"S": shard}},
+        )
+        items = [item for page in pages for item in page["Items"]]
+        return [i["sk"]["S"] for i in sorted(items, key=lambda i: (i["next_alarm_at"]["S"], i["pk"]["S"]))]
+
+    def check(expected_first: list[str], expected_second: list[str]) -> None:
+        assert (by_index(first), by_index(second)) == (expected_first, expected_second)
+        assert (by_scan(first), by_scan(second)) == (expected_first, expected_second)
+
+    dynamodb.put_item(TableName=table, Item=alarm(pk, "A", first, "2026-03-01"))
+    dynamodb.put_item(TableName=table, Item=alarm(pk, "B", first, "2026-03-02"))
+    dynamodb.put_item(TableName=table, Item=alarm(pk, "C", second, "2026-03-03"))
+    by_index(first)  # the map stands from here on
+    monkeypatch.setattr(
+        local_dynamodb, "_unsorted", lambda *_: pytest.fail("an index query walked the table")
+    )
+    check(["A", "B"], ["C"])
+
+    dynamodb.put_item(TableName=table, Item=alarm(pk, "A", second, "2026-03-04"))  # moved by a put
+    check(["B"], ["C", "A"])
+
+    dynamodb.update_item(TableName=table, Key=key(pk, "B"), UpdateExpression="REMOVE alarm_shard")
+    dynamodb.update_item(
+        TableName=table,
+        Key=key(pk, "D"),  # made by the update
+        UpdateExpression="SET alarm_shard = :shard, next_alarm_at = :at",
+        ExpressionAttributeValues={":shard": {"S": first}, ":at": {"S": "2026-03-05"}},
+    )
+    dynamodb.delete_item(TableName=table, Key=key(pk, "C"))
+    check(["D"], ["A"])
+
+    dynamodb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": table, "Item": alarm(pk, "E", first, "2026-03-06")}},
+            {"Update": to_shard(table, pk, "A", first)},
+            {"Delete": {"TableName": table, "Key": key(pk, "D")}},
+        ]
+    )
+    check(["A", "E"], [])
+
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {"Update": to_shard(table, pk, "E", second)},
+                {"Delete": {"TableName": table, "Key": key(pk, "A")}},
+                {"Put": {"TableName": table, "Item": alarm(pk, "F", second, "2026-03-07")}},
+                failing_check(table, pk),
+            ]
+        )
+    check(["A", "E"], [])
+
+    dynamodb.batch_write_item(
+        RequestItems={
+            table: [
+                {"PutRequest": {"Item": alarm(pk, "G", second, "2026-03-08")}},
+                {"DeleteRequest": {"Key": key(pk, "E")}},
+            ]
+        }
+    )
+    with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
+        dynamodb.update_item(
+            **to_shard(table, pk, "A", second), ConditionExpression="attribute_not_exists(pk)"
+        )
+    check(["A"], ["G"])
+
+
+RANGE_VALUES = {
+    "S": ["a", "ab", "abc", "b", "ba", "z", "中文"],
+    "N": ["-10", "-1.5", "0", "1", "1.5", "2", "10", "100"],
+}
+PROBES = {"S": ["a", "ab", "abd", "b", "c", "中"], "N": ["-10", "-2", "0", "1.5", "3", "100", "1000"]}
+
+
+@pytest.mark.parametrize("kind", sorted(RANGE_VALUES))
+def test_an_index_range_query_reads_what_a_scan_finds_for_every_key_condition(
+    dynamodb: Any, kind: str
+) -> None:
+    """The runtime seeks a range query's first item in the index partition, kept in range-key order;
+    whatever the condition, direction and page size, it gives what a scan of the table finds."""
+    table = f"range-{kind}-{uuid4().hex}"
+    dynamodb.create_table(
+        TableName=table,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "part", "AttributeType": "S"},
+            {"AttributeName": "due", "AttributeType": kind},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "ByPart",
+                "KeySchema": [
+                    {"AttributeName": "part", "KeyType": "HASH"},
+                    {"AttributeName": "due", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    for n, value in enumerate(RANGE_VALUES[kind]):
+        dynamodb.put_item(
+            TableName=table, Item={"pk": {"S": f"P#{n}"}, "part": {"S": "P"}, "due": {kind: value}}
+        )
+        dynamodb.put_item(
+            TableName=table, Item={"pk": {"S": f"Q#{n}"}, "part": {"S": "Q"}, "due": {kind: value}}
+        )
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "P#no-range"}, "part": {"S": "P"}})
+    probes = PROBES[kind]
+    conditions = [(f"due {op} :a", [a]) for op in ("=", "<", "<=", ">", ">=") for a in probes]
+    conditions += [("due BETWEEN :a AND :b", [a, b]) for a in probes for b in probes if a <= b]
+    if kind == "S":
+        conditions += [("begins_with(due, :a)", [a]) for a in probes]
+
+    def ordered(value: str) -> Any:
+        return Decimal(value) if kind == "N" else value.encode()
+
+    try:
+        for condition, values in conditions:
+            names = dict(zip((":a", ":b"), ({kind: v} for v in values), strict=False))
+            scanned = dynamodb.scan(
+                TableName=table,
+                FilterExpression=f"part = :part AND {condition}",
+                ExpressionAttributeValues={":part": {"S": "P"}, **names},
+            )["Items"]
+            expected = [i["pk"]["S"] for i in sorted(scanned, key=lambda i: ordered(i["due"][kind]))]
+            for forward in (True, False):
+                pages = dynamodb.get_paginator("query").paginate(
+                    TableName=table,
+                    IndexName="ByPart",
+                    KeyConditionExpression=f"part = :part AND {condition}",
+                    ExpressionAttributeValues={":part": {"S": "P"}, **names},
+                    ScanIndexForward=forward,
+                    PaginationConfig={"PageSize": 2},
+                )
+                found = [i["pk"]["S"] for page in pages for i in page["Items"]]
+                assert found == (expected if forward else expected[::-1]), (condition, values, forward)
+    finally:
+        dynamodb.delete_table(TableName=table)

@@ -3,8 +3,10 @@ loudly, instead of the local runtime failing in some stranger way."""
 
 import inspect
 import json
+import re
 import time
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -129,7 +131,7 @@ def test_the_event_source_mapping_keeps_the_settings_the_stream_delivery_reads()
     ):
         assert attribute in source, attribute
     assert "self.lambda_event_source_mappings" in inspect.getsource(Table.__init__)
-    assert "stream_shard.add(" in inspect.getsource(Table.put_item)
+    assert "stream_shard.add(" in inspect.getsource(original("dynamodb put item"))
 
 
 def test_the_event_pattern_matcher_is_there() -> None:
@@ -166,6 +168,44 @@ def test_a_query_still_walks_all_items_and_sorts_what_matches() -> None:
     # an index query's candidates are sorted after the walk, so the walk may read them unsorted
     assert "possible_results = self.sorted_items(" in source
     assert list(inspect.signature(original("dynamodb all items")).parameters) == ["self"]
+
+
+def test_every_change_of_an_item_ends_in_the_calls_the_index_partitions_follow() -> None:
+    """The index partitions are kept by ``Table.put_item``, ``Table.delete_item`` and the backend's
+    ``update_item`` (which changes an item in place). If moto starts writing items another way, an
+    index query would miss them."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    backend = inspect.getsource(DynamoDBBackend)
+    writes = re.findall(r"table\.(put_item|delete_item)\(", backend)
+    assert set(writes) == {"put_item", "delete_item"}
+    assert "item.update_with_attribute_updates(" in inspect.getsource(original("dynamodb update item"))
+    assert "UpdateExpressionExecutor(" in inspect.getsource(original("dynamodb update item"))
+    transactions = inspect.getsource(original("dynamodb transactions"))
+    for write in ("self.put_item(", "self.delete_item(", "self.update_item("):
+        assert write in transactions, write
+    # nothing else in moto's DynamoDB assigns into a table's items
+    package = Path(inspect.getfile(DynamoDBBackend)).parent
+    assigners = sorted(
+        f"{path.name}:{line}"
+        for path in package.rglob("*.py")
+        for line in path.read_text().splitlines()
+        if re.search(r"\.items\[[^]]+\](\[[^]]+\])? = ", line)
+    )
+    assert assigners == [
+        "table.py:            self.items[hash_value] = item  # type: ignore[assignment]",
+        "table.py:            self.items[hash_value][range_value] = item",
+    ]
+    assert list(inspect.signature(original("dynamodb delete item")).parameters) == [
+        "self",
+        "hash_key",
+        "range_key",
+    ]
+    assert list(inspect.signature(original("dynamodb update item")).parameters)[:3] == [
+        "self",
+        "table_name",
+        "key",
+    ]
 
 
 def test_each_dynamodb_request_goes_through_call_action() -> None:
