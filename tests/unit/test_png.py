@@ -48,6 +48,23 @@ def test_a_rectangle_and_text_come_back_where_they_were_drawn() -> None:
     assert text_width("12") == 11
 
 
+def test_a_rectangle_over_the_edges_is_clipped_and_an_empty_one_draws_nothing() -> None:
+    canvas = Canvas(6, 4)
+    canvas.rectangle(-3, -2, 1, 0, BLACK)  # over the top-left corner
+    canvas.rectangle(4, 2, 9, 9, (1, 2, 3))  # over the bottom-right corner
+    canvas.rectangle(3, 1, 2, 3, BLACK)  # right of its right edge: empty
+
+    _, _, rows = pixels(canvas.png())
+
+    painted = {(x, y): colour(rows, x, y) for y in range(4) for x in range(6) if colour(rows, x, y) != WHITE}
+    assert painted == {
+        (0, 0): BLACK,
+        (1, 0): BLACK,
+        **{(x, y): (1, 2, 3) for x in (4, 5) for y in (2, 3)},
+    }
+    assert all(len(r) == 6 * 3 for r in rows)
+
+
 def row(region: str, target: int, mean: float | None) -> dict[str, Any]:
     return {
         "matter_code": "BUSINESS-STARTUP",

@@ -160,3 +160,32 @@ def test_chinese_calendar_agrees_with_the_holidays_package_2018_to_2026() -> Non
 )
 def test_working_days_are_counted_in_words_with_the_right_plural(count: int, text: str) -> None:
     assert working_days_text(count) == text
+
+
+def test_the_library_is_asked_once_per_day_and_a_loaded_year_still_wins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """chinese_calendar scans its whole holiday table on each question: the calendar keeps answers."""
+    asked: list[date] = []
+    library_is_workday = chinese_calendar.is_workday
+
+    def counting(day: date) -> bool:
+        asked.append(day)
+        return bool(library_is_workday(day))
+
+    monkeypatch.setattr(chinese_calendar, "is_workday", counting)
+    calendar = WorkCalendar()
+    first = add_working_days(date(2026, 9, 30), 50, calendar)
+    again = add_working_days(date(2026, 9, 30), 50, calendar)
+
+    working_days = (date(2026, 9, 30) + timedelta(days=n) for n in range(1, 92))  # to 2026-12-30
+    assert first == again
+    assert first.due == [day for day in working_days if library_is_workday(day)][49]
+    assert sorted(asked) == sorted(set(asked))  # no day asked twice
+    assert len(asked) == (first.due - date(2026, 9, 30)).days
+
+    loaded_holiday = first.due  # illustrative: the operator's schedule replaces the library's
+    calendar.load_year(2026, {loaded_holiday}, set())
+    assert not calendar.is_workday(loaded_holiday)
+    calendar.forget_year(2026)
+    assert calendar.is_workday(loaded_holiday)

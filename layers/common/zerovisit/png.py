@@ -69,9 +69,12 @@ class Canvas:
 
     def rectangle(self, left: int, top: int, right: int, bottom: int, colour: RGB) -> None:
         """Filled, corners included."""
+        left, right = max(left, 0), min(right, self.width - 1)
+        if left > right:
+            return
+        span = bytes(colour) * (right - left + 1)
         for y in range(max(top, 0), min(bottom, self.height - 1) + 1):
-            for x in range(max(left, 0), min(right, self.width - 1) + 1):
-                self.dot(x, y, colour)
+            self.pixels[y][3 * left : 3 * right + 3] = span
 
     def horizontal(self, left: int, right: int, y: int, colour: RGB, dash: int = 0) -> None:
         """A line; with ``dash``, ``dash`` pixels drawn, ``dash`` left out."""

@@ -8,6 +8,7 @@ Deadline says which calendar data it rests on.
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
 import chinese_calendar
 
@@ -46,6 +47,9 @@ class WorkCalendar:
 
     def __init__(self) -> None:
         self._loaded: dict[int, YearSchedule] = {}
+        # chinese_calendar scans its whole holiday table on every question; its data never changes
+        # in a process, so each day is asked once.
+        self._library_answers: dict[date, bool] = {}
 
     def load_year(self, year: int, holidays: set[date], makeup_workdays: set[date]) -> None:
         """Make `year` official with the State Council's schedule for it (replacing any earlier load)."""
@@ -66,10 +70,10 @@ class WorkCalendar:
         schedule = self._loaded.get(day.year)
         if schedule is not None:
             return schedule.is_workday(day)
-        try:
-            return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:
-            return _provisional_is_workday(day)
+        answer = self._library_answers.get(day)
+        if answer is None:
+            answer = self._library_answers[day] = _library_is_workday(day)
+        return answer
 
     def basis(self, year: int) -> str:
         """Which calendar data the answers for `year` rest on."""
@@ -134,6 +138,14 @@ def working_days_between(a: date, b: date, calendar: WorkCalendar | None = None)
     return sum(1 for offset in range(1, (b - a).days + 1) if calendar.is_workday(a + timedelta(days=offset)))
 
 
+def _library_is_workday(day: date) -> bool:
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return _provisional_is_workday(day)
+
+
+@cache
 def _library_covers(year: int) -> bool:
     try:
         chinese_calendar.is_workday(date(year, 1, 1))
