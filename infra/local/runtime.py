@@ -283,6 +283,10 @@ class LocalRuntime:
             "dynamodb update item", partitions.kept_by_update(MOTO_ORIGINALS["dynamodb update item"])
         )
         self._replace("dynamodb request", method(requests.call_action))
+        self._replace(
+            "json response structures",
+            local_dynamodb.attribute_values_written_directly(MOTO_ORIGINALS["json response structures"]),
+        )
         self._replace("dynamodb transact request", method(idempotent.transact_write_items))
         for seam in ("tracked items", "tracked stream records", "tracked stream shards"):
             self._replace(seam, local_dynamodb.UntrackedInstances())

@@ -18,6 +18,7 @@ import moto.dynamodb.models as dynamodb_models
 from moto.awslambda.models import LambdaFunction
 from moto.cloudformation.models import cloudformation_backends
 from moto.cloudformation.parsing import clean_json
+from moto.core.serialize import JSONSerializer
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import Item
 from moto.dynamodb.models.table import StreamRecord, StreamShard, Table
@@ -52,6 +53,7 @@ MOTO_SEAMS: dict[str, tuple[Any, str]] = {
     "dynamodb update item": (DynamoDBBackend, "update_item"),
     "dynamodb request": (DynamoHandler, "call_action"),
     "dynamodb transact request": (DynamoHandler, "transact_write_items"),
+    "json response structures": (JSONSerializer, "_serialize_type_structure"),
     "tracked items": (Item, "instances_tracked"),
     "tracked stream records": (StreamRecord, "instances_tracked"),
     "tracked stream shards": (StreamShard, "instances_tracked"),

@@ -2,6 +2,7 @@
 touched items only, item versions are not kept by moto's tracker, a query reads its partition, and
 a global index query the items of its own partition of the index."""
 
+import json
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
@@ -377,3 +378,53 @@ def test_an_index_range_query_reads_what_a_scan_finds_for_every_key_condition(
                 assert found == (expected if forward else expected[::-1]), (condition, values, forward)
     finally:
         dynamodb.delete_table(TableName=table)
+
+
+RICH_ITEM = {
+    "pk": {"S": "CASE#1"},
+    "empty": {"S": ""},
+    "chinese": {"S": "不见面审批"},
+    "count": {"N": "-12.50"},
+    "blob": {"B": b"\x00\xffbinary"},
+    "strings": {"SS": ["a", "b"]},
+    "numbers": {"NS": ["1", "2.5"]},
+    "blobs": {"BS": [b"\x01", b"\x02\x03"]},
+    "nothing": {"NULL": True},
+    "no": {"BOOL": False},
+    "yes": {"BOOL": True},
+    "nested": {"M": {"list": {"L": [{"S": "x"}, {"N": "1"}, {"M": {}}, {"L": []}, {"B": b"\x04"}]}}},
+    "no_members": {"M": {}},
+}
+
+
+@pytest.mark.parametrize("operation", ["GetItem", "Query", "TransactGetItems", "UpdateItem"])
+def test_attribute_values_written_directly_read_as_moto_writes_them(
+    runtime: Any, operation: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runtime writes an item's attribute values into a response itself; the body is the one
+    moto's walk through the service model writes, byte for byte, for every kind of value."""
+    from moto.core.serialize import JSONSerializer, XFormedAttributePicker
+    from moto.core.utils import get_service_model
+
+    from infra.local.seams import MOTO_ORIGINALS
+
+    results = {
+        "GetItem": {"Item": RICH_ITEM},
+        "Query": {"Items": [RICH_ITEM, {"pk": {"S": "CASE#2"}}], "Count": 2, "ScannedCount": 2},
+        "TransactGetItems": {"Responses": [{"Item": RICH_ITEM}, {}]},
+        "UpdateItem": {"Attributes": RICH_ITEM, "ConsumedCapacity": {"TableName": "t", "CapacityUnits": 1.0}},
+    }
+    model = get_service_model("dynamodb").operation_model(operation)
+
+    def body() -> str:
+        serializer = JSONSerializer(operation_model=model, value_picker=XFormedAttributePicker())
+        return str(serializer.serialize(results[operation])["body"])
+
+    direct = body()
+    monkeypatch.setattr(
+        JSONSerializer, "_serialize_type_structure", MOTO_ORIGINALS["json response structures"]
+    )
+    walked = body()
+
+    assert direct == walked
+    assert json.loads(direct)[next(iter(results[operation]))]  # the item is in the body

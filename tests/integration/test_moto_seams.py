@@ -208,6 +208,20 @@ def test_every_change_of_an_item_ends_in_the_calls_the_index_partitions_follow()
     ]
 
 
+def test_json_responses_still_serialize_each_structure_through_one_method() -> None:
+    """The runtime writes DynamoDB's AttributeValue structures itself, from the method moto's JSON
+    serializer calls for every structure; test_local_dynamodb.py checks the bodies are the same."""
+    from moto.core.serialize import BaseJSONSerializer, ResponseSerializer
+
+    parameters = list(inspect.signature(original("json response structures")).parameters)
+    assert parameters == ["self", "serialized", "value", "shape", "key"]
+    assert 'f"_serialize_type_{shape.type_name}"' in inspect.getsource(ResponseSerializer._serialize)
+    assert "self._default_serialize(serialized, wrapper, shape, key)" in inspect.getsource(
+        ResponseSerializer._serialize_type_structure
+    )
+    assert original("json response structures") is BaseJSONSerializer._serialize_type_structure
+
+
 def test_each_dynamodb_request_goes_through_call_action() -> None:
     from moto.core.responses import BaseResponse
 
