@@ -13,6 +13,7 @@ import copy
 import cProfile
 import json
 import logging
+import os
 import pstats
 import statistics
 import sys
@@ -434,6 +435,16 @@ def bench_checkpoints(
 
 
 # ---------------------------------------------------------------------- main
+def discard_function_output(runtime: LocalRuntime) -> None:
+    """The functions' log lines, several per case, are formatted as in Lambda and then discarded, so
+    that the figures can be read; their metric lines are not printed."""
+    devnull = open(os.devnull, "w")  # noqa: SIM115 - open until the process ends
+    for handler in logging.getLogger("zerovisit").handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(devnull)
+    runtime.silence_metrics()
+
+
 def quiet_moto() -> None:
     """The stack's unsupported resources (alarms, queue policies, the HttpApi) are expected: say nothing."""
     logging.getLogger("moto").setLevel(logging.ERROR)
@@ -470,6 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     runtime = LocalRuntime()
     try:
         runtime.start()
+        discard_function_output(runtime)
         print(f"  runtime start: {time.perf_counter() - started:.2f} s ({len(runtime.resources)} resources)")
         meter = CallMeter(runtime).install()
         failed = FailedInvocations(runtime)

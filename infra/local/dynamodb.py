@@ -209,6 +209,7 @@ Entry = tuple[SortValue, int, ItemKey]
 Bounds = tuple[tuple[Any, ...] | None, tuple[Any, ...] | None]
 EVERYTHING: Bounds = (None, None)
 _COMPARABLE = ("S", "N")
+_KEY_TYPES = ("S", "N", "B")
 
 
 # A hash key's value as moto compares it, apart from the item's own DynamoType, which an update may
@@ -258,10 +259,13 @@ class _TableIndexes:
         return indexes
 
     def keys(self, index_name: str, hash_value: HashKeyValue, bounds: Bounds) -> list[ItemKey]:
+        """The keys within ``bounds``, and the partition's next key past each end: moto gives a page
+        cut by ``Limit`` a LastEvaluatedKey only when another item follows it in what it reads, as
+        DynamoDB gives one whenever the limit is reached inside the partition."""
         entries = self.partitions.get(index_name, {}).get(hash_value, [])
         low, high = bounds
-        start = 0 if low is None else bisect.bisect_left(entries, low)
-        end = len(entries) if high is None else bisect.bisect_right(entries, high)
+        start = 0 if low is None else max(bisect.bisect_left(entries, low) - 1, 0)
+        end = len(entries) if high is None else bisect.bisect_right(entries, high) + 1
         return [key for _, _, key in entries[start:end]]
 
     def update(self, table: Table, key: ItemKey) -> None:
@@ -281,6 +285,8 @@ class _TableIndexes:
             range_value = item.attrs.get(range_attribute) if range_attribute else None
             if hash_value is None or (range_attribute and range_value is None):
                 continue  # not in this (sparse) index
+            if hash_value.type not in _KEY_TYPES:
+                continue  # DynamoDB refuses such an item; moto stores it, and its query skips it
             self._next += 1
             entry = (_sort_value(range_value), self._next, key)
             partition = _hash_key_value(hash_value)

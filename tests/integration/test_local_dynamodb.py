@@ -347,14 +347,20 @@ def test_an_index_range_query_reads_what_a_scan_finds_for_every_key_condition(
             TableName=table, Item={"pk": {"S": f"Q#{n}"}, "part": {"S": "Q"}, "due": {kind: value}}
         )
     dynamodb.put_item(TableName=table, Item={"pk": {"S": "P#no-range"}, "part": {"S": "P"}})
-    probes = PROBES[kind]
-    conditions = [(f"due {op} :a", [a]) for op in ("=", "<", "<=", ">", ">=") for a in probes]
-    conditions += [("due BETWEEN :a AND :b", [a, b]) for a in probes for b in probes if a <= b]
-    if kind == "S":
-        conditions += [("begins_with(due, :a)", [a]) for a in probes]
+    # DynamoDB refuses a list as an index key; moto stores it, and leaves it out of the index
+    list_key = {"pk": {"S": "P#list"}, "part": {"L": [{"S": "P"}]}, "due": {kind: RANGE_VALUES[kind][0]}}
+    dynamodb.put_item(TableName=table, Item=list_key)
 
     def ordered(value: str) -> Any:
         return Decimal(value) if kind == "N" else value.encode()
+
+    probes = PROBES[kind]
+    conditions = [(f"due {op} :a", [a]) for op in ("=", "<", "<=", ">", ">=") for a in probes]
+    conditions += [
+        ("due BETWEEN :a AND :b", [a, b]) for a in probes for b in probes if ordered(a) <= ordered(b)
+    ]
+    if kind == "S":
+        conditions += [("begins_with(due, :a)", [a]) for a in probes]
 
     try:
         for condition, values in conditions:
@@ -376,6 +382,20 @@ def test_an_index_range_query_reads_what_a_scan_finds_for_every_key_condition(
                 )
                 found = [i["pk"]["S"] for page in pages for i in page["Items"]]
                 assert found == (expected if forward else expected[::-1]), (condition, values, forward)
+
+        # A page cut by its limit on the range's last item says more may follow, as DynamoDB does
+        second, third = sorted(RANGE_VALUES[kind], key=ordered)[1:3]
+        for condition, value, forward in (("due <= :a", second, True), ("due >= :a", third, False)):
+            page = dynamodb.query(
+                TableName=table,
+                IndexName="ByPart",
+                KeyConditionExpression=f"part = :part AND {condition}",
+                ExpressionAttributeValues={":part": {"S": "P"}, ":a": {kind: value}},
+                ScanIndexForward=forward,
+                Limit=2,
+            )
+            assert page["Count"] == 2
+            assert "LastEvaluatedKey" in page, condition
     finally:
         dynamodb.delete_table(TableName=table)
 
@@ -408,7 +428,7 @@ def test_attribute_values_written_directly_read_as_moto_writes_them(
 
     from infra.local.seams import MOTO_ORIGINALS
 
-    results = {
+    results: dict[str, dict[str, Any]] = {
         "GetItem": {"Item": RICH_ITEM},
         "Query": {"Items": [RICH_ITEM, {"pk": {"S": "CASE#2"}}], "Count": 2, "ScannedCount": 2},
         "TransactGetItems": {"Responses": [{"Item": RICH_ITEM}, {}]},
@@ -420,11 +440,20 @@ def test_attribute_values_written_directly_read_as_moto_writes_them(
         serializer = JSONSerializer(operation_model=model, value_picker=XFormedAttributePicker())
         return str(serializer.serialize(results[operation])["body"])
 
+    written: list[Any] = []
+    attribute_value = local_dynamodb._attribute_value
+
+    def spied(value: Any) -> dict[str, Any] | None:
+        written.append(value)
+        return attribute_value(value)
+
+    monkeypatch.setattr(local_dynamodb, "_attribute_value", spied)
     direct = body()
     monkeypatch.setattr(
         JSONSerializer, "_serialize_type_structure", MOTO_ORIGINALS["json response structures"]
     )
     walked = body()
 
+    assert written  # the runtime's path wrote the item
     assert direct == walked
     assert json.loads(direct)[next(iter(results[operation]))]  # the item is in the body

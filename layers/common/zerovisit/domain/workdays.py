@@ -8,7 +8,6 @@ Deadline says which calendar data it rests on.
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
 
 import chinese_calendar
 
@@ -48,8 +47,9 @@ class WorkCalendar:
     def __init__(self) -> None:
         self._loaded: dict[int, YearSchedule] = {}
         # chinese_calendar scans its whole holiday table on every question; its data never changes
-        # in a process, so each day is asked once.
+        # in a process, so each day and year is asked once.
         self._library_answers: dict[date, bool] = {}
+        self._library_years: dict[int, bool] = {}
 
     def load_year(self, year: int, holidays: set[date], makeup_workdays: set[date]) -> None:
         """Make `year` official with the State Council's schedule for it (replacing any earlier load)."""
@@ -64,7 +64,7 @@ class WorkCalendar:
 
     def covers(self, year: int) -> bool:
         """Whether official data exists for `year` (loaded, or in chinese_calendar)."""
-        return year in self._loaded or _library_covers(year)
+        return year in self._loaded or self._library_covers(year)
 
     def is_workday(self, day: date) -> bool:
         schedule = self._loaded.get(day.year)
@@ -79,9 +79,15 @@ class WorkCalendar:
         """Which calendar data the answers for `year` rest on."""
         if year in self._loaded:
             return f"State Council schedule {year} (loaded by operator)"
-        if _library_covers(year):
+        if self._library_covers(year):
             return f"State Council schedule {year}"
         return f"provisional: no official schedule for {year}; weekends and fixed-date holidays assumed"
+
+    def _library_covers(self, year: int) -> bool:
+        covered = self._library_years.get(year)
+        if covered is None:
+            covered = self._library_years[year] = _library_covers(year)
+        return covered
 
     def deadline(self, due: date, first_day_used: date) -> Deadline:
         """A Deadline whose basis names every year from `first_day_used` to `due`."""
@@ -145,7 +151,6 @@ def _library_is_workday(day: date) -> bool:
         return _provisional_is_workday(day)
 
 
-@cache
 def _library_covers(year: int) -> bool:
     try:
         chinese_calendar.is_workday(date(year, 1, 1))
