@@ -44,6 +44,7 @@ SAMPLE = EVENTS_DIR / "application_submitted.business_startup.json"
 SUCCEEDED = "SUCCEEDED"
 CHECKPOINTS = (10, 100, 1000)
 WINDOW = 10  # throughput at a checkpoint: over the last this many cases
+PROGRESS_EVERY = 100  # cases between progress lines
 
 
 @dataclass
@@ -402,6 +403,8 @@ def bench_checkpoints(
     started = time.perf_counter()
     for number in range(cases):
         runs.append(run_one(runtime, simulator, failed, sample, "S", number))
+        if len(runs) % PROGRESS_EVERY == 0 and len(runs) not in checkpoints:
+            print(f"  ... {len(runs)} of {cases} cases in {time.perf_counter() - started:.0f} s", flush=True)
         if len(runs) in checkpoints:
             last = runs[-WINDOW:]
             window_rate = len(last) / sum(r.seconds for r in last)
