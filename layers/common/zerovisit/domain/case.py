@@ -238,7 +238,6 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     CaseStatus.AWAITING_CORRECTION: frozenset(
         {CaseStatus.SUBMITTED, CaseStatus.IN_REVIEW, CaseStatus.NOT_ACCEPTED}
     ),
-    CaseStatus.ACCEPTED: frozenset({CaseStatus.IN_REVIEW}),
     CaseStatus.IN_REVIEW: frozenset(
         {
             CaseStatus.AWAITING_CORRECTION,

@@ -106,7 +106,6 @@ class Application(Frozen):
 class CaseStatus(StrEnum):
     SUBMITTED = "submitted"
     AWAITING_CORRECTION = "awaiting_correction"
-    ACCEPTED = "accepted"
     IN_REVIEW = "in_review"
     AWAITING_PAYMENT = "awaiting_payment"
     ISSUING = "issuing"
