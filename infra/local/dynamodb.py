@@ -6,8 +6,8 @@
 - moto's instance tracker (kept for its server's dashboard) does not keep every item version
   ever written.
 - A base-table query reads its partition, not every item of the table. A global index query reads
-  the items whose index hash key has the asked value, found in a map kept as items are written;
-  moto walks every item of the table for it.
+  the range it asks for in its partition of the index, from a map kept in range-key order as items
+  are written; moto walks and sorts every item of the table for it.
 - Each DynamoDB request runs whole under one lock, as one request is atomic in DynamoDB: a
   condition and the write it guards are never split by another thread's request.
 - An item's attribute values are written into a response directly, not walked member by member
@@ -318,8 +318,8 @@ def _stored(table: Table, key: ItemKey) -> Item | None:
 class PartitionQuery:
     """moto's query walks ``all_items()``, the whole table sorted, and keeps the items that match:
     for the duration of a query, on this thread, ``all_items`` gives a base-table query its own
-    partition, a global index query the items with its hash key's value (``IndexPartitions``), and
-    any other index query the table unsorted (moto sorts what matches afterwards)."""
+    partition, a global index query its range in its partition of the index (``IndexPartitions``),
+    and any other index query the table unsorted (moto sorts what matches afterwards)."""
 
     def __init__(
         self,
@@ -350,10 +350,8 @@ class PartitionQuery:
         index = next((i for i in table.global_indexes or [] if i.name == index_name), None)
         hash_conditions = dict(arguments.get("hash_key_conditions") or [])
         range_conditions = arguments.get("range_key_conditions") or []
-        if index is None or len(hash_conditions) != 1 or len(range_conditions) > 1:
-            return lambda: _unsorted(table, table.items.values())
-        hash_value = hash_conditions.get(_key_attribute(index, "HASH"))
-        if hash_value is None:
+        hash_value = hash_conditions.get(_key_attribute(index, "HASH")) if index is not None else None
+        if index is None or hash_value is None or len(hash_conditions) != 1 or len(range_conditions) > 1:
             return lambda: _unsorted(table, table.items.values())
         bounds = query_bounds(arguments.get("range_comparison"), arguments.get("range_objs") or [])
         return lambda: self._partitions.items(table, index.name, hash_value, bounds)

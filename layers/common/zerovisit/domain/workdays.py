@@ -86,7 +86,7 @@ class WorkCalendar:
     def _library_covers(self, year: int) -> bool:
         covered = self._library_years.get(year)
         if covered is None:
-            covered = self._library_years[year] = _library_covers(year)
+            covered = self._library_years[year] = _library_has_year(year)
         return covered
 
     def deadline(self, due: date, first_day_used: date) -> Deadline:
@@ -151,7 +151,7 @@ def _library_is_workday(day: date) -> bool:
         return _provisional_is_workday(day)
 
 
-def _library_covers(year: int) -> bool:
+def _library_has_year(year: int) -> bool:
     try:
         chinese_calendar.is_workday(date(year, 1, 1))
     except NotImplementedError:
