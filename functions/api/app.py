@@ -28,6 +28,7 @@ from zerovisit.api.models import (
     ShipmentRecipient,
     TrackingAnswer,
 )
+from zerovisit.domain.base import Model
 from zerovisit.domain.certificate import REASON_MAX_LENGTH
 from zerovisit.domain.identity import mask_id_number
 from zerovisit.domain.model import Application, SubmittedMaterial
@@ -70,7 +71,7 @@ HolderId = Annotated[
 ]
 
 
-class Correction(BaseModel):
+class Correction(Model):
     materials: list[SubmittedMaterial] = Field(min_length=1, max_length=50)
 
 
@@ -172,7 +173,7 @@ def get_case(case_id: CaseId) -> queries.CaseView | queries.DepartmentCaseView:
     return queries.case_view(case_id, caller())
 
 
-class Withdrawal(BaseModel):
+class Withdrawal(Model):
     reason: str = Field(min_length=1, max_length=500, description="why the applicant withdraws")
 
 
@@ -191,7 +192,7 @@ def resume(case_id: CaseId) -> ResumeAnswer:
     return ResumeAnswer.model_validate(recovery.resume(case_id, caller()))
 
 
-class Refusal(BaseModel):
+class Refusal(Model):
     reason: str = Field(min_length=1, max_length=500, description="why the case cannot be approved")
 
 
@@ -288,7 +289,7 @@ def holder_certificates(
     return page
 
 
-class RevocationRequest(BaseModel):
+class RevocationRequest(Model):
     reason: str = Field(
         min_length=1,
         max_length=REASON_MAX_LENGTH,

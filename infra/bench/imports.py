@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infra.bench.first_use import recorded_uses
 from infra.bench.results import BENCH_DIR, ROOT, record
 from infra.local.template import load_template
 
@@ -79,11 +80,12 @@ IMPORT_ENV = {
 }
 
 _CHILD = """
-import importlib.util, json, sys, time
+import importlib, importlib.util, json, sys, time
 sys.path[:0] = json.loads(sys.argv[1])
 target = sys.argv[2]
 started, cpu_started = time.perf_counter(), time.process_time()
 traced = target.startswith("traced:")
+built = 0
 target = target.removeprefix("traced:")
 if target == "floor":
     import boto3
@@ -104,13 +106,19 @@ else:
     spec.loader.exec_module(module)
     if not callable(getattr(module, "handler", None)):
         raise SystemExit(f"{target} has no callable handler")
+    for qualified in json.loads(sys.argv[4]):  # the models its first invocation builds, as that use would
+        module_name, _, name = qualified.partition(":")
+        model = getattr(importlib.import_module(module_name), name)
+        built += not model.__pydantic_complete__
+        model.model_rebuild()
     if traced:
         from aws_lambda_powertools import Tracer
         if Tracer().disabled:
             raise SystemExit("Tracer disabled: LAMBDA_TASK_ROOT unset or POWERTOOLS_TRACE_DISABLED set")
 elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
 watched = [name for name in json.loads(sys.argv[3]) if name in sys.modules]
-print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu, "modules": len(sys.modules), "watched": watched}))
+print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu, "modules": len(sys.modules), "watched": watched,
+                  "built": built}))
 """
 
 
@@ -120,6 +128,7 @@ class Sample:
     cpu_seconds: float
     modules: int
     watched: list[str]
+    built: int = 0  # models of the first-use list the import had left unbuilt
 
 
 def runtime_sdk() -> dict[str, Any]:
@@ -258,8 +267,12 @@ def import_environment() -> dict[str, str]:
     return env
 
 
-def time_import(target: str, paths: list[Path], env: dict[str, str]) -> Sample:
-    """One import of `target` (an app.py, or "floor") in a fresh, isolated interpreter."""
+def time_import(
+    target: str, paths: list[Path], env: dict[str, str], first_use: list[str] | None = None
+) -> Sample:
+    """One import of `target` (an app.py, or "floor") in a fresh, isolated interpreter; with
+    `first_use`, the import followed by building those models ("module:Class"), as the handler's
+    first invocation builds them."""
     result = subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
         [
             sys.executable,
@@ -271,6 +284,7 @@ def time_import(target: str, paths: list[Path], env: dict[str, str]) -> Sample:
             json.dumps([str(p) for p in paths]),
             target,
             json.dumps(WATCHED),
+            json.dumps(first_use or []),
         ],
         cwd=ROOT,
         env=env,
@@ -288,6 +302,7 @@ def time_import(target: str, paths: list[Path], env: dict[str, str]) -> Sample:
         float(figures["cpu_seconds"]),
         int(figures["modules"]),
         list(figures["watched"]),
+        int(figures["built"]),
     )
 
 
@@ -309,6 +324,28 @@ def _against_floor(samples: list[Sample], floor: list[Sample]) -> dict[str, Any]
         "modules": samples[0].modules,
         "loads": samples[0].watched,
     }
+
+
+def report_first_use(handlers: dict[str, Any], recorded: bool) -> None:
+    """Each handler's import followed by the models its first invocation builds, against the floor."""
+    if not recorded:
+        return
+    print(
+        "  with the models each handler's first invocation builds (recorded from one case per flow;"
+        " models are built on first use):"
+    )
+    for name, figures in handlers.items():
+        used = figures.get("first_use")
+        if used is None:
+            if "ratio" in figures:
+                print(f"    {name:<20} not invoked by a case: nothing recorded")
+            continue
+        print(
+            f"    {name:<20} {used['cpu_ms']:7.1f} ms CPU  {used['ratio']:4.2f}x its floor"
+            f" ({used['wall_ratio']:4.2f}x by wall), +{used['cpu_ms'] - figures['cpu_ms']:.1f} ms"
+            f" over the import for {len(used['models'])} models"
+            + (f", {used['built_at_import']} of them built by the import" if used["built_at_import"] else "")
+        )
 
 
 def handler_apps() -> list[Path]:
@@ -333,10 +370,15 @@ def baseline_source(revision: str) -> Path:
 
 
 def bench_imports(
-    runs: int, layer_source: Path = LAYER_SOURCE, baseline: Path | None = None
+    runs: int,
+    layer_source: Path = LAYER_SOURCE,
+    baseline: Path | None = None,
+    first_use: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """Alternate floor and handler imports, `runs` of each per handler; print and return the figures.
-    With a baseline (another commit's package), its import of each handler alternates with them too."""
+    With a baseline (another commit's package), its import of each handler alternates with them too.
+    With `first_use` (per function folder, the models its first invocation builds: first_use.py), so
+    does each handler's import followed by those builds."""
     sdk = runtime_sdk()
     print(
         f"== handler cold import against the floor (layer pins + {sdk['runtime']} runtime SDK "
@@ -353,6 +395,8 @@ def bench_imports(
     floor_samples: dict[str, list[Sample]] = {app.parent.name: [] for app in apps}
     handler_samples: dict[str, list[Sample]] = {app.parent.name: [] for app in apps}
     baseline_samples: dict[str, list[Sample]] = {app.parent.name: [] for app in apps}
+    first_use_samples: dict[str, list[Sample]] = {app.parent.name: [] for app in apps}
+    first_use = first_use or {}
     library_samples: list[Sample] = []
     failures: dict[str, str] = {}
     for _ in range(runs):
@@ -366,6 +410,8 @@ def bench_imports(
                 handler_samples[name].append(time_import(str(app), paths, env))
                 if baseline_paths:
                     baseline_samples[name].append(time_import(str(app), baseline_paths, env))
+                if first_use.get(name):
+                    first_use_samples[name].append(time_import(str(app), paths, env, first_use[name]))
             except (RuntimeError, subprocess.TimeoutExpired) as e:
                 failures[name] = str(e)
     all_floor = [s for samples in floor_samples.values() for s in samples]
@@ -393,6 +439,15 @@ def bench_imports(
             before = _against_floor(baseline_samples[name], floor_samples[name])
             figures["baseline_ratio"] = before["ratio"]
             figures["baseline_wall_ratio"] = before["wall_ratio"]
+        if first_use_samples[name]:
+            used = _against_floor(first_use_samples[name], floor_samples[name])
+            figures["first_use"] = {
+                "models": first_use[name],
+                "built_at_import": len(first_use[name]) - first_use_samples[name][0].built,
+                "cpu_ms": used["cpu_ms"],
+                "ratio": used["ratio"],
+                "wall_ratio": used["wall_ratio"],
+            }
         verdict = "ok" if figures["ratio"] <= TARGET_RATIO else f"over {TARGET_RATIO}x"
         print(
             f"  {name:<22} {figures['cpu_ms']:7.1f} ms CPU {figures['wall_ms']:7.1f} ms wall"
@@ -401,6 +456,7 @@ def bench_imports(
             + (f"; baseline {figures['baseline_ratio']:.2f}x" if "baseline_ratio" in figures else "")
         )
         handlers[name] = figures
+    report_first_use(handlers, bool(first_use))
     ratios = [h["ratio"] for h in handlers.values() if "ratio" in h]
     if ratios:
         over = sorted(name for name, h in handlers.items() if h.get("ratio", 0) > TARGET_RATIO)
@@ -457,7 +513,10 @@ def main(argv: list[str] | None = None) -> int:
     path = record(
         "imports",
         bench_imports(
-            args.runs, args.layer_source.resolve(), baseline_source(args.baseline) if args.baseline else None
+            args.runs,
+            args.layer_source.resolve(),
+            baseline_source(args.baseline) if args.baseline else None,
+            first_use=recorded_uses(),
         ),
     )
     print(f"  figures written to {path.relative_to(ROOT)}")

@@ -31,6 +31,7 @@ import boto3
 from zerovisit.clock import clock
 
 from infra.bench.calls import CallMeter, Usage
+from infra.bench.first_use import recorded_uses
 from infra.bench.floor import Recording, recording, run_floor
 from infra.bench.imports import baseline_source, bench_imports
 from infra.bench.results import commit, record
@@ -476,7 +477,11 @@ def main(argv: list[str] | None = None) -> int:
     measured = commit()
     if not args.skip_imports:
         baseline = baseline_source(args.import_baseline) if args.import_baseline else None
-        record("imports", bench_imports(args.import_runs, baseline=baseline), measured=measured)
+        record(
+            "imports",
+            bench_imports(args.import_runs, baseline=baseline, first_use=recorded_uses()),
+            measured=measured,
+        )
 
     quiet_moto()
     print("== local pipeline (moto, in-process handlers, simulated partners)")

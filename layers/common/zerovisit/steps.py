@@ -2,10 +2,12 @@
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from zerovisit.domain.base import Model
 
 
-class StepInput(BaseModel):
+class StepInput(Model):
     model_config = ConfigDict(extra="forbid")
 
     case_id: str

@@ -3,72 +3,73 @@
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from zerovisit.domain.base import Model
 from zerovisit.domain.model import SuspensionReason
 from zerovisit.domain.review import Decision
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Model):
     """Every 4xx and 5xx answer: a message for a person, and every problem found."""
 
     message: str
     problems: list[str] = Field(default_factory=list)
 
 
-class Accepted(BaseModel):
+class Accepted(Model):
     application_id: str
     case_id: str
     created: bool
 
 
-class CorrectionAnswer(BaseModel):
+class CorrectionAnswer(Model):
     case_id: str
     task_id: str
     status: Literal["resumed"]
 
 
-class EvaluationAnswer(BaseModel):
+class EvaluationAnswer(Model):
     case_id: str
     level: int = Field(ge=1, le=5)
 
 
-class RecordedDecision(BaseModel):
+class RecordedDecision(Model):
     decision: Decision
     comments: str = ""
     items: list[str] = Field(default_factory=list)
 
 
-class DecisionAnswer(BaseModel):
+class DecisionAnswer(Model):
     task_id: str
     status: Literal["recorded", "suspended"]
     decision: RecordedDecision | None = None
     reason: SuspensionReason | None = None
 
 
-class PaymentAnswer(BaseModel):
+class PaymentAnswer(Model):
     order_id: str
     status: Literal["paid"]
 
 
-class TrackingAnswer(BaseModel):
+class TrackingAnswer(Model):
     order_id: str
     status: Literal["picked_up", "in_transit", "out_for_delivery", "signed_for", "refused", "damaged", "lost"]
 
 
-class Recipient(BaseModel):
+class Recipient(Model):
     recipient: str
     phone: str
     address: str
 
 
-class ShipmentRecipient(BaseModel):
+class ShipmentRecipient(Model):
     order_id: str
     waybill: str
     recipient: Recipient
 
 
-class MatterFigures(BaseModel):
+class MatterFigures(Model):
     region_code: str
     region_name: str
     matter_code: str
@@ -85,7 +86,7 @@ class MatterFigures(BaseModel):
     mean_documents_submitted: float | None
 
 
-class Report3550(BaseModel):
+class Report3550(Model):
     region_code: str
     region_name: str
     first: date = Field(alias="from")
@@ -96,12 +97,12 @@ class Report3550(BaseModel):
     )
 
 
-class CaseStatusAnswer(BaseModel):
+class CaseStatusAnswer(Model):
     case_id: str
     status: str
 
 
-class ResumeAnswer(BaseModel):
+class ResumeAnswer(Model):
     case_id: str
     status: str = Field(description="where the case stands again")
     step: str = Field(description="the step it continues from")

@@ -15,10 +15,11 @@ from types import MappingProxyType
 from typing import Any
 from uuid import uuid4
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from zerovisit.clock import CHINA
 from zerovisit.domain import outbox, plan
+from zerovisit.domain.base import Model
 from zerovisit.domain.catalog import Matter, RegionalAssessment
 from zerovisit.domain.certificate import Certificate
 from zerovisit.domain.deadlines import (
@@ -280,7 +281,7 @@ FAILED_REASON = "the {step} step could not be completed; the office will resume 
 ERROR_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,99}")
 
 
-class Case(BaseModel):
+class Case(Model):
     model_config = ConfigDict(extra="forbid")
 
     case_id: str

@@ -7,13 +7,15 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
+
+from zerovisit.domain.base import Model
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{5,63}$")]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 
 
-class Frozen(BaseModel):
+class Frozen(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
@@ -211,7 +213,7 @@ class TaskStatus(StrEnum):
     EXPIRED = "expired"
 
 
-class Task(BaseModel):
+class Task(Model):
     """Work waiting on a partner's callback; its token resumes the execution. ``version`` is the
     stored version: every write of a task is conditioned on it."""
 

@@ -7,10 +7,12 @@ write cannot lose it; its id is stable, so consumers drop a message delivered tw
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from zerovisit.domain.base import Model
 
 
-class OutboxMessage(BaseModel):
+class OutboxMessage(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     message_id: str

@@ -2,10 +2,9 @@
 
 from typing import Any
 
-from pydantic import BaseModel
-
 from zerovisit.clock import clock
 from zerovisit.domain.application import changed_fields, validated_application
+from zerovisit.domain.base import Model
 from zerovisit.domain.case import Case, DomainEvent, EventType
 from zerovisit.domain.catalog import Phase
 from zerovisit.domain.model import answer_digest
@@ -20,7 +19,7 @@ MAX_PROBLEM_LENGTH = 300
 KEPT_START = 60
 
 
-class IntakeResult(BaseModel):
+class IntakeResult(Model):
     case_id: str
     created: bool
     execution_arn: str

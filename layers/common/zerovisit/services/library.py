@@ -9,9 +9,10 @@ digest of it, and the cursor carries no holder.
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from zerovisit.clock import clock
+from zerovisit.domain.base import Model
 from zerovisit.domain.certificate import Certificate, Status
 from zerovisit.domain.identity import holder_problems
 from zerovisit.domain.signing import SigningAlgorithm
@@ -21,13 +22,13 @@ from zerovisit.services.rendering import rendering_key
 from zerovisit.services.search import check_limit, decode_cursor, encode_cursor
 
 
-class RenderingLink(BaseModel):
+class RenderingLink(Model):
     url: str = Field(description="a presigned address of the PNG, valid until expires_at")
     media_type: Literal["image/png"] = "image/png"
     expires_at: datetime
 
 
-class HeldCertificate(BaseModel):
+class HeldCertificate(Model):
     identifier: str
     kind: str
     name: str
@@ -42,7 +43,7 @@ class HeldCertificate(BaseModel):
     rendering: RenderingLink
 
 
-class LibraryPage(BaseModel):
+class LibraryPage(Model):
     certificates: list[HeldCertificate]
     next_cursor: str | None = Field(description="pass as cursor for the next page; null at the end")
 

@@ -14,10 +14,11 @@ Never a task token, a phone number, an address or an unmasked identity number.
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from zerovisit.clock import clock
 from zerovisit.config import settings
+from zerovisit.domain.base import Model
 from zerovisit.domain.case import Case
 from zerovisit.domain.deadlines import working_days_used
 from zerovisit.domain.enterprise import ServiceRecord
@@ -38,7 +39,7 @@ from zerovisit.services.ports import ports
 from zerovisit.storage import cases
 
 
-class TimelineView(BaseModel):
+class TimelineView(Model):
     at: datetime
     step: str
     event: str
@@ -46,19 +47,19 @@ class TimelineView(BaseModel):
     actor: str
 
 
-class SuspensionView(BaseModel):
+class SuspensionView(Model):
     reason: SuspensionReason
     note: str
     started_on: date
     ended_on: date | None
 
 
-class FailureView(BaseModel):
+class FailureView(Model):
     step: str
     error: str
 
 
-class CaseHeading(BaseModel):
+class CaseHeading(Model):
     """What every view of a case starts with."""
 
     case_id: str
@@ -95,14 +96,14 @@ class CaseView(CaseHeading):
     timeline: list[TimelineView]
 
 
-class ApplicantView(BaseModel):
+class ApplicantView(Model):
     kind: Literal["person", "enterprise"]
     name: str
     id_number_masked: str | None
     credit_code: str | None
 
 
-class ReviewTaskView(BaseModel):
+class ReviewTaskView(Model):
     task_id: str
     stage: int | None
     status: TaskStatus
@@ -225,7 +226,7 @@ def _department_view(case: Case, own: list[Task]) -> DepartmentCaseView:
     )
 
 
-class EnterpriseServices(BaseModel):
+class EnterpriseServices(Model):
     """What an enterprise got after its licence, case by case: seal filing, tax, bank account."""
 
     credit_code: str

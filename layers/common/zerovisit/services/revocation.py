@@ -9,9 +9,10 @@ write holds only while the certificate is still valid, so two revocations at onc
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from zerovisit.clock import clock
+from zerovisit.domain.base import Model
 from zerovisit.domain.case import revocation
 from zerovisit.domain.certificate import Certificate, reason_problems
 from zerovisit.errors import CaseNotFound, Conflict, InvalidInput
@@ -20,7 +21,7 @@ from zerovisit.services.ports import ports
 from zerovisit.services.verification import identifier_problems
 
 
-class Revocation(BaseModel):
+class Revocation(Model):
     identifier: str
     status: Literal["revoked"]
     reason: str

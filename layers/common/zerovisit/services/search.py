@@ -14,9 +14,10 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from zerovisit.clock import CHINA, clock
+from zerovisit.domain.base import Model
 from zerovisit.domain.case import Case
 from zerovisit.domain.model import CLOSED_STATUSES, CaseStatus, Task, TimelineEntry
 from zerovisit.errors import InvalidInput
@@ -32,7 +33,7 @@ REGION = re.compile(r"^[0-9]{6}$")
 STEP = re.compile(r"^[a-z_]{2,32}$")
 
 
-class CaseFilter(BaseModel):
+class CaseFilter(Model):
     """What the service network (or an operator) asks for; at least one of the first five."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -109,7 +110,7 @@ def is_overdue(case: Case, today: date) -> bool:
     return not case.is_closed and case.promised_due is not None and case.promised_due < today
 
 
-class CaseSummary(BaseModel):
+class CaseSummary(Model):
     """A case in a list: no applicant, no personal data."""
 
     case_id: str
@@ -125,12 +126,12 @@ class CaseSummary(BaseModel):
     overdue: bool
 
 
-class CaseListPage(BaseModel):
+class CaseListPage(Model):
     cases: list[CaseSummary]
     next_cursor: str | None = Field(description="pass back as cursor for the next page; none on the last")
 
 
-class TaskSummary(BaseModel):
+class TaskSummary(Model):
     """A partner's task in its list: never the task token."""
 
     task_id: str
@@ -143,7 +144,7 @@ class TaskSummary(BaseModel):
     escalations: int
 
 
-class TaskListPage(BaseModel):
+class TaskListPage(Model):
     tasks: list[TaskSummary]
     next_cursor: str | None = Field(description="pass back as cursor for the next page; none on the last")
 

@@ -15,9 +15,8 @@ import re
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel
-
 from zerovisit.clock import clock
+from zerovisit.domain.base import Model
 from zerovisit.domain.certificate import Status, code_matches, masked_name
 from zerovisit.domain.identity import certificate_identifier_problems, mask_id_number
 from zerovisit.domain.signing import SigningAlgorithm
@@ -27,7 +26,7 @@ from zerovisit.services.ports import ports
 EXPECTED_CHECK = re.compile(r"^check character is .*$")
 
 
-class Verification(BaseModel):
+class Verification(Model):
     identifier: str
     valid: bool
     signature_valid: bool

@@ -1,0 +1,88 @@
+"""The bench's first-use figure: which models each function's invocations use, and their builds."""
+
+import importlib
+import site
+from pathlib import Path
+from typing import Annotated
+
+import pytest
+from pydantic import BaseModel, TypeAdapter
+from zerovisit.domain.base import Model
+from zerovisit.domain.model import Applicant, DeliveryAddress, SubmittedMaterial
+
+from infra.bench.first_use import ModelUses, recorded_uses, watching
+from infra.bench.imports import FUNCTIONS_DIR, LAYER_SOURCE, handler_apps, import_environment, time_import
+
+APP = str(FUNCTIONS_DIR / "acceptance" / "app.py")
+PATHS = [LAYER_SOURCE, *(Path(p) for p in site.getsitepackages())]  # this environment's packages
+
+
+def entry_points() -> tuple[object, ...]:
+    return (
+        *(BaseModel.__dict__[name] for name in ("model_validate", "model_validate_json", "__init__")),
+        *(BaseModel.__dict__[name] for name in ("model_dump", "model_dump_json", "model_validate_strings")),
+        TypeAdapter.__init__,
+    )
+
+
+def test_a_model_is_noted_for_the_function_whose_invocation_uses_it_and_pydantic_is_restored() -> None:
+    uses = ModelUses()
+    before = entry_points()
+
+    with watching(uses):
+        Applicant.model_validate({"kind": "person", "name": "张三"})  # no invocation running
+        with uses.invocation("intake"):
+            Applicant(kind="person", name="张三")
+            TypeAdapter(Annotated[SubmittedMaterial, "a route's body"])
+        with uses.invocation("api"):
+            address = DeliveryAddress.model_validate_json(
+                '{"recipient": "李四", "phone": "13912345678", "address": "南京市玄武区"}'
+            )
+        address.model_dump_json()  # again outside
+
+    assert uses.as_json() == {
+        "api": ["zerovisit.domain.model:DeliveryAddress"],
+        "intake": ["zerovisit.domain.model:Applicant", "zerovisit.domain.model:SubmittedMaterial"],
+    }
+    assert entry_points() == before
+
+
+def test_a_handlers_own_model_is_named_as_lambda_loads_it_and_only_for_that_function() -> None:
+    class Body(Model):
+        value: int
+
+    Body.__module__, Body.__qualname__ = "zerovisit_function_api", "Body"
+    uses = ModelUses()
+
+    with watching(uses):
+        with uses.invocation("api"):
+            Body(value=1)
+        with uses.invocation("intake"):
+            Body(value=2)
+
+    assert uses.as_json() == {"api": ["app:Body"]}
+
+
+def test_one_case_per_flow_and_a_sweep_name_models_of_every_function() -> None:
+    uses = recorded_uses()
+
+    assert sorted(uses) == sorted(app.parent.name for app in handler_apps())
+    for function, models in uses.items():
+        assert models, function
+        for qualified in models:
+            module, _, name = qualified.partition(":")
+            if module != "app":
+                assert issubclass(getattr(importlib.import_module(module), name), Model), qualified
+    assert "zerovisit.domain.case:Case" in uses["sweeper"]
+
+
+def test_the_first_use_import_builds_the_models_listed_that_the_import_left_unbuilt() -> None:
+    listed = ["zerovisit.domain.case:Case", "zerovisit.steps:AcceptanceInput"]
+
+    assert time_import(APP, PATHS, import_environment(), listed).built == len(listed)
+    assert time_import(APP, PATHS, import_environment()).built == 0
+
+
+def test_a_first_use_list_naming_no_model_is_refused() -> None:
+    with pytest.raises(RuntimeError, match="NoSuchModel"):
+        time_import(APP, PATHS, import_environment(), ["zerovisit.domain.case:NoSuchModel"])

@@ -1,0 +1,148 @@
+"""A model is built on its first use: importing a handler builds none, and every model defers."""
+
+import importlib
+import json
+import pkgutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import zerovisit
+from pydantic import BaseModel
+from zerovisit.domain.base import Model
+from zerovisit.domain.model import Applicant, DeliveryAddress, Frozen, ShortText
+
+from infra.bench.imports import handler_apps, import_environment
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Imports every handler as Lambda would (its folder on the path), then names the package's and the
+# handlers' models that were built.
+IMPORT_EVERY_HANDLER = """
+import importlib.util, json, sys
+from pydantic import BaseModel
+for number, path in enumerate(json.loads(sys.argv[1])):
+    folder = path.rsplit("/", 1)[0]
+    sys.path.insert(0, folder)
+    spec = importlib.util.spec_from_file_location(f"app_{number}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    sys.path.remove(folder)
+
+def subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from subclasses(sub)
+
+models = {c for c in subclasses(BaseModel) if c.__module__.startswith(("zerovisit", "app_", "search_routes"))}
+print(json.dumps({
+    "models": len(models),
+    "built": sorted(f"{c.__module__}.{c.__qualname__}" for c in models if c.__pydantic_complete__),
+}))
+"""
+
+
+def _package_models() -> set[type[BaseModel]]:
+    for module in pkgutil.walk_packages(zerovisit.__path__, "zerovisit."):
+        importlib.import_module(module.name)
+    found: set[type[BaseModel]] = set()
+    pending = [BaseModel]
+    while pending:
+        for sub in pending.pop().__subclasses__():
+            pending.append(sub)
+            if sub.__module__.startswith("zerovisit."):
+                found.add(sub)
+    return found
+
+
+def test_every_model_of_the_package_defers_its_build() -> None:
+    models = _package_models()
+
+    assert len(models) > 50
+    assert sorted(m.__qualname__ for m in models if not issubclass(m, Model)) == []
+    assert sorted(m.__qualname__ for m in models if m.model_config.get("defer_build") is not True) == []
+
+
+def test_importing_every_handler_builds_no_model() -> None:
+    apps = [str(app) for app in handler_apps()]
+    env = {**import_environment(), "PYTHONPATH": str(ROOT / "layers" / "common")}
+    result = subprocess.run(  # noqa: S603 - this interpreter, a fixed program
+        [sys.executable, "-c", IMPORT_EVERY_HANDLER, json.dumps(apps)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    figures = json.loads(result.stdout)
+    assert len(apps) == 12
+    assert figures["models"] > 50
+    assert figures["built"] == []
+
+
+def test_a_deferred_model_validates_on_first_use_as_a_built_one_would() -> None:
+    class Probe(Model):
+        applicant: Applicant
+        count: int
+
+    assert not Probe.__pydantic_complete__
+
+    probe = Probe.model_validate({"applicant": {"kind": "person", "name": " 张三 "}, "count": "3"})
+
+    assert Probe.__pydantic_complete__
+    assert probe.applicant.name == "张三"
+    assert probe.count == 3
+    assert json.loads(probe.model_dump_json())["applicant"]["kind"] == "person"
+
+
+@pytest.fixture
+def threads_switch_often() -> Iterator[None]:
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(interval)
+
+
+def first_uses_at_once(threads: int) -> tuple[list[str], list[int]]:
+    """A model never used before, validated by `threads` threads released together: its builds and
+    what each thread validated."""
+    builds: list[str] = []
+    validated: list[int] = []
+
+    class Fresh(Frozen):
+        name: ShortText
+        count: int
+        applicant: Applicant
+        address: DeliveryAddress | None = None
+
+        @classmethod
+        def __pydantic_on_complete__(cls) -> None:
+            builds.append(cls.__name__)
+
+    start = threading.Barrier(threads)
+
+    def first_use(count: int) -> None:
+        start.wait()
+        applicant = {"kind": "person", "name": "张三"}
+        validated.append(Fresh.model_validate({"name": "x", "count": count, "applicant": applicant}).count)
+
+    workers = [threading.Thread(target=first_use, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return builds, validated
+
+
+@pytest.mark.usefixtures("threads_switch_often")
+def test_threads_using_a_model_first_at_the_same_moment_build_it_once_and_all_validate() -> None:
+    for _ in range(20):
+        builds, validated = first_uses_at_once(threads=8)
+
+        assert builds == ["Fresh"]
+        assert sorted(validated) == list(range(8))
