@@ -57,6 +57,7 @@ LAYER_SOURCE = ROOT / "layers" / "common"
 LAYER_REQUIREMENTS = LAYER_SOURCE / "requirements.txt"
 RUNTIME_DATA = Path(__file__).parent / "data" / "lambda_runtime.json"
 TARGET_RATIO = 1.2
+BASELINE_PATHS = ("layers/common", "functions")  # what --baseline takes from the other commit
 # How layers/common/Makefile compiles the layer; keep the two the same.
 LAYER_BYTECODE = ("-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash")
 # Modules whose presence after an import says something about what the handler pulls in.
@@ -353,20 +354,28 @@ def handler_apps() -> list[Path]:
 
 
 def baseline_source(revision: str) -> Path:
-    """The zerovisit package as it was at `revision`, extracted once under .bench/."""
+    """The zerovisit package as it was at `revision`, with the handlers of that commit beside it
+    (``baseline_app``), extracted once under .bench/."""
     home = BENCH_DIR / "baseline" / revision
-    if not (home / ".complete").is_file():
-        home.mkdir(parents=True, exist_ok=True)
+    marker, extracted = home / ".complete", " ".join(BASELINE_PATHS) + "\n"
+    if not marker.is_file() or marker.read_text(encoding="utf-8") != extracted:
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
         archive = subprocess.run(  # noqa: S603 - git with a revision the user named
-            ["git", "archive", revision, "layers/common"],  # noqa: S607
+            ["git", "archive", revision, *BASELINE_PATHS],  # noqa: S607
             cwd=ROOT,
             capture_output=True,
             check=True,
         )
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
             tar.extractall(home, filter="data")
-        (home / ".complete").write_text("ok\n", encoding="utf-8")
+        marker.write_text(extracted, encoding="utf-8")
     return home / "layers" / "common"
+
+
+def baseline_app(baseline: Path, function: str) -> Path:
+    """The handler of `function` as it was in the baseline's commit."""
+    return baseline.parents[1] / "functions" / function / "app.py"
 
 
 def bench_imports(
@@ -376,7 +385,8 @@ def bench_imports(
     first_use: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """Alternate floor and handler imports, `runs` of each per handler; print and return the figures.
-    With a baseline (another commit's package), its import of each handler alternates with them too.
+    With a baseline (another commit's package and handlers), its import of each handler alternates
+    with them too.
     With `first_use` (per function folder, the models its first invocation builds: first_use.py), so
     does each handler's import followed by those builds."""
     sdk = runtime_sdk()
@@ -390,8 +400,9 @@ def bench_imports(
     apps = handler_apps()
     for target in ["floor", LIBRARIES, *(str(app) for app in apps)]:
         time_import(target, paths, env)  # warm-up: the files in the page cache for every run alike
-        if baseline_paths and target not in ("floor", LIBRARIES):
-            time_import(target, baseline_paths, env)
+    if baseline and baseline_paths:
+        for app in apps:
+            time_import(str(baseline_app(baseline, app.parent.name)), baseline_paths, env)
     floor_samples: dict[str, list[Sample]] = {app.parent.name: [] for app in apps}
     handler_samples: dict[str, list[Sample]] = {app.parent.name: [] for app in apps}
     baseline_samples: dict[str, list[Sample]] = {app.parent.name: [] for app in apps}
@@ -408,8 +419,9 @@ def bench_imports(
             floor_samples[name].append(time_import("floor", paths, env))
             try:
                 handler_samples[name].append(time_import(str(app), paths, env))
-                if baseline_paths:
-                    baseline_samples[name].append(time_import(str(app), baseline_paths, env))
+                if baseline and baseline_paths:
+                    earlier = str(baseline_app(baseline, name))
+                    baseline_samples[name].append(time_import(earlier, baseline_paths, env))
                 if first_use.get(name):
                     first_use_samples[name].append(time_import(str(app), paths, env, first_use[name]))
             except (RuntimeError, subprocess.TimeoutExpired) as e:
@@ -496,7 +508,9 @@ def main(argv: list[str] | None = None) -> int:
         help="the directory holding the zerovisit package (default layers/common; another commit's)",
     )
     parser.add_argument(
-        "--baseline", metavar="REV", help="also time each handler with the zerovisit package of commit REV"
+        "--baseline",
+        metavar="REV",
+        help="also time each handler and the zerovisit package as they were at commit REV",
     )
     parser.add_argument(
         "--tracer",
