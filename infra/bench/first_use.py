@@ -4,9 +4,11 @@ Every model is built on its first use (zerovisit.domain.base), so a handler's im
 for the models it never uses, and its first invocation pays for those it does. To show that cost
 beside the import's, this runs on the local runtime one happy-path case of each flow, then a business
 start-up whose seal department never answers (the sweeper deems it approved). It records, for each
-function, the models its invocations validate, construct or serialize from Python. A model only ever
-validated inside another is not listed: it is never built on its own. The import bench then builds
-each handler's list after importing it, in the same fresh interpreter.
+function, the models its invocations validate, construct or serialize from Python, and those a type
+adapter is made for (Powertools makes one for a route's body and answer). A model only ever
+validated inside another is not listed: it is never built on its own. The lists join every
+invocation of a function in those cases, so they hold at least what its first invocation builds.
+The import bench then builds each handler's lists after importing it, in the same fresh interpreter.
 
 Run in a process of its own (``python -m infra.bench.first_use`` prints the lists as JSON): the
 recording wraps pydantic's entry points, which the pipeline's own figures must not carry.
@@ -36,13 +38,15 @@ SILENT_STEP = timedelta(hours=4)  # how far the domain clock moves while nobody 
 
 
 class ModelUses:
-    """Per function (its code folder), the models used from Python while one of its invocations ran."""
+    """Per function (its code folder), the models used from Python while one of its invocations ran,
+    and the models a type adapter was made for (Powertools makes one for a route's body)."""
 
     def __init__(self) -> None:
-        self.by_function: dict[str, set[str]] = defaultdict(set)
+        self.models: dict[str, set[str]] = defaultdict(set)
+        self.adapters: dict[str, set[str]] = defaultdict(set)
         self._current = threading.local()
 
-    def note(self, model: type[BaseModel]) -> None:
+    def note(self, model: type[BaseModel], adapter: bool = False) -> None:
         function = getattr(self._current, "function", None)
         if function is not None and model.__module__.startswith("zerovisit"):
             module = model.__module__
@@ -50,7 +54,7 @@ class ModelUses:
                 if module.removeprefix(FUNCTION_MODULE_PREFIX) != function:
                     return
                 module = HANDLER_MODULE
-            self.by_function[function].add(f"{module}:{model.__qualname__}")
+            (self.adapters if adapter else self.models)[function].add(f"{module}:{model.__qualname__}")
 
     @contextmanager
     def invocation(self, function: str) -> Iterator[None]:
@@ -61,14 +65,18 @@ class ModelUses:
         finally:
             self._current.function = previous
 
-    def as_json(self) -> dict[str, list[str]]:
-        return {function: sorted(models) for function, models in sorted(self.by_function.items())}
+    def as_json(self) -> dict[str, dict[str, list[str]]]:
+        functions = sorted(set(self.models) | set(self.adapters))
+        return {
+            f: {"models": sorted(self.models.get(f, ())), "adapters": sorted(self.adapters.get(f, ()))}
+            for f in functions
+        }
 
 
 @contextmanager
 def watching(uses: ModelUses) -> Iterator[None]:
-    """Note the model class on every entry point that builds a deferred model (a type adapter, as
-    Powertools makes for a route's body, builds the models it names); restore them after."""
+    """Note the model class on every entry point that builds a deferred model, and the models a type
+    adapter is made for (it generates their schemas within its own); restore them after."""
     saved: dict[str, Any] = {}
 
     def on_class(name: str) -> None:
@@ -95,7 +103,7 @@ def watching(uses: ModelUses) -> Iterator[None]:
 
     def adapter_noted(self: TypeAdapter[Any], type_: Any, *args: Any, **kwargs: Any) -> None:
         for model in models_within(type_):
-            uses.note(model)
+            uses.note(model, adapter=True)
         adapter_init(self, type_, *args, **kwargs)
 
     for name in ("model_validate", "model_validate_json", "model_validate_strings"):
@@ -119,7 +127,7 @@ def models_within(type_: Any) -> Iterator[type[BaseModel]]:
         yield from models_within(argument)
 
 
-def record_uses() -> dict[str, list[str]]:
+def record_uses() -> dict[str, dict[str, list[str]]]:
     """One case per flow on a fresh local runtime, every invocation's model uses noted."""
     # Here, not at the top: the pipeline bench imports the import bench, which imports this module.
     from infra.bench.pipeline import (
@@ -149,6 +157,7 @@ def record_uses() -> dict[str, list[str]]:
 
     def invoke_noting(function_name: str, event: Any) -> tuple[Any, bool]:
         physical = function_name.split(":")[-1]
+        forget_cached_reads()
         with uses.invocation(folders.get(physical, physical)):
             return invoke(function_name, event)
 
@@ -174,7 +183,18 @@ def record_uses() -> dict[str, list[str]]:
     return uses.as_json()
 
 
-def recorded_uses() -> dict[str, list[str]]:
+def forget_cached_reads() -> None:
+    """Each function has a process of its own in Lambda, and with it its own cached reads (the
+    catalog's matters): here, where every function shares one, a read another function cached
+    would hide a model's first use. Wiring (settings, clients) stays cached."""
+    for name, module in list(sys.modules.items()):
+        if name.startswith(("zerovisit.storage.", "zerovisit.services.")):
+            for value in vars(module).values():
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
+
+
+def recorded_uses() -> dict[str, dict[str, list[str]]]:
     """``record_uses`` in a fresh process of this interpreter."""
     result = subprocess.run(
         [sys.executable, "-m", "infra.bench.first_use"],
@@ -187,7 +207,7 @@ def recorded_uses() -> dict[str, list[str]]:
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise RuntimeError(f"recording the models each function uses failed: {last}")
-    uses: dict[str, list[str]] = json.loads(result.stdout.strip().splitlines()[-1])
+    uses: dict[str, dict[str, list[str]]] = json.loads(result.stdout.strip().splitlines()[-1])
     return uses
 
 

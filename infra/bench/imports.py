@@ -57,6 +57,7 @@ LAYER_SOURCE = ROOT / "layers" / "common"
 LAYER_REQUIREMENTS = LAYER_SOURCE / "requirements.txt"
 RUNTIME_DATA = Path(__file__).parent / "data" / "lambda_runtime.json"
 TARGET_RATIO = 1.2
+FirstUse = dict[str, list[str]]  # "models" and "adapters": what a function's first invocation builds
 BASELINE_PATHS = ("layers/common", "functions")  # what --baseline takes from the other commit
 # How layers/common/Makefile compiles the layer; keep the two the same.
 LAYER_BYTECODE = ("-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash")
@@ -107,11 +108,19 @@ else:
     spec.loader.exec_module(module)
     if not callable(getattr(module, "handler", None)):
         raise SystemExit(f"{target} has no callable handler")
-    for qualified in json.loads(sys.argv[4]):  # the models its first invocation builds, as that use would
+    first_use = json.loads(sys.argv[4])  # what its first invocation builds, built as that use would
+    def model_named(qualified):
         module_name, _, name = qualified.partition(":")
-        model = getattr(importlib.import_module(module_name), name)
-        built += not model.__pydantic_complete__
+        return getattr(importlib.import_module(module_name), name)
+    for qualified in first_use.get("models", []):
+        model = model_named(qualified)
+        unbuilt = not model.__pydantic_complete__
         model.model_rebuild()
+        built += unbuilt and model.__pydantic_complete__
+    if first_use.get("adapters"):
+        from pydantic import TypeAdapter
+        for qualified in first_use["adapters"]:
+            TypeAdapter(model_named(qualified))
     if traced:
         from aws_lambda_powertools import Tracer
         if Tracer().disabled:
@@ -129,7 +138,7 @@ class Sample:
     cpu_seconds: float
     modules: int
     watched: list[str]
-    built: int = 0  # models of the first-use list the import had left unbuilt
+    built: int = 0  # models of the first-use list that the import left unbuilt and were built after
 
 
 def runtime_sdk() -> dict[str, Any]:
@@ -269,11 +278,11 @@ def import_environment() -> dict[str, str]:
 
 
 def time_import(
-    target: str, paths: list[Path], env: dict[str, str], first_use: list[str] | None = None
+    target: str, paths: list[Path], env: dict[str, str], first_use: FirstUse | None = None
 ) -> Sample:
     """One import of `target` (an app.py, or "floor") in a fresh, isolated interpreter; with
-    `first_use`, the import followed by building those models ("module:Class"), as the handler's
-    first invocation builds them."""
+    `first_use`, the import followed by building its models and type adapters ("module:Class"), as
+    the handler's first invocation builds them."""
     result = subprocess.run(  # noqa: S603 - our own interpreter and a fixed script
         [
             sys.executable,
@@ -285,7 +294,7 @@ def time_import(
             json.dumps([str(p) for p in paths]),
             target,
             json.dumps(WATCHED),
-            json.dumps(first_use or []),
+            json.dumps(first_use or {}),
         ],
         cwd=ROOT,
         env=env,
@@ -328,12 +337,12 @@ def _against_floor(samples: list[Sample], floor: list[Sample]) -> dict[str, Any]
 
 
 def report_first_use(handlers: dict[str, Any], recorded: bool) -> None:
-    """Each handler's import followed by the models its first invocation builds, against the floor."""
+    """Each handler's import followed by what its first invocation builds, against the floor."""
     if not recorded:
         return
     print(
-        "  with the models each handler's first invocation builds (recorded from one case per flow;"
-        " models are built on first use):"
+        "  with the models and type adapters each handler's first invocation builds (recorded from its"
+        " invocations in four cases; models are built on first use):"
     )
     for name, figures in handlers.items():
         used = figures.get("first_use")
@@ -341,11 +350,14 @@ def report_first_use(handlers: dict[str, Any], recorded: bool) -> None:
             if "ratio" in figures:
                 print(f"    {name:<20} not invoked by a case: nothing recorded")
             continue
+        if "error" in used:
+            print(f"    {name:<20} FAILED: {used['error']}")
+            continue
         print(
             f"    {name:<20} {used['cpu_ms']:7.1f} ms CPU  {used['ratio']:4.2f}x its floor"
             f" ({used['wall_ratio']:4.2f}x by wall), +{used['cpu_ms'] - figures['cpu_ms']:.1f} ms"
-            f" over the import for {len(used['models'])} models"
-            + (f", {used['built_at_import']} of them built by the import" if used["built_at_import"] else "")
+            f" over the import for {len(used['models'])} models, {len(used['adapters'])} adapters"
+            + (f"; {used['built_at_import']} models built by the import" if used["built_at_import"] else "")
         )
 
 
@@ -382,12 +394,12 @@ def bench_imports(
     runs: int,
     layer_source: Path = LAYER_SOURCE,
     baseline: Path | None = None,
-    first_use: dict[str, list[str]] | None = None,
+    first_use: dict[str, FirstUse] | None = None,
 ) -> dict[str, Any]:
     """Alternate floor and handler imports, `runs` of each per handler; print and return the figures.
     With a baseline (another commit's package and handlers), its import of each handler alternates
     with them too.
-    With `first_use` (per function folder, the models its first invocation builds: first_use.py), so
+    With `first_use` (per function folder, what its first invocation builds: first_use.py), so
     does each handler's import followed by those builds."""
     sdk = runtime_sdk()
     print(
@@ -400,14 +412,20 @@ def bench_imports(
     apps = handler_apps()
     for target in ["floor", LIBRARIES, *(str(app) for app in apps)]:
         time_import(target, paths, env)  # warm-up: the files in the page cache for every run alike
-    if baseline and baseline_paths:
-        for app in apps:
-            time_import(str(baseline_app(baseline, app.parent.name)), baseline_paths, env)
+    baseline_apps = {  # a function the baseline's commit did not have is left out of the baseline
+        app.parent.name: str(baseline_app(baseline, app.parent.name))
+        for app in apps
+        if baseline and baseline_app(baseline, app.parent.name).is_file()
+    }
+    for earlier in baseline_apps.values():
+        if baseline_paths:
+            time_import(earlier, baseline_paths, env)
     floor_samples: dict[str, list[Sample]] = {app.parent.name: [] for app in apps}
     handler_samples: dict[str, list[Sample]] = {app.parent.name: [] for app in apps}
     baseline_samples: dict[str, list[Sample]] = {app.parent.name: [] for app in apps}
     first_use_samples: dict[str, list[Sample]] = {app.parent.name: [] for app in apps}
     first_use = first_use or {}
+    first_use_failures: dict[str, str] = {}
     library_samples: list[Sample] = []
     failures: dict[str, str] = {}
     for _ in range(runs):
@@ -419,13 +437,16 @@ def bench_imports(
             floor_samples[name].append(time_import("floor", paths, env))
             try:
                 handler_samples[name].append(time_import(str(app), paths, env))
-                if baseline and baseline_paths:
-                    earlier = str(baseline_app(baseline, name))
-                    baseline_samples[name].append(time_import(earlier, baseline_paths, env))
-                if first_use.get(name):
-                    first_use_samples[name].append(time_import(str(app), paths, env, first_use[name]))
             except (RuntimeError, subprocess.TimeoutExpired) as e:
                 failures[name] = str(e)
+                continue
+            if baseline and baseline_paths and name in baseline_apps:
+                baseline_samples[name].append(time_import(baseline_apps[name], baseline_paths, env))
+            if first_use.get(name) and name not in first_use_failures:
+                try:
+                    first_use_samples[name].append(time_import(str(app), paths, env, first_use[name]))
+                except (RuntimeError, subprocess.TimeoutExpired) as e:
+                    first_use_failures[name] = str(e)
     all_floor = [s for samples in floor_samples.values() for s in samples]
     floor_cpu = _median_ms(all_floor, cpu=True)
     floor_wall = _median_ms(all_floor, cpu=False)
@@ -451,11 +472,14 @@ def bench_imports(
             before = _against_floor(baseline_samples[name], floor_samples[name])
             figures["baseline_ratio"] = before["ratio"]
             figures["baseline_wall_ratio"] = before["wall_ratio"]
-        if first_use_samples[name]:
+        if name in first_use_failures:
+            figures["first_use"] = {"error": first_use_failures[name]}
+        elif first_use_samples[name]:
             used = _against_floor(first_use_samples[name], floor_samples[name])
+            models = first_use[name].get("models", [])
             figures["first_use"] = {
-                "models": first_use[name],
-                "built_at_import": len(first_use[name]) - first_use_samples[name][0].built,
+                **first_use[name],
+                "built_at_import": len(models) - first_use_samples[name][0].built,
                 "cpu_ms": used["cpu_ms"],
                 "ratio": used["ratio"],
                 "wall_ratio": used["wall_ratio"],
@@ -530,7 +554,8 @@ def main(argv: list[str] | None = None) -> int:
             args.runs,
             args.layer_source.resolve(),
             baseline_source(args.baseline) if args.baseline else None,
-            first_use=recorded_uses(),
+            # recorded by running this tree's handlers: not another tree's
+            first_use=recorded_uses() if args.layer_source.resolve() == LAYER_SOURCE else None,
         ),
     )
     print(f"  figures written to {path.relative_to(ROOT)}")

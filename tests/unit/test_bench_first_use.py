@@ -41,8 +41,11 @@ def test_a_model_is_noted_for_the_function_whose_invocation_uses_it_and_pydantic
         address.model_dump_json()  # again outside
 
     assert uses.as_json() == {
-        "api": ["zerovisit.domain.model:DeliveryAddress"],
-        "intake": ["zerovisit.domain.model:Applicant", "zerovisit.domain.model:SubmittedMaterial"],
+        "api": {"models": ["zerovisit.domain.model:DeliveryAddress"], "adapters": []},
+        "intake": {
+            "models": ["zerovisit.domain.model:Applicant"],
+            "adapters": ["zerovisit.domain.model:SubmittedMaterial"],
+        },
     }
     assert entry_points() == before
 
@@ -60,29 +63,37 @@ def test_a_handlers_own_model_is_named_as_lambda_loads_it_and_only_for_that_func
         with uses.invocation("intake"):
             Body(value=2)
 
-    assert uses.as_json() == {"api": ["app:Body"]}
+    assert uses.as_json() == {"api": {"models": ["app:Body"], "adapters": []}}
 
 
-def test_one_case_per_flow_and_a_sweep_name_models_of_every_function() -> None:
+def test_four_cases_name_what_every_function_builds_first_as_if_it_ran_alone() -> None:
     uses = recorded_uses()
 
     assert sorted(uses) == sorted(app.parent.name for app in handler_apps())
-    for function, models in uses.items():
-        assert models, function
-        for qualified in models:
+    for function, built in uses.items():
+        assert built["models"], function
+        for qualified in built["models"] + built["adapters"]:
             module, _, name = qualified.partition(":")
             if module != "app":
                 assert issubclass(getattr(importlib.import_module(module), name), Model), qualified
-    assert "zerovisit.domain.case:Case" in uses["sweeper"]
+    # intake reads the matter first; in its own process each later step reads it again
+    for function in ("acceptance", "certificate", "payment", "review_consolidation", "sweeper"):
+        assert "zerovisit.domain.catalog:Matter" in uses[function]["models"], function
+    assert "zerovisit.steps:AcceptanceInput" in uses["acceptance"]["models"]
+    assert "zerovisit.domain.review:DepartmentDecision" in uses["api"]["adapters"]
 
 
-def test_the_first_use_import_builds_the_models_listed_that_the_import_left_unbuilt() -> None:
-    listed = ["zerovisit.domain.case:Case", "zerovisit.steps:AcceptanceInput"]
+def test_the_first_use_import_builds_the_models_listed_and_makes_their_adapters() -> None:
+    listed = {
+        "models": ["zerovisit.domain.case:Case", "zerovisit.steps:AcceptanceInput"],
+        "adapters": ["zerovisit.domain.review:DepartmentDecision"],
+    }
 
-    assert time_import(APP, PATHS, import_environment(), listed).built == len(listed)
-    assert time_import(APP, PATHS, import_environment()).built == 0
+    assert time_import(APP, PATHS, import_environment(), listed).built == len(listed["models"])
 
 
 def test_a_first_use_list_naming_no_model_is_refused() -> None:
     with pytest.raises(RuntimeError, match="NoSuchModel"):
-        time_import(APP, PATHS, import_environment(), ["zerovisit.domain.case:NoSuchModel"])
+        time_import(APP, PATHS, import_environment(), {"models": ["zerovisit.domain.case:NoSuchModel"]})
+    with pytest.raises(RuntimeError, match="NoSuchAdapter"):
+        time_import(APP, PATHS, import_environment(), {"adapters": ["zerovisit.domain.case:NoSuchAdapter"]})

@@ -8,10 +8,12 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import zerovisit
-from pydantic import BaseModel
+from pydantic import BaseModel, GetCoreSchemaHandler
+from pydantic_core import CoreSchema, core_schema
 from zerovisit.domain.base import Model
 from zerovisit.domain.model import Applicant, DeliveryAddress, Frozen, ShortText
 
@@ -19,11 +21,12 @@ from infra.bench.imports import handler_apps, import_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Imports every handler as Lambda would (its folder on the path), then names the package's and the
-# handlers' models that were built.
+# Imports every handler as Lambda would (its folder on the path), names the package's and the
+# handlers' models that were built, then builds each and names those that cannot be.
 IMPORT_EVERY_HANDLER = """
 import importlib.util, json, sys
-from pydantic import BaseModel
+from pydantic import BaseModel, GetCoreSchemaHandler
+from pydantic_core import CoreSchema, core_schema
 for number, path in enumerate(json.loads(sys.argv[1])):
     folder = path.rsplit("/", 1)[0]
     sys.path.insert(0, folder)
@@ -39,10 +42,14 @@ def subclasses(cls):
         yield from subclasses(sub)
 
 models = {c for c in subclasses(BaseModel) if c.__module__.startswith(("zerovisit", "app_", "search_routes"))}
-print(json.dumps({
-    "models": len(models),
-    "built": sorted(f"{c.__module__}.{c.__qualname__}" for c in models if c.__pydantic_complete__),
-}))
+built = sorted(f"{c.__module__}.{c.__qualname__}" for c in models if c.__pydantic_complete__)
+unbuildable = []
+for model in models:
+    try:
+        model.model_rebuild()
+    except (PydanticUserError, NameError, TypeError) as e:
+        unbuildable.append(f"{model.__module__}.{model.__qualname__}: {type(e).__name__}")
+print(json.dumps({"models": len(models), "built": built, "unbuildable": sorted(unbuildable)}))
 """
 
 
@@ -67,7 +74,8 @@ def test_every_model_of_the_package_defers_its_build() -> None:
     assert sorted(m.__qualname__ for m in models if m.model_config.get("defer_build") is not True) == []
 
 
-def test_importing_every_handler_builds_no_model() -> None:
+@pytest.fixture(scope="module")
+def every_handler_imported() -> dict[str, Any]:
     apps = [str(app) for app in handler_apps()]
     env = {**import_environment(), "PYTHONPATH": str(ROOT / "layers" / "common")}
     result = subprocess.run(  # noqa: S603 - this interpreter, a fixed program
@@ -78,11 +86,20 @@ def test_importing_every_handler_builds_no_model() -> None:
         text=True,
         check=True,
     )
+    figures: dict[str, Any] = json.loads(result.stdout)
+    figures["handlers"] = len(apps)
+    return figures
 
-    figures = json.loads(result.stdout)
-    assert len(apps) == 12
-    assert figures["models"] > 50
-    assert figures["built"] == []
+
+def test_importing_every_handler_builds_no_model(every_handler_imported: dict[str, Any]) -> None:
+    assert every_handler_imported["handlers"] == 12
+    assert every_handler_imported["models"] > 50
+    assert every_handler_imported["built"] == []
+
+
+def test_every_model_of_the_package_and_the_handlers_builds(every_handler_imported: dict[str, Any]) -> None:
+    # deferred, a model's schema error would surface at its first use, in an invocation
+    assert every_handler_imported["unbuildable"] == []
 
 
 def test_a_deferred_model_validates_on_first_use_as_a_built_one_would() -> None:
@@ -146,3 +163,47 @@ def test_threads_using_a_model_first_at_the_same_moment_build_it_once_and_all_va
 
         assert builds == ["Fresh"]
         assert sorted(validated) == list(range(8))
+
+
+def test_a_json_schema_asked_while_the_model_is_first_built_waits_for_that_build() -> None:
+    building, finish = threading.Event(), threading.Event()
+
+    class HeldBuild:
+        """A field whose schema holds the build until the test lets it finish."""
+
+        @classmethod
+        def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+            building.set()
+            finish.wait(timeout=10)
+            return core_schema.int_schema()
+
+    class Parent(Model):
+        a: int
+
+    class Child(Parent):
+        b: HeldBuild
+
+    Parent.model_rebuild()  # a built parent: its schema is what a racing reader would find
+    first_use = threading.Thread(target=Child.model_validate, args=({"a": 1, "b": 2},))
+    first_use.start()
+    assert building.wait(timeout=10)
+    schemas: list[dict[str, Any]] = []
+    reader = threading.Thread(target=lambda: schemas.append(Child.model_json_schema()))
+    reader.start()
+    reader.join(timeout=0.2)  # a reader that does not wait for the build is done by now
+    finish.set()
+    first_use.join()
+    reader.join()
+
+    assert schemas[0]["title"] == "Child"
+    assert sorted(schemas[0]["properties"]) == ["a", "b"]
+
+
+def test_a_first_use_resolves_a_forward_reference_where_the_model_was_defined() -> None:
+    class Outer(Model):
+        inner: "Inner"
+
+    class Inner(Model):
+        value: int
+
+    assert Outer.model_validate({"inner": {"value": 1}}).inner == Inner(value=1)
