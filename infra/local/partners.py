@@ -20,6 +20,8 @@ from zerovisit.clock import clock
 from infra.local.runtime import REGION, HttpResponse, LocalRuntime
 
 Answer = dict[str, Any]
+# The longest wait between two looks at the queue: the simulator wakes as soon as the runtime
+# delivers a message or ends an execution, and this bounds a wait for anything it does not see.
 POLL_SECONDS = 0.05
 
 
@@ -132,7 +134,8 @@ class PartnerSimulator:
         With ``clock_step``, a round with nothing to answer moves the domain clock on by that much
         (firing the schedules), so a silent department meets its limit."""
         deadline = time.monotonic() + timeout_seconds
-        while time.monotonic() < deadline:
+        while (left := deadline - time.monotonic()) > 0:
+            seen = self.runtime.activity.count
             answered = self.answer_pending()
             for exchange in answered:
                 if on_exchange is not None:
@@ -142,7 +145,7 @@ class PartnerSimulator:
                 return status
             if clock_step is not None and not answered:
                 self.runtime.advance(clock_step)
-            time.sleep(POLL_SECONDS)
+            self.runtime.activity.wait_after(seen, min(POLL_SECONDS, left))
         raise TimeoutError(f"case {case_id} still running after {timeout_seconds}s of real time")
 
     def _answer(self, detail_type: str, detail: dict[str, Any]) -> Exchange:

@@ -61,11 +61,13 @@ from infra.local.seams import (
     ClockTime,
     Patches,
     cached_client_factory,
+    cached_method_names,
     cached_parse,
     cached_program,
     copy_rule,
     key_from_cloudformation,
     method,
+    then,
 )
 from infra.local.stack import REGION, Schedule, create_stack, find_schedules, load_module
 from infra.local.streams import StreamDelivery
@@ -96,6 +98,32 @@ class HttpResponse:
     headers: dict[str, str]
 
 
+class Activity:
+    """What a driver of the runtime waits for, counted: a message delivered to a queue, an execution
+    ended. The partner simulator waits for the next one instead of looking at a fixed pace."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._count = 0
+
+    def note(self) -> None:
+        with self._changed:
+            self._count += 1
+            self._changed.notify_all()
+
+    @property
+    def count(self) -> int:
+        with self._changed:
+            return self._count
+
+    def wait_after(self, seen: int, timeout: float) -> int:
+        """Wait until something is noted after ``seen`` (a count read before the caller looked), or
+        for ``timeout`` seconds; returns the count."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._count != seen, timeout)
+            return self._count
+
+
 class LocalRuntime:
     def __init__(self, template_path: Any = None, secrets_file: Path = SECRETS_FILE) -> None:
         self.secrets_file = secrets_file
@@ -123,6 +151,7 @@ class LocalRuntime:
         self.concurrent = False
         self._depth = threading.local()
         self.faults = Faults(set(self.functions))
+        self.activity = Activity()
         # late-bound, so that a wrapper of invoke (a test recording calls) sees the relay too
         self.streams = StreamDelivery(lambda arn, event: self.invoke(arn, event), self._send_to_destination)
         self.schedules: list[Schedule] = []
@@ -245,6 +274,7 @@ class LocalRuntime:
             if len(own) < len(rule.targets):
                 others = copy_rule(rule, [t for t in rule.targets if t not in own])
                 original_delivery(others, event, transform_input)
+                runtime.activity.note()
             for target in own:
                 runtime._deliver(target, event)
 
@@ -257,6 +287,9 @@ class LocalRuntime:
         self._replace("interpreter json path", cached_parse(MOTO_ORIGINALS["interpreter json path"]))
         self._replace("interpreter result path", cached_parse(MOTO_ORIGINALS["interpreter result path"]))
         self._replace("interpreter program", cached_program())
+        self._replace("execution ended", then(MOTO_ORIGINALS["execution ended"], self.activity.note))
+        self._replace("eventbridge input paths", cached_parse(MOTO_ORIGINALS["eventbridge input paths"]))
+        self._replace("response method names", cached_method_names(MOTO_ORIGINALS["response method names"]))
         self._patch_dynamodb()
 
     def _patch_dynamodb(self) -> None:

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import jsonpath_ng.ext
+import moto.core.responses as moto_responses
 import moto.dynamodb.models as dynamodb_models
 from moto.awslambda.models import LambdaFunction
 from moto.cloudformation.models import cloudformation_backends
@@ -30,6 +32,7 @@ from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import json_path
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from zerovisit.clock import clock
 
@@ -43,6 +46,9 @@ MOTO_SEAMS: dict[str, tuple[Any, str]] = {
     "interpreter json path": (json_path, "parse"),
     "interpreter result path": (result_path, "parse"),
     "interpreter program": (ExecutionWorker, "_get_evaluation_entrypoint"),
+    "eventbridge input paths": (jsonpath_ng.ext, "parse"),
+    "execution ended": (BaseExecutionWorkerCommunication, "terminated"),
+    "response method names": (moto_responses, "method_names_from_class"),
     "dynamodb stream records": (StreamShard, "add"),
     "dynamodb transactions": (DynamoDBBackend, "transact_write_items"),
     "dynamodb transaction backup": (dynamodb_models, "copy"),
@@ -100,10 +106,22 @@ def cached_client_factory(create: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def cached_parse(parse: Callable[[str], Any]) -> Callable[[str], Any]:
-    """moto's interpreter parses each JSONPath again on every state it runs, and jsonpath_ng builds
-    a new parser for each parse (tens of milliseconds); a parsed path is never changed, so one per
-    path serves every execution."""
+    """moto's interpreter parses each JSONPath again on every state it runs, and EventBridge its
+    eight input paths on every delivery to a queue; jsonpath_ng builds a new parser for each parse
+    (about a millisecond). A parsed path is never changed, so one per path serves every use."""
     return functools.lru_cache(maxsize=4096)(parse)
+
+
+def cached_method_names(names: Callable[[object], list[str]]) -> Callable[[object], list[str]]:
+    """moto lists a response class's methods (``inspect.getmembers``, a fifth of a millisecond) on
+    every request, to find the action's handler. The runtime replaces methods but adds none, so one
+    list per class serves every request; each caller gets its own copy."""
+    cached = functools.lru_cache(maxsize=256)(names)
+
+    def method_names(clazz: object) -> list[str]:
+        return list(cached(clazz))
+
+    return method_names
 
 
 def cached_program(
@@ -122,6 +140,16 @@ def cached_program(
         return program(worker._evaluation_details.state_machine_details.definition)
 
     return entrypoint
+
+
+def then(original: Callable[..., None], after: Callable[[], None]) -> Callable[..., None]:
+    """``original``, then ``after``: what the runtime notes once moto has done its part."""
+
+    def both(*args: Any, **kwargs: Any) -> None:
+        original(*args, **kwargs)
+        after()
+
+    return both
 
 
 def key_from_cloudformation(

@@ -250,9 +250,10 @@ def test_the_interpreter_parses_json_paths_with_jsonpath_ng() -> None:
     """Parsed paths are cached by their text; that holds while they are jsonpath_ng expressions,
     which evaluating never changes."""
     import jsonpath_ng
-    import jsonpath_ng.ext
+    import jsonpath_ng.ext.parser
 
-    assert original("interpreter json path") is jsonpath_ng.ext.parse  # type: ignore[attr-defined]
+    # jsonpath_ng.ext's own attribute is a seam too ("eventbridge input paths"): its module's function
+    assert original("interpreter json path") is jsonpath_ng.ext.parser.parse
     assert original("interpreter result path") is jsonpath_ng.parse  # type: ignore[attr-defined]
     from moto.stepfunctions.parser.asl.utils import json_path
 
@@ -291,3 +292,48 @@ def test_one_program_serves_every_execution_of_a_definition() -> None:
     assert first is again
     assert other is not first
     assert type(first).__name__ == "Program"
+
+
+def test_eventbridge_still_parses_each_input_path_with_jsonpath_ng_at_every_delivery() -> None:
+    """The parse is cached by the path's text, through jsonpath_ng.ext's module attribute, which
+    moto's template parser imports at each call."""
+    from moto.events.utils import EventTemplateParser
+
+    assert original("eventbridge input paths").__module__ == "jsonpath_ng.ext.parser"
+    source = inspect.getsource(EventTemplateParser.parse)
+    assert "from jsonpath_ng.ext import parse" in source
+    assert "parse(input_paths_map[input_path])" in source
+
+
+def test_every_request_still_looks_its_action_up_among_its_response_class_methods() -> None:
+    from moto.core.responses import BaseResponse
+
+    assert "method_names_from_class(self.__class__)" in inspect.getsource(BaseResponse.call_action)
+
+
+def test_a_response_class_methods_are_listed_once_and_each_caller_gets_its_own_list() -> None:
+    from infra.local.seams import cached_method_names
+
+    listed: list[type] = []
+
+    def names(clazz: object) -> list[str]:
+        listed.append(clazz)  # type: ignore[arg-type]
+        return ["create_table", "query"]
+
+    method_names = cached_method_names(names)
+    first = method_names(dict)
+    first.append("changed by its caller")
+
+    assert method_names(dict) == ["create_table", "query"]
+    assert method_names(list) == ["create_table", "query"]
+    assert listed == [dict, list]
+
+
+def test_an_execution_still_ends_through_its_communications_terminated() -> None:
+    from moto.stepfunctions.parser.backend.execution import Execution
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    assert "self._execution_communication.terminated()" in inspect.getsource(ExecutionWorker._execution_logic)
+    assert "BaseExecutionWorkerCommunication(self)" in inspect.getsource(
+        Execution._get_start_execution_worker_comm
+    )

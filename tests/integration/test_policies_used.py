@@ -7,11 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from zerovisit.clock import clock
 from zerovisit.storage import cases
 
 from infra.local.partners import PartnerSimulator, Script, approve
 from infra.local.runtime import LocalRuntime
 from tests.aws_calls import CallRecorder
+from tests.conftest import SUBMITTED
 from tests.function_uses import NOT_EXERCISED_LOCALLY, USES
 from tests.support import application, next_partner_task, without_material
 
@@ -70,6 +72,10 @@ def _every_path(runtime: LocalRuntime) -> None:
 def _overdue_then_refused_parcel(runtime: LocalRuntime) -> None:
     """Through the API: market regulation stays silent past the deadline (the sweeper's alarms and
     escalation), then EMS reports a refused parcel (the API fails the delivery task)."""
+    # From the sample's Friday the promised limit passes before the silent task's last one; filed on
+    # some other days (2026-02-26, 2026-03-04) the two pass at the same moment, and nothing is left
+    # to approve. The case before this one moved the clock on by as much as its run took.
+    clock.set(SUBMITTED)
     detail = application()
     case_id = detail["application_id"]
     assert runtime.signed_http(NETWORK, "POST", "/applications", detail).status == 202
