@@ -131,9 +131,11 @@ class PartnerSimulator:
         clock_step: timedelta | None = None,
     ) -> str:
         """Answer tasks until the case's execution ends; returns its status. Bounded in real time.
-        With ``clock_step``, a round with nothing to answer moves the domain clock on by that much
-        (firing the schedules), so a silent department meets its limit."""
+        With ``clock_step``, a round with nothing to answer, after a wait in which nothing happened
+        in the runtime, moves the domain clock on by that much (firing the schedules), so a silent
+        department meets its limit; while the execution still reacts, the clock stands."""
         deadline = time.monotonic() + timeout_seconds
+        quiet = False  # the last wait saw nothing happen in the runtime
         while (left := deadline - time.monotonic()) > 0:
             seen = self.runtime.activity.count
             answered = self.answer_pending()
@@ -143,9 +145,9 @@ class PartnerSimulator:
             status = self.runtime.execution_status(case_id)
             if status is not None and status != "RUNNING":
                 return status
-            if clock_step is not None and not answered:
+            if clock_step is not None and not answered and quiet:
                 self.runtime.advance(clock_step)
-            self.runtime.activity.wait_after(seen, min(POLL_SECONDS, left))
+            quiet = self.runtime.activity.wait_after(seen, min(POLL_SECONDS, left)) == seen
         raise TimeoutError(f"case {case_id} still running after {timeout_seconds}s of real time")
 
     def _answer(self, detail_type: str, detail: dict[str, Any]) -> Exchange:

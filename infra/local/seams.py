@@ -1,6 +1,7 @@
 """The moto internals the local runtime replaces or reads, listed in one place.
 
-moto 5.2.5 leaves these to the runtime; a moto upgrade that moves one fails
+moto 5.2.5 leaves these to the runtime (one, the parse of EventBridge's input paths, is the
+jsonpath_ng 1.16.0 function moto imports at each call); an upgrade that moves one fails
 tests/integration/test_moto_seams.py, loudly, instead of the runtime failing in a stranger way.
 """
 
@@ -143,11 +144,14 @@ def cached_program(
 
 
 def then(original: Callable[..., None], after: Callable[[], None]) -> Callable[..., None]:
-    """``original``, then ``after``: what the runtime notes once moto has done its part."""
+    """``original``, then ``after``, even when ``original`` raises: what the runtime notes once moto
+    has done its part."""
 
     def both(*args: Any, **kwargs: Any) -> None:
-        original(*args, **kwargs)
-        after()
+        try:
+            original(*args, **kwargs)
+        finally:
+            after()
 
     return both
 

@@ -20,6 +20,12 @@ def test_moto_is_the_pinned_version() -> None:
     assert version("moto") == "5.2.5", "the local runtime was checked against moto 5.2.5: re-check the seams"
 
 
+def test_jsonpath_ng_is_the_pinned_version() -> None:
+    """Parsed paths are shared between uses: checked against 1.16.0, whose expressions evaluating
+    never changes."""
+    assert version("jsonpath-ng") == "1.16.0", "re-check that a parsed jsonpath_ng path is never changed"
+
+
 @pytest.mark.parametrize("seam", sorted(runtime.MOTO_SEAMS))
 def test_each_replaced_member_is_still_there(seam: str) -> None:
     owner, name = runtime.MOTO_SEAMS[seam]
@@ -334,6 +340,8 @@ def test_an_execution_still_ends_through_its_communications_terminated() -> None
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
     assert "self._execution_communication.terminated()" in inspect.getsource(ExecutionWorker._execution_logic)
+    # the status is set before the runtime notes the end, so a driver woken by it reads it
+    assert "self._reflect_execution_status()" in inspect.getsource(original("execution ended"))
     assert "BaseExecutionWorkerCommunication(self)" in inspect.getsource(
         Execution._get_start_execution_worker_comm
     )
