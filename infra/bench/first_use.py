@@ -186,11 +186,13 @@ def record_uses() -> dict[str, dict[str, list[str]]]:
 def forget_cached_reads() -> None:
     """Each function has a process of its own in Lambda, and with it its own cached reads (the
     catalog's matters): here, where every function shares one, a read another function cached
-    would hide a model's first use. Wiring (settings, clients) stays cached."""
+    would hide a model's first use. The caches defined in the storage and services modules are
+    cleared; those they import (settings, clients) stay."""
     for name, module in list(sys.modules.items()):
         if name.startswith(("zerovisit.storage.", "zerovisit.services.")):
             for value in vars(module).values():
-                if callable(getattr(value, "cache_clear", None)):
+                defined_here = getattr(value, "__module__", None) == name
+                if defined_here and callable(getattr(value, "cache_clear", None)):
                     value.cache_clear()
 
 

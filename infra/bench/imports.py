@@ -23,6 +23,10 @@ before the runtime's own packages. Each handler's import alternates with the flo
 them, ``libraries`` imports what every step handler's libraries cost with no project code (pynamodb,
 Powertools' Logger, pydantic with one model): a handler's distance from it is the project's own.
 
+Models are built on first use (zerovisit.domain.base), so each handler is also timed with the models
+and type adapters its first invocation builds (recorded from real cases by first_use.py).
+``--baseline REV`` times, beside them, the package and handlers of another commit in the same run.
+
 ``--tracer`` measures what tracing would add (docs/architecture.md, "Tracing"): the API handler's
 import alternates with the same import followed by ``Tracer()``, as a traced handler makes it at
 import, with aws-xray-sdk and wrapt at the pins of requirements.lock beside the layer (the layer
@@ -87,7 +91,7 @@ sys.path[:0] = json.loads(sys.argv[1])
 target = sys.argv[2]
 started, cpu_started = time.perf_counter(), time.process_time()
 traced = target.startswith("traced:")
-built = 0
+built = adapters_built = 0
 target = target.removeprefix("traced:")
 if target == "floor":
     import boto3
@@ -112,15 +116,17 @@ else:
     def model_named(qualified):
         module_name, _, name = qualified.partition(":")
         return getattr(importlib.import_module(module_name), name)
+    if first_use.get("adapters"):  # first, as Powertools validates a request before the route runs
+        from pydantic import TypeAdapter
+        for qualified in first_use["adapters"]:
+            adapter = TypeAdapter(model_named(qualified))  # deferred, as the model is
+            adapter.rebuild()
+            adapters_built += adapter.pydantic_complete
     for qualified in first_use.get("models", []):
         model = model_named(qualified)
         unbuilt = not model.__pydantic_complete__
         model.model_rebuild()
         built += unbuilt and model.__pydantic_complete__
-    if first_use.get("adapters"):
-        from pydantic import TypeAdapter
-        for qualified in first_use["adapters"]:
-            TypeAdapter(model_named(qualified))
     if traced:
         from aws_lambda_powertools import Tracer
         if Tracer().disabled:
@@ -128,7 +134,7 @@ else:
 elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
 watched = [name for name in json.loads(sys.argv[3]) if name in sys.modules]
 print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu, "modules": len(sys.modules), "watched": watched,
-                  "built": built}))
+                  "built": built, "adapters_built": adapters_built}))
 """
 
 
@@ -139,6 +145,7 @@ class Sample:
     modules: int
     watched: list[str]
     built: int = 0  # models of the first-use list that the import left unbuilt and were built after
+    adapters_built: int = 0  # type adapters of the first-use list built
 
 
 def runtime_sdk() -> dict[str, Any]:
@@ -313,11 +320,25 @@ def time_import(
         int(figures["modules"]),
         list(figures["watched"]),
         int(figures["built"]),
+        int(figures["adapters_built"]),
     )
 
 
 def _median_ms(samples: list[Sample], cpu: bool) -> float:
     return statistics.median(s.cpu_seconds if cpu else s.seconds for s in samples) * 1000
+
+
+def _timed(samples: list[Sample], failures: dict[str, str], name: str, *args: Any) -> bool:
+    """One ``time_import(*args)`` added to `samples`, or its failure kept under `name` (then no more
+    are taken for it); True when it was timed."""
+    if name in failures:
+        return False
+    try:
+        samples.append(time_import(*args))
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        failures[name] = str(e)
+        return False
+    return True
 
 
 def _against_floor(samples: list[Sample], floor: list[Sample]) -> dict[str, Any]:
@@ -356,7 +377,8 @@ def report_first_use(handlers: dict[str, Any], recorded: bool) -> None:
         print(
             f"    {name:<20} {used['cpu_ms']:7.1f} ms CPU  {used['ratio']:4.2f}x its floor"
             f" ({used['wall_ratio']:4.2f}x by wall), +{used['cpu_ms'] - figures['cpu_ms']:.1f} ms"
-            f" over the import for {len(used['models'])} models, {len(used['adapters'])} adapters"
+            f" over the import for {len(used.get('models', []))} models,"
+            f" {len(used.get('adapters', []))} adapters"
             + (f"; {used['built_at_import']} models built by the import" if used["built_at_import"] else "")
         )
 
@@ -368,7 +390,16 @@ def handler_apps() -> list[Path]:
 def baseline_source(revision: str) -> Path:
     """The zerovisit package as it was at `revision`, with the handlers of that commit beside it
     (``baseline_app``), extracted once under .bench/."""
-    home = BENCH_DIR / "baseline" / revision
+    commit = subprocess.run(  # noqa: S603 - git with a revision the user named
+        ["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],  # noqa: S607
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if commit.returncode != 0:
+        raise SystemExit(f"--baseline {revision}: no such commit")
+    home = BENCH_DIR / "baseline" / commit.stdout.strip()  # by its hash: a branch name moves on
     marker, extracted = home / ".complete", " ".join(BASELINE_PATHS) + "\n"
     if not marker.is_file() or marker.read_text(encoding="utf-8") != extracted:
         shutil.rmtree(home, ignore_errors=True)
@@ -417,9 +448,9 @@ def bench_imports(
         for app in apps
         if baseline and baseline_app(baseline, app.parent.name).is_file()
     }
-    for earlier in baseline_apps.values():
-        if baseline_paths:
-            time_import(earlier, baseline_paths, env)
+    baseline_failures: dict[str, str] = {}
+    for name, earlier in baseline_apps.items():  # warm-up; a handler that fails is left out
+        _timed([], baseline_failures, name, earlier, baseline_paths, env)
     floor_samples: dict[str, list[Sample]] = {app.parent.name: [] for app in apps}
     handler_samples: dict[str, list[Sample]] = {app.parent.name: [] for app in apps}
     baseline_samples: dict[str, list[Sample]] = {app.parent.name: [] for app in apps}
@@ -435,18 +466,16 @@ def bench_imports(
             if name in failures:
                 continue
             floor_samples[name].append(time_import("floor", paths, env))
-            try:
-                handler_samples[name].append(time_import(str(app), paths, env))
-            except (RuntimeError, subprocess.TimeoutExpired) as e:
-                failures[name] = str(e)
+            if not _timed(handler_samples[name], failures, name, str(app), paths, env):
                 continue
-            if baseline and baseline_paths and name in baseline_apps:
-                baseline_samples[name].append(time_import(baseline_apps[name], baseline_paths, env))
-            if first_use.get(name) and name not in first_use_failures:
-                try:
-                    first_use_samples[name].append(time_import(str(app), paths, env, first_use[name]))
-                except (RuntimeError, subprocess.TimeoutExpired) as e:
-                    first_use_failures[name] = str(e)
+            if name in baseline_apps:
+                _timed(
+                    baseline_samples[name], baseline_failures, name, baseline_apps[name], baseline_paths, env
+                )
+            if first_use.get(name):
+                _timed(
+                    first_use_samples[name], first_use_failures, name, str(app), paths, env, first_use[name]
+                )
     all_floor = [s for samples in floor_samples.values() for s in samples]
     floor_cpu = _median_ms(all_floor, cpu=True)
     floor_wall = _median_ms(all_floor, cpu=False)
@@ -468,7 +497,9 @@ def bench_imports(
             handlers[name] = {"error": failures[name]}
             continue
         figures = _against_floor(handler_samples[name], floor_samples[name])
-        if baseline_samples[name]:
+        if name in baseline_failures:
+            figures["baseline_error"] = baseline_failures[name]
+        elif baseline_samples[name]:
             before = _against_floor(baseline_samples[name], floor_samples[name])
             figures["baseline_ratio"] = before["ratio"]
             figures["baseline_wall_ratio"] = before["wall_ratio"]
@@ -490,6 +521,7 @@ def bench_imports(
             f"  {figures['ratio']:4.2f}x its floor ({figures['wall_ratio']:4.2f}x by wall)  {verdict:<9}"
             f" {figures['modules']} modules; loads {', '.join(figures['loads']) or 'none watched'}"
             + (f"; baseline {figures['baseline_ratio']:.2f}x" if "baseline_ratio" in figures else "")
+            + ("; baseline FAILED" if "baseline_error" in figures else "")
         )
         handlers[name] = figures
     report_first_use(handlers, bool(first_use))

@@ -133,7 +133,7 @@ class PartnerSimulator:
         """Answer tasks until the case's execution ends; returns its status. Bounded in real time.
         With ``clock_step``, a round with nothing to answer, after a wait in which nothing happened
         in the runtime, moves the domain clock on by that much (firing the schedules), so a silent
-        department meets its limit; while the execution still reacts, the clock stands."""
+        department meets its limit; a round right after a delivery or an execution's end does not."""
         deadline = time.monotonic() + timeout_seconds
         quiet = False  # the last wait saw nothing happen in the runtime
         while (left := deadline - time.monotonic()) > 0:

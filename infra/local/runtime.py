@@ -17,8 +17,8 @@ listed in ``MOTO_SEAMS`` (infra/local/seams.py) and guarded by tests/integration
 - the interpreter's parsing, cached: JSONPaths by their text, and a state machine's program by its
   definition, which moto would otherwise parse again for every execution; EventBridge's input
   paths by their text, and a response class's method names, which moto lists on every request;
-- the end of an execution, counted with every delivery to a target other than a function in
-  ``activity``, which a driver such as the partner simulator waits on.
+- the end of an execution, counted with every delivery to a target other than a function or a
+  state machine in ``activity``, which a driver such as the partner simulator waits on.
 
 HttpApi routes are served by ``http()``, since moto does not create ApiGatewayV2 resources.
 """
@@ -103,8 +103,8 @@ class HttpResponse:
 
 class Activity:
     """What a driver of the runtime waits for, counted: an event delivered to a target other than a
-    function (a queue), an execution ended. The partner simulator waits for the next one, at most
-    a bounded time, instead of looking at a fixed pace."""
+    function or a state machine (a queue), an execution ended. The partner simulator waits for the
+    next one, at most a bounded time, instead of looking at a fixed pace."""
 
     def __init__(self) -> None:
         self._changed = threading.Condition()

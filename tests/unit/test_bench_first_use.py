@@ -11,7 +11,16 @@ from zerovisit.domain.base import Model
 from zerovisit.domain.model import Applicant, DeliveryAddress, SubmittedMaterial
 
 from infra.bench.first_use import ModelUses, recorded_uses, watching
-from infra.bench.imports import FUNCTIONS_DIR, LAYER_SOURCE, handler_apps, import_environment, time_import
+from infra.bench.imports import (
+    FUNCTIONS_DIR,
+    LAYER_SOURCE,
+    Sample,
+    _timed,
+    baseline_source,
+    handler_apps,
+    import_environment,
+    time_import,
+)
 
 APP = str(FUNCTIONS_DIR / "acceptance" / "app.py")
 PATHS = [LAYER_SOURCE, *(Path(p) for p in site.getsitepackages())]  # this environment's packages
@@ -89,7 +98,26 @@ def test_the_first_use_import_builds_the_models_listed_and_makes_their_adapters(
         "adapters": ["zerovisit.domain.review:DepartmentDecision"],
     }
 
-    assert time_import(APP, PATHS, import_environment(), listed).built == len(listed["models"])
+    sample = time_import(APP, PATHS, import_environment(), listed)
+
+    assert sample.built == len(listed["models"])
+    assert sample.adapters_built == len(listed["adapters"])
+
+
+def test_a_failed_import_is_kept_and_not_tried_again() -> None:
+    samples: list[Sample] = []
+    failures: dict[str, str] = {}
+    missing = str(FUNCTIONS_DIR / "no_such_function" / "app.py")
+
+    assert not _timed(samples, failures, "gone", missing, PATHS, import_environment())
+    assert not _timed(samples, failures, "gone", APP, PATHS, import_environment())  # not tried again
+    assert samples == []
+    assert list(failures) == ["gone"]
+
+
+def test_a_baseline_that_names_no_commit_is_refused() -> None:
+    with pytest.raises(SystemExit, match="no such commit"):
+        baseline_source("no-such-revision-of-zerovisit")
 
 
 def test_a_first_use_list_naming_no_model_is_refused() -> None:

@@ -25,8 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # handlers' models that were built, then builds each and names those that cannot be.
 IMPORT_EVERY_HANDLER = """
 import importlib.util, json, sys
-from pydantic import BaseModel, GetCoreSchemaHandler
-from pydantic_core import CoreSchema, core_schema
+from pydantic import BaseModel, PydanticUserError
 for number, path in enumerate(json.loads(sys.argv[1])):
     folder = path.rsplit("/", 1)[0]
     sys.path.insert(0, folder)

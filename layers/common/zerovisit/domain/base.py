@@ -1,9 +1,8 @@
 """The base of every pydantic model in the package.
 
 A model's core schema, validator and serializer are built on its first use, not when its module is
-imported. A
-handler imports the whole domain, but one invocation validates a handful of models: the case, its
-step's input, what it writes. Built at import, the rest cost a cold start about a third of the
+imported. A handler imports the whole domain, but one invocation validates a handful of models: the
+case, its step's input, what it writes. Built at import, the rest cost a cold start about a third of the
 floor (``import boto3; boto3.client("dynamodb")``) and were never used. A model validated only
 inside another (an applicant inside a case) is never built on its own.
 
