@@ -206,3 +206,16 @@ def test_a_first_use_resolves_a_forward_reference_where_the_model_was_defined() 
         value: int
 
     assert Outer.model_validate({"inner": {"value": 1}}).inner == Inner(value=1)
+
+
+def test_a_json_schema_asked_first_resolves_a_forward_reference_where_the_model_was_defined() -> None:
+    class Outer(Model):
+        inner: "Inner"
+
+    class Inner(Model):
+        value: int
+
+    schema = Outer.model_json_schema()
+
+    assert schema["properties"]["inner"] == {"$ref": "#/$defs/Inner"}
+    assert schema["$defs"]["Inner"]["required"] == ["value"]

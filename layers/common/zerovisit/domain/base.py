@@ -58,7 +58,8 @@ class Model(BaseModel):
         *,
         union_format: Literal["any_of", "primitive_type_array"] = "any_of",
     ) -> dict[str, Any]:
-        cls.model_rebuild()  # pydantic reads the class's schema outside the build's lock
+        # pydantic reads the class's schema outside the build's lock; the namespace is the caller's
+        cls.model_rebuild(_parent_namespace_depth=3)
         return super().model_json_schema(
             by_alias, ref_template, schema_generator, mode, union_format=union_format
         )
