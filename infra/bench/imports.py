@@ -399,13 +399,14 @@ def baseline_source(revision: str) -> Path:
     )
     if commit.returncode != 0:
         raise SystemExit(f"--baseline {revision}: no such commit")
-    home = BENCH_DIR / "baseline" / commit.stdout.strip()  # by its hash: a branch name moves on
+    sha = commit.stdout.strip()
+    home = BENCH_DIR / "baseline" / sha  # by its hash: a branch name moves on
     marker, extracted = home / ".complete", " ".join(BASELINE_PATHS) + "\n"
     if not marker.is_file() or marker.read_text(encoding="utf-8") != extracted:
         shutil.rmtree(home, ignore_errors=True)
         home.mkdir(parents=True)
         archive = subprocess.run(  # noqa: S603 - git with a revision the user named
-            ["git", "archive", revision, *BASELINE_PATHS],  # noqa: S607
+            ["git", "archive", sha, *BASELINE_PATHS],  # noqa: S607
             cwd=ROOT,
             capture_output=True,
             check=True,

@@ -2,8 +2,9 @@
 
 A model's core schema, validator and serializer are built on its first use, not when its module is
 imported. A handler imports the whole domain, but one invocation validates a handful of models: the
-case, its step's input, what it writes. Built at import, the rest cost a cold start about a third of the
-floor (``import boto3; boto3.client("dynamodb")``) and were never used. A model validated only
+case, its step's input, what it writes. Built at import, all of them cost a step handler's cold
+start a seventh or so of the floor (``import boto3; boto3.client("dynamodb")``), most of it for
+models it never used. A model validated only
 inside another (an applicant inside a case) is never built on its own.
 
 pydantic 2.13 does not guard that first build against threads: two threads using a model first at
