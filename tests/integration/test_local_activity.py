@@ -13,6 +13,7 @@ import pytest
 from infra.local import partners
 from infra.local.partners import PartnerSimulator
 from infra.local.runtime import Activity, LocalRuntime
+from infra.local.seams import then
 
 BOUND = 10.0  # seconds: a wait this long means nothing woke it
 
@@ -118,3 +119,16 @@ def test_the_clock_stands_while_the_execution_still_reacts(monkeypatch: pytest.M
     assert status == "SUCCEEDED"
     # looks 1-5 find the execution reacting; the wait after look 6 is the first that sees nothing
     assert fake.advanced_at == [7, 8]
+
+
+def test_the_end_of_an_execution_is_noted_even_when_moto_fails_to_record_it() -> None:
+    activity = Activity()
+
+    def terminated() -> None:
+        raise RuntimeWarning("Execution ended with unsupported ProgramState type")
+
+    ended = then(terminated, activity.note)
+
+    with pytest.raises(RuntimeWarning):
+        ended()
+    assert activity.count == 1
