@@ -20,9 +20,10 @@ from zerovisit.clock import clock
 from infra.local.runtime import REGION, HttpResponse, LocalRuntime
 
 Answer = dict[str, Any]
-# The longest wait between two looks at the queue: the simulator wakes as soon as the runtime
-# delivers a message or ends an execution, and this bounds a wait for anything it does not see.
-POLL_SECONDS = 0.05
+# How long nothing must happen in the runtime before partners answer: a stage's review requests
+# are all out by then (each comes a dispatch of some 15 ms after the last). A wait ends early when
+# the runtime delivers a message or ends an execution.
+POLL_SECONDS = 0.03
 
 
 def approve(event: dict[str, Any]) -> Answer:
@@ -131,14 +132,15 @@ class PartnerSimulator:
         clock_step: timedelta | None = None,
     ) -> str:
         """Answer tasks until the case's execution ends; returns its status. Bounded in real time.
-        With ``clock_step``, a round with nothing to answer, after a wait in which nothing happened
-        in the runtime, moves the domain clock on by that much (firing the schedules), so a silent
-        department meets its limit; a round right after a delivery or an execution's end does not."""
+        Partners answer only after a wait in which nothing happened in the runtime, so that every
+        request of a parallel stage is out before the first answer, as it is when departments take
+        hours. With ``clock_step``, such a round with nothing to answer moves the domain clock on by
+        that much (firing the schedules), so a silent department meets its limit."""
         deadline = time.monotonic() + timeout_seconds
         quiet = False  # the last wait saw nothing happen in the runtime
         while (left := deadline - time.monotonic()) > 0:
             seen = self.runtime.activity.count
-            answered = self.answer_pending()
+            answered = self.answer_pending() if quiet else []
             for exchange in answered:
                 if on_exchange is not None:
                     on_exchange(exchange)

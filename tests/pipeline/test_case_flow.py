@@ -10,7 +10,6 @@ from zerovisit.domain.model import CaseStatus, TaskKind, TaskStatus
 from zerovisit.errors import DependencyUnavailable
 from zerovisit.storage import cases, certificates
 
-from infra.local import partners
 from infra.local.partners import PartnerSimulator, Script
 from infra.local.runtime import REGION, LocalRuntime
 from tests.conftest import OutboundEvents
@@ -262,12 +261,3 @@ def test_an_application_intake_cannot_take_in_lands_in_the_dead_letter_queue(
     assert len(attempts) >= 5  # the first delivery and the rule's four retries
     for message in messages:
         sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-
-
-def test_the_simulator_waits_for_deliveries_and_the_end_not_for_a_clock(
-    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(partners, "POLL_SECONDS", 3600.0)  # a wait only a delivery or the end can cut
-    case_id = submit(runtime, application())
-
-    assert PartnerSimulator(runtime).run_until_closed(case_id, timeout_seconds=60) == "SUCCEEDED"
