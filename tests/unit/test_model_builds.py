@@ -219,3 +219,37 @@ def test_a_json_schema_asked_first_resolves_a_forward_reference_where_the_model_
 
     assert schema["properties"]["inner"] == {"$ref": "#/$defs/Inner"}
     assert schema["$defs"]["Inner"]["required"] == ["value"]
+
+
+# A handler's cold start as deployed, up to its first model build; prints whether pydantic looked
+# through the installed packages' metadata for plugins.
+FIRST_BUILD_OF_A_HANDLER = """
+import importlib.metadata, json, runpy, sys
+looked = []
+listed = importlib.metadata.distributions
+importlib.metadata.distributions = lambda *a, **k: looked.append(1) or listed(*a, **k)
+sys.path.insert(0, sys.argv[1].rsplit("/", 1)[0])
+runpy.run_path(sys.argv[1])
+from zerovisit.domain.case import Case
+Case.model_rebuild()
+print(json.dumps({"looked_for_plugins": bool(looked)}))
+"""
+
+
+@pytest.mark.parametrize("disabled", [True, False], ids=["as deployed", "variable removed"])
+def test_a_cold_starts_first_build_looks_for_no_plugin_as_deployed(disabled: bool) -> None:
+    env = {**import_environment(), "PYTHONPATH": str(ROOT / "layers" / "common")}
+    assert env.get("PYDANTIC_DISABLE_PLUGINS") == "__all__"  # from the template's Globals
+    if not disabled:
+        del env["PYDANTIC_DISABLE_PLUGINS"]
+    app = ROOT / "functions" / "completion" / "app.py"
+    result = subprocess.run(  # noqa: S603 - this interpreter, a fixed program
+        [sys.executable, "-c", FIRST_BUILD_OF_A_HANDLER, str(app)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert json.loads(result.stdout.splitlines()[-1]) == {"looked_for_plugins": not disabled}
