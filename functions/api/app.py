@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 from search_routes import router as search_router  # type: ignore[import-not-found]  # the function folder
-from zerovisit.api.boundary import Admitted, admit, remember
+from zerovisit.api.boundary import Admitted, admit, give_up, remember
 from zerovisit.api.models import (
     Accepted,
     CaseStatusAnswer,
@@ -321,5 +321,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         answer = app.resolve(admitted.event, context)
     finally:
-        remember(admitted, answer)  # None: the route raised, and the claim is given up
-    return answer
+        if answer is None:
+            give_up(admitted)  # the route raised
+    return remember(admitted, answer)

@@ -51,9 +51,10 @@ HMAC-SHA256, keyed with the partner's secret, of `"ZV2-HMAC-SHA256" \\n timestam
 the stage and the canonical query is the query's `name=value` pairs, percent-encoded (RFC 3986), sorted \
 and joined with `&`. Signature version 1 (no version header; `timestamp \\n METHOD \\n path \\n body`) \
 is accepted until a date set per partner. A POST sent again with the same signature gets the first \
-answer (header `X-ZV-Replayed: true`) and has no second effect; sent again while the first is still \
-being answered, it gets 409 with a `Retry-After` header: send it again after that many seconds (a 409 \
-without `Retry-After` is final). A GET is answered afresh.
+answer (header `X-ZV-Replayed: true`) and has no second effect. A callback (a decision, a payment, \
+an EMS status) sent again while the first is still being answered gets the first answer once it is \
+written; any other POST gets 409 with a `Retry-After` header: send it again after that many seconds (a \
+409 without `Retry-After` is final). A GET is answered afresh.
 
 Every refusal has one shape, `ErrorBody`: a `message` for a person and every `problem` found. Each \
 partner sees only what is its own; a record that is not is answered 404.

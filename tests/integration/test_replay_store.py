@@ -1,10 +1,13 @@
 """The replay store behind the API (zerovisit.storage.replays), through the real handler on the local
 runtime: a twin sent while the first request runs, and the store failing before and after the route.
 
-A signed request that changes something is claimed before its route runs; the same request again
-gets the first answer, a twin still running gets 409, and a store failure is a 503 before anything
-runs, or after the route changes nothing in its answer."""
+A partner's callback keeps its answer in its own write, on the condition that none is kept yet: the
+same request again, or a twin, writes nothing and gets the first answer. Any other signed request
+that changes something is claimed before its route runs: the same request again gets the first
+answer, a twin still running gets 409, and a store failure is a 503 before anything runs, or after
+the route changes nothing in its answer."""
 
+import hashlib
 import json
 import threading
 from collections.abc import Callable
@@ -20,7 +23,7 @@ from zerovisit.domain.case import Change
 from zerovisit.domain.model import TaskRef, TaskStatus, TimelineEntry
 from zerovisit.domain.signature import signed_headers_v2
 from zerovisit.errors import Conflict, DependencyUnavailable
-from zerovisit.services import review
+from zerovisit.services import recovery, review
 from zerovisit.storage import cases, replays
 
 from infra.local.runtime import HttpResponse, LocalRuntime
@@ -34,11 +37,11 @@ class Decision:
     """One signed decision on the waiting review task, sent as often as a test likes: the same
     headers each time, so every send after the first is a replay of it."""
 
-    def __init__(self, runtime: LocalRuntime, task: dict[str, Any]) -> None:
+    def __init__(self, runtime: LocalRuntime, task: dict[str, Any], verdict: str = "approve") -> None:
         self.runtime = runtime
         self.task_id, self.case_id, partner = task["task_id"], task["case_id"], task["partner_id"]
         self.path = f"/reviews/{self.task_id}/decision"
-        self.body = json.dumps({"decision": "approve", "comments": "同意"}, ensure_ascii=False)
+        self.body = json.dumps({"decision": verdict, "comments": "意见"}, ensure_ascii=False)
         secret = runtime.partner_secrets[partner]
         self.headers = signed_headers_v2(partner, secret, "POST", self.path, self.body.encode())
 
@@ -50,6 +53,10 @@ class Decision:
 
     def task_status(self) -> TaskStatus:
         return cases.get_task(TaskRef.parse(self.task_id)).status
+
+    def replay_digest(self) -> str:
+        partner = self.headers["X-ZV-Partner"]
+        return hashlib.sha256(f"{partner}\n{self.headers['X-ZV-Signature'].lower()}".encode()).hexdigest()
 
 
 class Withdrawal:
@@ -81,20 +88,6 @@ def withdrawal(runtime: LocalRuntime, waiting_review: dict[str, Any]) -> Withdra
     return Withdrawal(runtime, waiting_review)
 
 
-@pytest.fixture
-def decisions_made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Each time the decision route's service runs."""
-    made: list[str] = []
-    decide = review.decide
-
-    def counted(task_id: str, *args: Any) -> dict[str, Any]:
-        made.append(task_id)
-        return decide(task_id, *args)
-
-    monkeypatch.setattr(review, "decide", counted)
-    return made
-
-
 def failing_replay_puts(
     monkeypatch: pytest.MonkeyPatch, code: str, message: str, which: Callable[[replays.ReplayItem], bool]
 ) -> list[str]:
@@ -113,6 +106,21 @@ def failing_replay_puts(
     return failed
 
 
+@pytest.fixture
+def replay_puts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each put of the replay store's own (claim, answer or release), in order; a put in a case's
+    transaction is not one."""
+    puts: list[str] = []
+    save = replays.ReplayItem.save
+
+    def recorded(item: replays.ReplayItem, *args: Any, **kwargs: Any) -> Any:
+        puts.append(state(item))
+        return save(item, *args, **kwargs)
+
+    monkeypatch.setattr(replays.ReplayItem, "save", recorded)
+    return puts
+
+
 def state(item: replays.ReplayItem) -> str:
     if item.body is not None:
         return "answer"
@@ -126,64 +134,114 @@ THROTTLED = (
 TOO_LARGE = ("ValidationException", "Item size has exceeded the maximum allowed size")
 
 
-def test_a_twin_sent_while_the_first_runs_gets_409_and_nothing_runs_twice(
-    runtime: LocalRuntime, decision: Decision, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Lambda would run the twin in a second execution environment. The local runtime gives the API
-    one (Powertools keeps the request being resolved on a class), so the test calls the real handler
-    without the runtime's lock, and holds the first request inside its route until the twin is
-    answered: the two never touch the event handler's state at once."""
+def held_in_the_route(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch, module: Any, name: str
+) -> tuple[list[str], threading.Event, threading.Event]:
+    """The route's service ``module.name`` records each run and holds the first inside it until
+    told; returns (runs, entered, released).
+
+    Lambda would run a twin in a second execution environment. The local runtime gives the API one
+    (Powertools keeps the request being resolved on a class), so the real handler is called without
+    the runtime's lock, and the first request is held inside its route until the twin is answered:
+    the two never touch the event handler's state at once."""
     api = runtime._handlers["ApiFunction"]
     monkeypatch.setitem(runtime._handlers, "ApiFunction", lambda event, context: api(event, context))
-    in_route, twin_answered = threading.Event(), threading.Event()
-    made: list[str] = []
-    decide = review.decide
+    entered, released = threading.Event(), threading.Event()
+    runs: list[str] = []
+    service = getattr(module, name)
 
-    def held(task_id: str, *args: Any) -> dict[str, Any]:
-        made.append(task_id)
-        if len(made) == 1:
-            in_route.set()
-            twin_answered.wait(WAIT_SECONDS)
-        return decide(task_id, *args)
+    def held(first: str, *args: Any) -> dict[str, Any]:
+        runs.append(first)
+        if len(runs) == 1:
+            entered.set()
+            released.wait(WAIT_SECONDS)
+        result: dict[str, Any] = service(first, *args)
+        return result
 
-    monkeypatch.setattr(review, "decide", held)
+    monkeypatch.setattr(module, name, held)
+    return runs, entered, released
+
+
+def send_twins(
+    runtime: LocalRuntime,
+    send: Callable[[], HttpResponse],
+    entered: threading.Event,
+    released: threading.Event,
+) -> dict[str, HttpResponse]:
+    """The first request, held in its route; a twin sent and answered meanwhile; then the first let go."""
     answers: dict[str, HttpResponse] = {}
-    first = threading.Thread(target=lambda: answers.setdefault("first", decision.send()))
-
+    first = threading.Thread(target=lambda: answers.setdefault("first", send()))
     with runtime.concurrently():
         first.start()
-        assert in_route.wait(WAIT_SECONDS)
-        twin = threading.Thread(target=lambda: answers.setdefault("twin", decision.send()))
+        assert entered.wait(WAIT_SECONDS)
+        twin = threading.Thread(target=lambda: answers.setdefault("twin", send()))
         twin.start()
         twin.join(WAIT_SECONDS)
-        twin_answered.set()
+        released.set()
         first.join(WAIT_SECONDS)
-    replayed = decision.send()
+    return answers
+
+
+def test_a_twin_sent_while_the_first_runs_gets_409_and_nothing_runs_twice(
+    runtime: LocalRuntime, withdrawal: Withdrawal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs, entered, released = held_in_the_route(runtime, monkeypatch, recovery, "withdraw")
+
+    answers = send_twins(runtime, withdrawal.send, entered, released)
+    replayed = withdrawal.send()
 
     assert answers["first"].status == 200
     assert answers["twin"].status == 409
     assert "being answered now" in answers["twin"].body["message"]
     assert answers["twin"].headers.get("Retry-After") == "2"  # told apart from a final 409
-    assert made == [decision.task_id]  # the route ran once
-    assert decision.decided() == 1
+    assert runs == [withdrawal.case_id]  # the route ran once
+    assert withdrawal.withdrawn() == 1
     assert (replayed.status, replayed.body) == (200, answers["first"].body)
     assert replayed.headers.get("X-ZV-Replayed") == "true"
 
 
-def test_the_replay_store_failing_before_the_route_is_503_and_nothing_runs(
-    decision: Decision, decisions_made: list[str], monkeypatch: pytest.MonkeyPatch
+def test_a_callbacks_twin_sent_while_the_first_runs_gets_the_one_answer_and_decides_once(
+    runtime: LocalRuntime, decision: Decision, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before = partition(decision.case_id)
+    """Both run their route; the twin writes first, and the first's write, which would keep a
+    second answer, fails whole: it sends the twin's answer."""
+    runs, entered, released = held_in_the_route(runtime, monkeypatch, review, "decide")
+
+    answers = send_twins(runtime, decision.send, entered, released)
+    replayed = decision.send()
+
+    assert runs == [decision.task_id] * 3  # the first, the twin, the replay: no claim stops a route
+    assert (answers["twin"].status, answers["twin"].body["status"]) == (200, "recorded")
+    assert "X-ZV-Replayed" not in answers["twin"].headers  # its write kept its answer
+    assert (answers["first"].status, answers["first"].body) == (200, answers["twin"].body)
+    assert answers["first"].headers.get("X-ZV-Replayed") == "true"
+    assert (replayed.status, replayed.body) == (200, answers["twin"].body)
+    assert replayed.headers.get("X-ZV-Replayed") == "true"
+    assert decision.decided() == 1
+    assert decision.task_status() is TaskStatus.ANSWERED
+
+
+def test_the_replay_store_failing_before_the_route_is_503_and_nothing_runs(
+    withdrawal: Withdrawal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = partition(withdrawal.case_id)
+    runs: list[str] = []
+    withdraw = recovery.withdraw
+
+    def counted(case_id: str, *args: Any) -> dict[str, Any]:
+        runs.append(case_id)
+        return withdraw(case_id, *args)
+
+    monkeypatch.setattr(recovery, "withdraw", counted)
     failed = failing_replay_puts(monkeypatch, *THROTTLED, which=lambda item: state(item) == "claim")
 
-    refused = decision.send()
+    refused = withdrawal.send()
 
     assert refused.status == 503
     assert refused.body == {"message": "temporarily unavailable, try again", "problems": []}
     assert failed == ["claim"]
-    assert decisions_made == []
-    assert partition(decision.case_id) == before
-    assert decision.task_status() is TaskStatus.OPEN
+    assert runs == []
+    assert partition(withdrawal.case_id) == before
 
 
 @pytest.mark.parametrize(
@@ -223,26 +281,37 @@ def test_an_answer_the_store_cannot_keep_is_still_answered_and_a_replay_has_no_s
 
 
 def test_a_callbacks_answer_is_written_with_its_change_and_nothing_after(
-    decision: Decision, monkeypatch: pytest.MonkeyPatch
+    decision: Decision, replay_puts: list[str]
 ) -> None:
-    puts: list[str] = []
-    save = replays.ReplayItem.save
-
-    def recorded(item: replays.ReplayItem, *args: Any, **kwargs: Any) -> Any:
-        puts.append(state(item))
-        return save(item, *args, **kwargs)
-
-    monkeypatch.setattr(replays.ReplayItem, "save", recorded)
 
     first = decision.send()
     replayed = decision.send()
 
     assert first.status == 200
     assert first.body["status"] == "recorded"
-    assert puts == ["claim", "claim"]  # the answer went with the decision's own transaction
+    assert replay_puts == []  # no claim: the answer went with the decision's own transaction
     assert (replayed.status, replayed.body) == (200, first.body)
     assert replayed.headers.get("X-ZV-Replayed") == "true"
     assert decision.decided() == 1
+
+
+def test_a_callbacks_refusal_is_kept_after_its_route_and_its_replay_gets_it(
+    runtime: LocalRuntime, waiting_review: dict[str, Any], replay_puts: list[str]
+) -> None:
+    approval = Decision(runtime, waiting_review)
+    rejection = Decision(runtime, waiting_review, "reject")
+    assert approval.send().status == 200
+    replay_puts.clear()
+
+    refused = rejection.send()
+    replayed = rejection.send()
+
+    assert refused.status == 409  # the task is closed with another answer
+    assert "X-ZV-Replayed" not in refused.headers
+    assert (replayed.status, replayed.body) == (409, refused.body)
+    assert replayed.headers.get("X-ZV-Replayed") == "true"
+    assert replay_puts == ["answer"]  # kept once, after the route that wrote nothing
+    assert approval.decided() == 1
 
 
 def test_a_function_stopped_right_after_the_callbacks_write_leaves_its_answer_for_the_replay(
@@ -345,31 +414,31 @@ def test_a_kept_answer_is_kept_for_its_time_on_the_real_clock(decision: Decision
     assert abs(expires_at - expected) < 60
 
 
-def test_a_claim_taken_over_during_the_route_is_503_at_once_and_nothing_is_written(
+def test_an_answer_kept_by_another_invocation_during_the_route_is_sent_and_nothing_is_written(
     decision: Decision, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Another invocation took the request over (its lease ran out here): deciding again cannot
-    write the answer, so the route stops at once, and the partner's retry finds the other answer."""
+    """Another invocation answered the same request while this one ran: this one's write, which
+    would keep a second answer, fails whole at once (deciding again cannot win it), and the kept
+    answer is sent."""
     decide = review.decide
     saves: list[int] = []
     save = cases.save
+    kept = replays.Answer(200, {"task_id": decision.task_id, "status": "recorded", "by": "the other"})
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         saves.append(1)
         return save(*args, **kwargs)
 
-    def taken_over(task_id: str, *args: Any) -> dict[str, Any]:
-        for item in replays.ReplayItem.scan(replays.ReplayItem.pk.startswith("REPLAY#")):
-            if item.body is None and item.lease_until:
-                item.lease_until += 1  # as a twin's claim would stand now
-                item.save()
+    def answered_meanwhile(task_id: str, *args: Any) -> dict[str, Any]:
+        replays.keep_first_answer(decision.replay_digest(), kept, boundary.real_time())
         return decide(task_id, *args)
 
-    monkeypatch.setattr(review, "decide", taken_over)
+    monkeypatch.setattr(review, "decide", answered_meanwhile)
     monkeypatch.setattr(cases, "save", counted)
-    refused = decision.send()
+    answer = decision.send()
 
-    assert refused.status == 503
+    assert (answer.status, answer.body) == (200, kept.body)
+    assert answer.headers.get("X-ZV-Replayed") == "true"
     assert saves == [1]
     assert decision.decided() == 0
     assert decision.task_status() is TaskStatus.OPEN
@@ -380,12 +449,9 @@ def test_a_write_whose_reply_was_lost_is_answered_as_the_first_call_was(
 ) -> None:
     """DynamoDB committed the write, its reply was lost, and the SDK sent the same transaction
     again with the client request token it generated for the call: DynamoDB answers the resend as
-    the first call instead of failing it on the claim the first call answered (an EMS status in
+    the first call instead of failing it on the answer the first call kept (an EMS status in
     transit is such a write: a note and the answer, with no decision to read again)."""
     case_id, digest, now = waiting_review["case_id"], uuid4().hex, boundary.real_time()
-    with runtime.exclusive():
-        claimed = replays.claim(digest, now, timedelta(seconds=30))
-    assert isinstance(claimed, replays.Claimed)
     entry = TimelineEntry(at=now, step="delivery", event="tracking", detail="EMS: in_transit", actor="ems")
     answer = replays.Answer(200, {"status": "in_transit"})
     client = cases._connection().client
@@ -402,13 +468,11 @@ def test_a_write_whose_reply_was_lost_is_answered_as_the_first_call_was(
     client.meta.events.register("needs-retry.dynamodb.TransactWriteItems", hook)
     try:
         with runtime.exclusive():
-            cases.save(
-                Change(case_id, 0, None, (entry,)), now, cases.ReplayAnswer(digest, claimed, answer, now)
-            )
+            cases.save(Change(case_id, 0, None, (entry,)), now, cases.ReplayAnswer(digest, answer, now))
     finally:
         client.meta.events.unregister("needs-retry.dynamodb.TransactWriteItems", hook)
     with runtime.exclusive():
-        replay = replays.claim(digest, now + timedelta(seconds=1), timedelta(seconds=30))
+        replay = replays.first_answer(digest)
 
     assert resent == [1]
     assert replay == answer

@@ -232,7 +232,7 @@ def test_the_same_decision_again_gets_the_first_answer_and_a_different_one_is_re
 
 def keeping(key: str) -> Callable[[dict[str, Any]], KeptAnswer]:
     """What the API gives a callback's service: its answer, to keep with the service's write."""
-    return lambda result: KeptAnswer(key, lease_until=100, status=200, body=dict(result), at=clock.now())
+    return lambda result: KeptAnswer(key, status=200, body=dict(result), at=clock.now())
 
 
 def test_a_decision_keeps_the_routes_answer_in_its_own_write(cases: FakeCases) -> None:

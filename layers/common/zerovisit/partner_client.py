@@ -16,7 +16,8 @@ Only the standard library and ``zerovisit.domain.signature`` are needed. Usage::
 Every call returns an ``Answer``: the HTTP status and the decoded JSON body. A refusal's body is
 ``{"message": ..., "problems": [...]}``. Sending the same request again (a network retry) is safe:
 ``resend`` repeats it with the same signature: a POST gets the first answer, with no second effect
-(409 while the first is still being answered: resend a little later), a GET a fresh answer.
+(a POST other than a callback gets 409 while the first is still being answered: resend a little
+later), a GET a fresh answer.
 """
 
 import json

@@ -38,8 +38,7 @@ class DynamoCaseRepository:
     def save(self, change: Change, kept: KeptAnswer | None = None) -> Case | None:
         replay = None
         if kept is not None:
-            claimed, answer = replays.Claimed(kept.lease_until), replays.Answer(kept.status, kept.body)
-            replay = cases.ReplayAnswer(kept.key, claimed, answer, kept.at)
+            replay = cases.ReplayAnswer(kept.key, replays.Answer(kept.status, kept.body), kept.at)
         saved = cases.save(change, clock.now(), replay)
         if kept is not None:
             kept.written = True

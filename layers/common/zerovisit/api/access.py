@@ -13,6 +13,13 @@ EMS = "ems"
 # Methods that change nothing: never claimed for replays, never answered 409.
 EFFECTLESS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_ROUTES = (("GET", re.compile(r"^/certificates/[^/]+/verify$")),)
+# The partners' callbacks: each knows its answer before its one write, and keeps it in that write
+# instead of claiming the request first (zerovisit.storage.replays).
+ANSWERED_WITH_THE_CHANGE = (
+    ("POST", re.compile(r"^/reviews/[^/]+/decision$")),
+    ("POST", re.compile(r"^/callbacks/payment$")),
+    ("POST", re.compile(r"^/callbacks/ems$")),
+)
 # Routes only one partner may call (403 for any other), checked before the body is read. Which
 # records a caller may see or act on is checked by the route itself (404 for what is not its own).
 ROUTE_OWNERS = (
@@ -51,6 +58,10 @@ def route_path(raw_path: str, stage: str) -> str:
 
 def is_public(method: str, path: str) -> bool:
     return any(method == m and pattern.match(path) for m, pattern in PUBLIC_ROUTES)
+
+
+def answered_with_the_change(method: str, path: str) -> bool:
+    return any(method == m and pattern.match(path) for m, pattern in ANSWERED_WITH_THE_CHANGE)
 
 
 def owned_route(method: str, path: str) -> tuple[str, str] | None:

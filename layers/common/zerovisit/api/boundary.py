@@ -5,14 +5,19 @@
 3. the partner signature, against the real time (never the domain clock), except on public routes;
 4. the route's owner (403 for any other partner);
 5. the JSON limits (depth, numbers, repeated keys, string lengths);
-6. a signed request that changes something (any method but GET, HEAD and OPTIONS) is claimed in
-   the replay store: a replay of one already answered gets that first answer and nothing runs
-   again; a twin sent while the first is still running gets 409 with ``Retry-After``, for the
-   partner to send it again. A GET has no effect to repeat and is answered afresh.
+6. a signed request that changes something (any method but GET, HEAD and OPTIONS) has its first
+   answer kept in the replay store, and a replay of it gets that answer and has no second effect:
+   - a partner's callback keeps its answer in its own write (``Admitted.keeper``), on the
+     condition that none is kept yet; a replay or a twin then writes nothing, and ``remember``
+     answers it with the kept answer;
+   - any other is claimed before its route runs: a replay of one already answered gets the first
+     answer and nothing runs again; a twin sent while the first is still running gets 409 with
+     ``Retry-After``, for the partner to send it again. ``remember`` keeps its answer after the
+     route.
+   A GET has no effect to repeat and is answered afresh.
 
-The event handed on to the routes has the stage taken out and the body as checked text. A route
-whose answer is known before its write keeps it in that write (``Admitted.keeper``); otherwise,
-after the route, ``remember`` keeps it. A failure to keep it never changes the answer.
+The event handed on to the routes has the stage taken out and the body as checked text. A failure
+to keep an answer never changes it.
 """
 
 import base64
@@ -25,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from zerovisit.adapters.secrets import partner_secret
-from zerovisit.api.access import EFFECTLESS, is_public, owned_route, route_path
+from zerovisit.api.access import EFFECTLESS, answered_with_the_change, is_public, owned_route, route_path
 from zerovisit.api.limits import Refusal, json_problems, text_of
 from zerovisit.domain.signature import PartnerKeys, SignedRequest, authenticate, partner_keys
 from zerovisit.errors import Conflict, DependencyUnavailable, InvalidInput, NotAuthenticated
@@ -58,20 +63,20 @@ class Admitted:
     event: dict[str, Any]
     partner: str | None = None
     answer: dict[str, Any] | None = None
-    replay_key: str | None = None  # set once the request is claimed: ``remember`` must follow
-    claim: replays.Claimed | None = None
+    replay_key: str | None = None  # set for a request whose answer is kept: ``remember`` must follow
+    claim: replays.Claimed | None = None  # None for a callback, which keeps its answer in its write
     path: str = "/"
     kept: KeptAnswer | None = None  # the answer given to the route's write, written or not
 
     def keeper(self, render: Callable[[dict[str, Any]], Any], status: int = 200) -> Keep | None:
-        """For a route that answers ``status`` with ``render`` of its service's result: the answer
-        to keep with the route's write. None for a request that is not claimed."""
-        key, claim = self.replay_key, self.claim
-        if key is None or claim is None:
+        """For a callback that answers ``status`` with ``render`` of its service's result: the
+        answer to keep with its write. None for a request whose answer is not kept so."""
+        key = self.replay_key
+        if key is None or self.claim is not None:
             return None
 
         def keep(result: dict[str, Any]) -> KeptAnswer:
-            self.kept = KeptAnswer(key, claim.lease_until, status, render(result), wall_clock())
+            self.kept = KeptAnswer(key, status, render(result), wall_clock())
             return self.kept
 
         return keep
@@ -139,6 +144,9 @@ def admit(event: dict[str, Any], remaining: timedelta) -> Admitted:
             return _refused(event, problems)
     if admitted.partner is not None and method not in EFFECTLESS:
         key = hashlib.sha256(f"{admitted.partner}\n{headers['x-zv-signature'].lower()}".encode()).hexdigest()
+        if answered_with_the_change(method, path):
+            admitted.replay_key = key
+            return admitted
         return _claimed(admitted, key, remaining)
     return admitted
 
@@ -153,50 +161,96 @@ def _claimed(admitted: Admitted, key: str, remaining: timedelta) -> Admitted:
         retry = {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)}
         return Admitted(admitted.event, answer=refusal(409, BUSY, headers=retry))
     if isinstance(first, replays.Answer):
-        admitted.answer = {
-            "statusCode": first.status,
-            "headers": {"Content-Type": "application/json", "X-ZV-Replayed": "true"},
-            "body": json.dumps(first.body, ensure_ascii=False),
-        }
+        admitted.answer = _replayed(first)
         return admitted
     admitted.replay_key = key
     admitted.claim = first
     return admitted
 
 
-def remember(admitted: Admitted, answer: dict[str, Any] | None) -> None:
-    """After the route of a claimed request: keep its answer for replays, or give the claim up when
-    there is none to keep (None: the route raised; a 5xx: a transient failure), so that the same
-    request may run again. The route's answer stands whatever the store does: when the answer
-    cannot be kept, the claim is given up and a replay runs the route again, which its own
-    idempotency answers."""
+def _replayed(first: replays.Answer) -> dict[str, Any]:
+    return {
+        "statusCode": first.status,
+        "headers": {"Content-Type": "application/json", "X-ZV-Replayed": "true"},
+        "body": json.dumps(first.body, ensure_ascii=False),
+    }
+
+
+def _kept_form(answer: dict[str, Any]) -> replays.Answer:
+    body = answer.get("body")
+    try:
+        parsed = json.loads(body) if body else None
+    except ValueError:
+        parsed = body
+    return replays.Answer(int(answer.get("statusCode", 500)), parsed)
+
+
+def remember(admitted: Admitted, answer: dict[str, Any]) -> dict[str, Any]:
+    """After the route: the answer to send, and its keeping for replays.
+
+    A callback's answer written with its change is sent as it is. A callback that wrote nothing
+    (its answer was kept already, by a twin or the first of a replay) sends the kept answer, or,
+    when none is kept, its own, which is then kept unless it is a 5xx.
+
+    A claimed request keeps its answer, or gives the claim up when it is a 5xx (a transient
+    failure), so that the same request may run again. Its route's answer stands whatever the store
+    does: when the answer cannot be kept, the claim is given up and a replay runs the route again,
+    which its own idempotency answers."""
+    key = admitted.replay_key
+    if key is None:
+        return answer
+    status = int(answer.get("statusCode", 500))
+    logged = {"path": admitted.path, "status": status, "replay": key[:12]}
+    if admitted.claim is None:
+        return _kept_with_the_change(admitted, key, answer, logged)
+    if status < 500:
+        try:
+            replays.keep_answer(key, admitted.claim, _kept_form(answer), wall_clock())
+            return answer
+        except Conflict:
+            logger.warning("replay claim lapsed: a twin took it over", extra=logged)
+            return answer
+        except (DependencyUnavailable, InvalidInput) as e:
+            logger.warning("answer not kept for replays", extra={**logged, "reason": type(e).__name__})
+    give_up(admitted)
+    return answer
+
+
+def _kept_with_the_change(
+    admitted: Admitted, key: str, answer: dict[str, Any], logged: dict[str, Any]
+) -> dict[str, Any]:
+    if admitted.kept is not None and admitted.kept.written:
+        return answer
+    try:
+        first = replays.first_answer(key)
+        if first is not None:
+            return _replayed(first)
+        if logged["status"] < 500:
+            replays.keep_first_answer(key, _kept_form(answer), wall_clock())
+    except Conflict:
+        logger.warning("a twin's answer was kept first", extra=logged)
+    except (DependencyUnavailable, InvalidInput) as e:
+        logger.warning("answer not kept for replays", extra={**logged, "reason": type(e).__name__})
+    return answer
+
+
+def give_up(admitted: Admitted) -> None:
+    """The route raised, or failed transiently: a claim is given up, so that the same request may
+    run again. (A callback holds no claim: it wrote nothing, or its answer with its change.)"""
     key, claimed = admitted.replay_key, admitted.claim
     if key is None or claimed is None:
         return
-    status = 500 if answer is None else int(answer.get("statusCode", 500))
-    logged = {"path": admitted.path, "status": status, "replay": key[:12]}
-    if admitted.kept is not None and admitted.kept.written:
-        return  # the route's write holds its answer: a replay gets it, and the claim stays
-    if answer is not None and status < 500:
-        body = answer.get("body")
-        try:
-            parsed = json.loads(body) if body else None
-        except ValueError:
-            parsed = body
-        try:
-            replays.keep_answer(key, claimed, replays.Answer(status, parsed), wall_clock())
-            return
-        except Conflict:
-            logger.warning("replay claim lapsed: a twin took it over", extra=logged)
-            return
-        except (DependencyUnavailable, InvalidInput) as e:
-            logger.warning("answer not kept for replays", extra={**logged, "reason": type(e).__name__})
     try:
         replays.release(key, claimed, wall_clock())
     except Conflict:
-        logger.warning("replay claim lapsed: a twin took it over", extra=logged)
+        logger.warning(
+            "replay claim lapsed: a twin took it over", extra={"path": admitted.path, "replay": key[:12]}
+        )
     except DependencyUnavailable:
-        logger.warning("replay claim not given up: it lapses with its lease", extra=logged)
+        logger.warning(
+            "replay claim not given up: it lapses with its lease",
+            extra={"path": admitted.path, "replay": key[:12]},
+        )
 
 
 def _body_bytes(event: dict[str, Any]) -> bytes | None:

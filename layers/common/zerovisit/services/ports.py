@@ -30,12 +30,11 @@ class DueItem:
 @dataclass
 class KeptAnswer:
     """A signed request's answer, kept for its replays in the same write as the change the request
-    makes (``key``: the request's replay digest; ``lease_until``: its claim's, which must still
-    stand; ``at``: the real time it was made, from which the record is kept). The repository sets
-    ``written`` once the write is done."""
+    makes, unless an answer is kept already (``key``: the request's replay digest; ``at``: the real
+    time it was made, from which the record is kept). The repository sets ``written`` once the
+    write is done."""
 
     key: str
-    lease_until: int
     status: int
     body: Any
     at: datetime

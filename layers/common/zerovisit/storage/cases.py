@@ -185,16 +185,15 @@ class ReplayAnswer:
     """A signed request's answer to keep with the change it makes (see storage/replays.py)."""
 
     digest: str
-    claimed: replays.Claimed
     answer: replays.Answer
     at: datetime  # the real time the answer was made: the record is kept from then
 
 
 @contextmanager
-def _claim_kept(kept: ReplayAnswer | None) -> Iterator[None]:
-    """A transaction whose replay answer's claim no longer stands (another invocation took the
-    request over) fails as unavailable, not as a lost race: deciding again cannot win it, and the
-    partner's retry gets the other invocation's answer. The answer is the transaction's last put."""
+def _answer_not_kept_yet(kept: ReplayAnswer | None) -> Iterator[None]:
+    """A transaction that fails because the request's answer is kept already (a replay, or a twin
+    that wrote first) fails as unavailable, not as a lost race: deciding again cannot win it, and
+    the kept answer is the request's. The answer is the transaction's last put."""
     try:
         yield
     except Conflict as e:
@@ -202,21 +201,21 @@ def _claim_kept(kept: ReplayAnswer | None) -> Iterator[None]:
         reasons = getattr(failure, "cancellation_reasons", None) or []
         last = reasons[-1] if reasons else None
         if kept is not None and last is not None and last.code == "ConditionalCheckFailed":
-            raise DependencyUnavailable("the request's claim lapsed: another invocation answers it") from e
+            raise DependencyUnavailable("the request is answered already") from e
         raise
 
 
 def save(change: Change, now: datetime, kept: ReplayAnswer | None = None) -> Case | None:
     """Write the change all or nothing: the case only if nobody changed it since it was read, each
     task only if it is new or unchanged since read, a certificate only if new, and the outbox
-    messages with them, and ``kept`` only while its claim stands. Returns the case with its new
+    messages with them, and ``kept`` only while the request has no answer kept. Returns the case with its new
     version (None for a task-only change)."""
     if change.is_empty and not change.notices and kept is None:
         return None
     version = change.base_version + 1
     anchor = change.anchor()
     saved = None if change.case is None else change.case.model_copy(update={"version": version})
-    with _claim_kept(kept), storage_errors(), TransactWrite(connection=_connection()) as tx:
+    with _answer_not_kept_yet(kept), storage_errors(), TransactWrite(connection=_connection()) as tx:
         if saved is not None:
             tx.save(_case_item(saved, version), condition=CaseTableItem.version == change.base_version)
         for n, entry in enumerate(change.entries):
@@ -243,7 +242,7 @@ def save(change: Change, now: datetime, kept: ReplayAnswer | None = None) -> Cas
         for record in change.records:
             tx.save(_record_item(record))
         if kept is not None:
-            replays.keep_answer_in(tx, kept.digest, kept.claimed, kept.answer, kept.at)
+            replays.keep_answer_in(tx, kept.digest, kept.answer, kept.at)
     return saved
 
 
