@@ -28,7 +28,7 @@ from types import ModuleType
 from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, SecurityScheme
-from zerovisit.api.access import EFFECTLESS, is_public
+from zerovisit.api.access import EFFECTLESS, answered_with_the_change, is_public
 from zerovisit.api.limits import MAX_BODY_BYTES, MAX_STRING_LENGTH
 from zerovisit.api.models import ErrorBody
 
@@ -99,6 +99,11 @@ REFUSAL_DESCRIPTIONS = {
     415: "The body is not application/json.",
     422: "The request is invalid: every problem is named, with the allowed values of an enumeration.",
     503: "A dependency is temporarily unavailable; try again.",
+}
+# A callback keeps its answer with its change and is never claimed: a twin gets the first answer.
+CALLBACK_REFUSAL_DESCRIPTIONS = {
+    **REFUSAL_DESCRIPTIONS,
+    409: "The record is not in a state that allows this, or was already answered differently.",
 }
 # API Gateway answers 429 itself ({"message": "Too Many Requests"}) past a route's throttling.
 THROTTLED = (
@@ -201,9 +206,15 @@ def generate() -> dict[str, Any]:
     throttled = throttling()
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
-            public = is_public(method.upper(), re.sub(r"\{\w+\}", "x", path))
+            concrete = re.sub(r"\{\w+\}", "x", path)
+            public = is_public(method.upper(), concrete)
             _add_security(operation, public=public)
-            _add_refusals(operation, public=public, reads=method.upper() in EFFECTLESS)
+            _add_refusals(
+                operation,
+                public=public,
+                reads=method.upper() in EFFECTLESS,
+                callback=answered_with_the_change(method.upper(), concrete),
+            )
             operation["responses"]["429"] = _error_response(throttled(method.upper(), path))
     bound_strings(document)
     return document
@@ -245,7 +256,7 @@ def _add_security(operation: dict[str, Any], *, public: bool) -> None:
         operation["security"] = [{header: [] for header in SIGNATURE_HEADERS}]
 
 
-def _add_refusals(operation: dict[str, Any], *, public: bool, reads: bool) -> None:
+def _add_refusals(operation: dict[str, Any], *, public: bool, reads: bool, callback: bool) -> None:
     # POST-PROCESSING: the refusals come from exception handlers and from the checks in the handler
     # before any route runs, which Powertools cannot see; its own 422 is answered as ErrorBody too.
     # A read changes nothing and is never claimed for replays, so it meets no 409.
@@ -255,8 +266,9 @@ def _add_refusals(operation: dict[str, Any], *, public: bool, reads: bool) -> No
     if "requestBody" in operation:
         statuses = (*statuses, *BODY_REFUSALS)
     responses = operation["responses"]
+    descriptions = CALLBACK_REFUSAL_DESCRIPTIONS if callback else REFUSAL_DESCRIPTIONS
     for status in sorted(statuses):
-        responses[str(status)] = _error_response(REFUSAL_DESCRIPTIONS[status])
+        responses[str(status)] = _error_response(descriptions[status])
 
 
 def bound_strings(node: Any) -> None:

@@ -37,11 +37,13 @@ class Decision:
     """One signed decision on the waiting review task, sent as often as a test likes: the same
     headers each time, so every send after the first is a replay of it."""
 
-    def __init__(self, runtime: LocalRuntime, task: dict[str, Any], verdict: str = "approve") -> None:
+    def __init__(
+        self, runtime: LocalRuntime, task: dict[str, Any], verdict: str = "approve", **more: str
+    ) -> None:
         self.runtime = runtime
         self.task_id, self.case_id, partner = task["task_id"], task["case_id"], task["partner_id"]
         self.path = f"/reviews/{self.task_id}/decision"
-        self.body = json.dumps({"decision": verdict, "comments": "意见"}, ensure_ascii=False)
+        self.body = json.dumps({"decision": verdict, "comments": "意见", **more}, ensure_ascii=False)
         secret = runtime.partner_secrets[partner]
         self.headers = signed_headers_v2(partner, secret, "POST", self.path, self.body.encode())
 
@@ -136,9 +138,9 @@ TOO_LARGE = ("ValidationException", "Item size has exceeded the maximum allowed 
 
 def held_in_the_route(
     runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch, module: Any, name: str
-) -> tuple[list[str], threading.Event, threading.Event]:
-    """The route's service ``module.name`` records each run and holds the first inside it until
-    told; returns (runs, entered, released).
+) -> tuple[list[Any], threading.Event, threading.Event]:
+    """``module.name``, which the route calls, records each call's first argument and holds the
+    first call inside it until told; returns (calls, entered, released).
 
     Lambda would run a twin in a second execution environment. The local runtime gives the API one
     (Powertools keeps the request being resolved on a class), so the real handler is called without
@@ -147,16 +149,15 @@ def held_in_the_route(
     api = runtime._handlers["ApiFunction"]
     monkeypatch.setitem(runtime._handlers, "ApiFunction", lambda event, context: api(event, context))
     entered, released = threading.Event(), threading.Event()
-    runs: list[str] = []
+    runs: list[Any] = []
     service = getattr(module, name)
 
-    def held(first: str, *args: Any) -> dict[str, Any]:
+    def held(first: Any, *args: Any) -> Any:
         runs.append(first)
         if len(runs) == 1:
             entered.set()
             released.wait(WAIT_SECONDS)
-        result: dict[str, Any] = service(first, *args)
-        return result
+        return service(first, *args)
 
     monkeypatch.setattr(module, name, held)
     return runs, entered, released
@@ -203,14 +204,15 @@ def test_a_twin_sent_while_the_first_runs_gets_409_and_nothing_runs_twice(
 def test_a_callbacks_twin_sent_while_the_first_runs_gets_the_one_answer_and_decides_once(
     runtime: LocalRuntime, decision: Decision, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Both run their route; the twin writes first, and the first's write, which would keep a
-    second answer, fails whole: it sends the twin's answer."""
-    runs, entered, released = held_in_the_route(runtime, monkeypatch, review, "decide")
+    """Both run their route: the first is held just before its write, the twin writes, and the
+    first's write, which would keep a second answer, fails whole: it sends the twin's answer."""
+    writes, entered, released = held_in_the_route(runtime, monkeypatch, cases, "save")
 
     answers = send_twins(runtime, decision.send, entered, released)
     replayed = decision.send()
 
-    assert runs == [decision.task_id] * 3  # the first, the twin, the replay: no claim stops a route
+    decisions = [w for w in writes if any(entry.event == "decided" for entry in w.entries)]
+    assert len(decisions) == 2  # the first's, which failed, and the twin's; the replay wrote none
     assert (answers["twin"].status, answers["twin"].body["status"]) == (200, "recorded")
     assert "X-ZV-Replayed" not in answers["twin"].headers  # its write kept its answer
     assert (answers["first"].status, answers["first"].body) == (200, answers["twin"].body)
@@ -314,9 +316,8 @@ def test_a_callbacks_refusal_is_kept_after_its_route_and_its_replay_gets_it(
     assert approval.decided() == 1
 
 
-def test_a_function_stopped_right_after_the_callbacks_write_leaves_its_answer_for_the_replay(
-    decision: Decision, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def sent_stopping_after_the_write(decision: Decision, monkeypatch: pytest.MonkeyPatch) -> HttpResponse:
+    """The decision sent once, its function stopping right after the service's write."""
     decide = review.decide
 
     def stopped_after_the_write(task_id: str, *args: Any) -> dict[str, Any]:
@@ -324,8 +325,16 @@ def test_a_function_stopped_right_after_the_callbacks_write_leaves_its_answer_fo
         raise RuntimeError("the function stopped")
 
     monkeypatch.setattr(review, "decide", stopped_after_the_write)
-    first = decision.send()
-    monkeypatch.setattr(review, "decide", decide)
+    try:
+        return decision.send()
+    finally:
+        monkeypatch.setattr(review, "decide", decide)
+
+
+def test_a_function_stopped_right_after_the_callbacks_write_leaves_its_answer_for_the_replay(
+    decision: Decision, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = sent_stopping_after_the_write(decision, monkeypatch)
     replayed = decision.send()  # at once: no lease to wait out
 
     assert first.status == 500
@@ -335,6 +344,52 @@ def test_a_function_stopped_right_after_the_callbacks_write_leaves_its_answer_fo
     assert replayed.body["decision"]["decision"] == "approve"
     assert decision.decided() == 1
     assert decision.task_status() is TaskStatus.ANSWERED
+
+
+def test_a_suspension_keeps_its_answer_with_it_for_a_replay_after_the_task_is_decided(
+    runtime: LocalRuntime, waiting_review: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The suspension is written, the function stops before answering, and the department then
+    decides: the suspension sent again gets its first answer, and suspends nothing again."""
+    suspension = Decision(runtime, waiting_review, "suspend", reason="on_site_inspection")
+    stopped = sent_stopping_after_the_write(suspension, monkeypatch)
+    approved = Decision(runtime, waiting_review).send()
+    replayed = suspension.send()
+
+    assert stopped.status == 500
+    assert approved.status == 200
+    assert replayed.status == 200
+    assert (replayed.body["status"], replayed.body["reason"]) == ("suspended", "on_site_inspection")
+    assert replayed.headers.get("X-ZV-Replayed") == "true"
+    events = [e.event for e in cases.timeline(suspension.case_id)]
+    assert events.count("clock suspended") == 1
+    assert suspension.task_status() is TaskStatus.ANSWERED
+
+
+def test_a_callback_that_wrote_nothing_sends_a_twins_answer_kept_just_before_its_own(
+    runtime: LocalRuntime, waiting_review: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refusal looked for a kept answer and found none; a twin's was kept before the refusal
+    could keep its own: the twin's answer is sent, the refusal is not kept."""
+    assert Decision(runtime, waiting_review).send().status == 200
+    rejection = Decision(runtime, waiting_review, "reject")
+    twins = replays.Answer(409, {"message": "the twin's answer", "problems": []})
+    first_answer = replays.first_answer
+    looked: list[replays.Answer | None] = []
+
+    def kept_just_after(digest: str) -> replays.Answer | None:
+        found = first_answer(digest)
+        if not looked:
+            replays.keep_first_answer(digest, twins, boundary.real_time())
+        looked.append(found)
+        return found
+
+    monkeypatch.setattr(replays, "first_answer", kept_just_after)
+    sent = rejection.send()
+
+    assert looked == [None, twins]
+    assert (sent.status, sent.body) == (409, twins.body)
+    assert sent.headers.get("X-ZV-Replayed") == "true"
 
 
 @pytest.mark.parametrize(

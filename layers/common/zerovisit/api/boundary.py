@@ -8,8 +8,9 @@
 6. a signed request that changes something (any method but GET, HEAD and OPTIONS) has its first
    answer kept in the replay store, and a replay of it gets that answer and has no second effect:
    - a partner's callback keeps its answer in its own write (``Admitted.keeper``), on the
-     condition that none is kept yet; a replay or a twin then writes nothing, and ``remember``
-     answers it with the kept answer;
+     condition that none is kept yet; a replay, or a twin that reaches its write second, writes
+     nothing, and ``remember`` answers it with the kept answer (a twin whose write collides with
+     the first's in flight may get 503 instead, and its resend the kept answer);
    - any other is claimed before its route runs: a replay of one already answered gets the first
      answer and nothing runs again; a twin sent while the first is still running gets 409 with
      ``Retry-After``, for the partner to send it again. ``remember`` keeps its answer after the
@@ -97,8 +98,9 @@ def _refused(event: dict[str, Any], r: Refusal) -> Admitted:
 
 
 def admit(event: dict[str, Any], remaining: timedelta) -> Admitted:
-    """The request checked, and claimed if it changes something; ``remaining`` is the invocation's
-    time left, which a claim's lease outlives by LEASE_MARGIN."""
+    """The request checked; a signed one that changes something is claimed, unless it is a callback
+    (which keeps its answer in its own write). ``remaining`` is the invocation's time left, which a
+    claim's lease outlives by LEASE_MARGIN."""
     context = event.get("requestContext") or {}
     method = str((context.get("http") or {}).get("method", "")).upper()
     path = route_path(str(event.get("rawPath") or "/"), str(context.get("stage") or "$default"))
@@ -223,15 +225,16 @@ def _kept_with_the_change(
         return answer
     try:
         first = replays.first_answer(key)
-        if first is not None:
-            return _replayed(first)
-        if logged["status"] < 500:
-            replays.keep_first_answer(key, _kept_form(answer), wall_clock())
-    except Conflict:
-        logger.warning("a twin's answer was kept first", extra=logged)
+        if first is None and logged["status"] < 500:
+            try:
+                replays.keep_first_answer(key, _kept_form(answer), wall_clock())
+                return answer
+            except Conflict:
+                first = replays.first_answer(key)  # a twin's answer was kept meanwhile
     except (DependencyUnavailable, InvalidInput) as e:
         logger.warning("answer not kept for replays", extra={**logged, "reason": type(e).__name__})
-    return answer
+        return answer
+    return answer if first is None else _replayed(first)
 
 
 def give_up(admitted: Admitted) -> None:

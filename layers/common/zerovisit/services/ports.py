@@ -61,7 +61,8 @@ class CaseRepository(Protocol):
 
     def save(self, change: Change, kept: KeptAnswer | None = None) -> Case | None:
         """All or nothing, with ``kept`` if given; ``Conflict`` when the case or a task changed
-        since it was read, or the answer's claim no longer stands."""
+        since it was read; ``DependencyUnavailable`` when the request's answer is kept already
+        (nothing is written: the kept answer is the request's)."""
         ...
 
     def next_number(self, counter: str) -> int: ...

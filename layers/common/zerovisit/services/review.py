@@ -84,7 +84,7 @@ def decide(
     decision on a closed task is refused. A rejection ends the stage at once. ``keep``: the
     route's answer, written with the decision."""
     if decision.decision is Decision.SUSPEND:
-        return suspend_review(task_id, partner, decision)
+        return suspend_review(task_id, partner, decision, keep)
     answer = decision.model_dump(mode="json", exclude={"reason"}, exclude_none=True)
     ref = task_ref(task_id)
     result = {"task_id": ref.task_id, "status": "recorded", "decision": answer}
@@ -138,12 +138,15 @@ def check_answer(case: Case, task: Task, decision: DepartmentDecision) -> None:
         raise InvalidInput(problems)
 
 
-def suspend_review(task_id: str, partner: str, decision: DepartmentDecision) -> dict[str, Any]:
+def suspend_review(
+    task_id: str, partner: str, decision: DepartmentDecision, keep: Keep | None = None
+) -> dict[str, Any]:
     """The department stops the clock (law art. 45) while its task stays open; a repeated call
-    changes nothing."""
+    changes nothing. ``keep``: the route's answer, written with the suspension."""
     assert decision.reason is not None
     reason = decision.reason
     marker = {"suspended": reason.value}
+    result = {"task_id": task_id, "status": "suspended", "reason": reason.value}
 
     def stop_clock(case: Case, task: Task, _: list[Task]) -> Change:
         check_answer(case, task, decision)
@@ -153,8 +156,10 @@ def suspend_review(task_id: str, partner: str, decision: DepartmentDecision) -> 
         return case.suspend_for(clock.now(), task, reason, detail)
 
     # A suspension leaves the task open: the callback path is shared, the answer is not recorded.
-    answer_task(task_ref(task_id), partner, TaskKind.REVIEW, marker, stop_clock)
-    return {"task_id": task_id, "status": "suspended", "reason": reason.value}
+    answer_task(
+        task_ref(task_id), partner, TaskKind.REVIEW, marker, stop_clock, kept=keep(result) if keep else None
+    )
+    return result
 
 
 def consolidate_stage(case_id: str, stage: int) -> dict[str, Any]:

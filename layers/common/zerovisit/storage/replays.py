@@ -12,8 +12,10 @@ Two ways to keep it:
   idempotency then keeps the effect single.
 - Kept with the change (the partners' callbacks, whose answer is known before their write): no
   claim; the answer is a put in the route's own transaction, on the condition that no answer is
-  kept yet. A replay's write, or a twin's, then fails as a whole and changes nothing, and the
-  first answer is read (``first_answer``). A callback's happy path costs no call of its own.
+  kept yet. A replay's write, or a twin's that comes second, then fails as a whole and changes
+  nothing, and the first answer is read (``first_answer``). A callback that writes nothing (its
+  own idempotency, or a refusal) keeps its answer after the route (``keep_first_answer``). A
+  callback's happy path costs no call of its own.
 
 Kept in the cases table under ``REPLAY#<digest>`` and removed by the table's time to live.
 """
