@@ -4,13 +4,14 @@ import struct
 import zlib
 from typing import Any
 
+import pytest
 from zerovisit.png import BLACK, WHITE, Canvas, text_width
 from zerovisit.services.report_files import GREEN, RED, report_png
 
 
 def pixels(png: bytes) -> tuple[int, int, list[bytes]]:
-    """Width, height and the RGB rows of an 8-bit RGB PNG with filter 0 (what Canvas writes),
-    checking every chunk's CRC on the way."""
+    """Width, height and the rows, as RGB, of an 8-bit RGB or greyscale PNG with filter 0 (what
+    Canvas writes), checking every chunk's CRC on the way."""
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     position, chunks = 8, {}
     while position < len(png):
@@ -22,12 +23,21 @@ def pixels(png: bytes) -> tuple[int, int, list[bytes]]:
         chunks[kind] = data
         position += 12 + length
     width, height, depth, colour_type = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
-    assert (depth, colour_type) == (8, 2)
+    assert (depth, colour_type) in ((8, 2), (8, 0))
+    channels = 3 if colour_type == 2 else 1
     raw = zlib.decompress(chunks[b"IDAT"])
-    stride = 1 + 3 * width
+    stride = 1 + channels * width
     rows = [raw[y * stride + 1 : (y + 1) * stride] for y in range(height)]
     assert all(raw[y * stride] == 0 for y in range(height))
+    if channels == 1:
+        rows = [bytes(value for grey in r for value in (grey, grey, grey)) for r in rows]
     return width, height, rows
+
+
+def colour_type(png: bytes) -> int:
+    """2 for RGB, 0 for greyscale."""
+    assert png[12:16] == b"IHDR"
+    return png[25]
 
 
 def colour(rows: list[bytes], x: int, y: int) -> tuple[int, ...]:
@@ -63,6 +73,22 @@ def test_a_rectangle_over_the_edges_is_clipped_and_an_empty_one_draws_nothing() 
         **{(x, y): (1, 2, 3) for x in (4, 5) for y in (2, 3)},
     }
     assert all(len(r) == 6 * 3 for r in rows)
+
+
+def test_a_grey_canvas_is_written_as_greyscale_and_draws_no_colour() -> None:
+    canvas = Canvas(8, 5, grey=True)
+    canvas.rectangle(1, 1, 3, 2, BLACK)
+    canvas.dot(6, 4, (96, 96, 96))
+
+    drawn = canvas.png()
+    width, height, rows = pixels(drawn)
+
+    assert colour_type(drawn) == 0
+    assert (width, height) == (8, 5)
+    painted = {(x, y): colour(rows, x, y) for y in range(5) for x in range(8) if colour(rows, x, y) != WHITE}
+    assert painted == {**{(x, y): BLACK for x in (1, 2, 3) for y in (1, 2)}, (6, 4): (96, 96, 96)}
+    with pytest.raises(ValueError, match=r"only greys, not \(200, 55, 45\)"):
+        canvas.rectangle(0, 0, 1, 1, (200, 55, 45))
 
 
 def row(region: str, target: int, mean: float | None) -> dict[str, Any]:

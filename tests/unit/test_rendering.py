@@ -10,7 +10,7 @@ from zerovisit.domain.certificate import Certificate, verification_code
 from zerovisit.png import BLACK, WHITE
 from zerovisit.services.rendering import MARGIN, QR_BORDER, QR_SCALE, TITLE_SCALE, details, render
 
-from tests.unit.test_png import colour, pixels
+from tests.unit.test_png import colour, colour_type, pixels
 
 ADDRESS = "https://api.example.gov.cn/dev/certificates/{}/verify"
 IDENTIFIER = "1.2.156.3005.2.11100000MB0143028R001.11320100MB0C005112.4930583721940457.001.K"
@@ -103,6 +103,7 @@ def test_the_png_is_valid_and_wide_enough_for_its_text(valid_until: date | None)
     png = render(certificate(valid_until=valid_until), ADDRESS.format(IDENTIFIER))
     width, height, rows = pixels(png)
 
+    assert colour_type(png) == 0  # greyscale: one byte a pixel to compress, not three
     assert width > MARGIN * 2 + 53 * QR_SCALE
     assert height > MARGIN * 2 + 53 * QR_SCALE
     assert colour(rows, 0, 0) == WHITE

@@ -66,7 +66,7 @@ def render(certificate: Certificate, address: str) -> bytes:
     )
     qr_top = MARGIN + 7 * TITLE_SCALE + MARGIN
     bottom = qr_top + max(qr_size, LINE * len(lines))
-    canvas = Canvas(width, bottom + 3 * LINE)
+    canvas = Canvas(width, bottom + 3 * LINE, grey=True)
     canvas.text(MARGIN, MARGIN, "ELECTRONIC CERTIFICATE", BLACK, TITLE_SCALE)
     for row, cells in enumerate(modules):
         for column, dark in enumerate(cells):
