@@ -5,7 +5,7 @@ import zlib
 from typing import Any
 
 import pytest
-from zerovisit.png import BLACK, WHITE, Canvas, text_width
+from zerovisit.png import _GLYPHS, BLACK, GLYPH_HEIGHT, GLYPH_WIDTH, WHITE, Canvas, text_width
 from zerovisit.services.report_files import GREEN, RED, report_png
 
 
@@ -73,6 +73,25 @@ def test_a_rectangle_over_the_edges_is_clipped_and_an_empty_one_draws_nothing() 
         **{(x, y): (1, 2, 3) for x in (4, 5) for y in (2, 3)},
     }
     assert all(len(r) == 6 * 3 for r in rows)
+
+
+@pytest.mark.parametrize("scale", [1, 3])
+def test_every_glyph_paints_exactly_its_cells(scale: int) -> None:
+    for char, cells in _GLYPHS.items():
+        canvas = Canvas(GLYPH_WIDTH * scale + 2, GLYPH_HEIGHT * scale + 2, grey=True)
+        canvas.text(1, 1, char, scale=scale)
+        _, _, rows = pixels(canvas.png())
+        painted = {
+            (x, y) for y in range(len(rows)) for x in range(canvas.width) if colour(rows, x, y) == BLACK
+        }
+        wanted = {
+            (1 + (i % GLYPH_WIDTH) * scale + dx, 1 + (i // GLYPH_WIDTH) * scale + dy)
+            for i, cell in enumerate(cells)
+            if cell == "#"
+            for dx in range(scale)
+            for dy in range(scale)
+        }
+        assert painted == wanted, char
 
 
 def test_a_grey_canvas_is_written_as_greyscale_and_draws_no_colour() -> None:

@@ -2,6 +2,8 @@
 font (digits, capital letters and a few signs), enough for a bar chart or a certificate's QR code
 without a plotting library."""
 
+import functools
+import re
 import struct
 import zlib
 
@@ -100,13 +102,10 @@ class Canvas:
     def text(self, x: int, y: int, text: str, colour: RGB = BLACK, scale: int = 1) -> None:
         """Upper-left corner at (x, y); characters without a glyph are drawn as '?'-less blanks."""
         for index, char in enumerate(text.upper()):
-            glyph = _GLYPHS.get(char, _GLYPHS[" "]).ljust(GLYPH_WIDTH * GLYPH_HEIGHT, ".")
             origin = x + index * (GLYPH_WIDTH + 1) * scale
-            for row in range(GLYPH_HEIGHT):
-                for column in range(GLYPH_WIDTH):
-                    if glyph[row * GLYPH_WIDTH + column] == "#":
-                        left, top = origin + column * scale, y + row * scale
-                        self.rectangle(left, top, left + scale - 1, top + scale - 1, colour)
+            for row, column, length in _strokes(char):
+                left, top = origin + column * scale, y + row * scale
+                self.rectangle(left, top, left + length * scale - 1, top + scale - 1, colour)
 
     def png(self) -> bytes:
         """The canvas as an 8-bit RGB PNG, or greyscale for a grey canvas (filter 0 on every row)."""
@@ -119,6 +118,17 @@ class Canvas:
             + _chunk(b"IDAT", zlib.compress(raw, COMPRESSION))
             + _chunk(b"IEND", b"")
         )
+
+
+@functools.cache
+def _strokes(char: str) -> tuple[tuple[int, int, int], ...]:
+    """The glyph's dark runs, one rectangle each: (row, first column, length)."""
+    glyph = _GLYPHS.get(char, _GLYPHS[" "]).ljust(GLYPH_WIDTH * GLYPH_HEIGHT, ".")
+    strokes: list[tuple[int, int, int]] = []
+    for row in range(GLYPH_HEIGHT):
+        line = glyph[row * GLYPH_WIDTH : (row + 1) * GLYPH_WIDTH]
+        strokes.extend((row, run.start(), len(run.group())) for run in re.finditer("#+", line))
+    return tuple(strokes)
 
 
 def text_width(text: str, scale: int = 1) -> int:

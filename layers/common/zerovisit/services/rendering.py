@@ -7,6 +7,7 @@ digits and a few signs only: the Chinese names (certificate, holder, issuer) are
 record, which the QR code's address shows; the rendering carries codes, dates and the identifier.
 """
 
+import itertools
 from typing import TYPE_CHECKING
 
 from zerovisit.clock import CHINA
@@ -69,10 +70,13 @@ def render(certificate: Certificate, address: str) -> bytes:
     canvas = Canvas(width, bottom + 3 * LINE, grey=True)
     canvas.text(MARGIN, MARGIN, "ELECTRONIC CERTIFICATE", BLACK, TITLE_SCALE)
     for row, cells in enumerate(modules):
-        for column, dark in enumerate(cells):
+        column = 0
+        for dark, run in itertools.groupby(cells, key=bool):
+            width_in_modules = len(list(run))
             if dark:
                 left, top = MARGIN + column * QR_SCALE, qr_top + row * QR_SCALE
-                canvas.rectangle(left, top, left + QR_SCALE - 1, top + QR_SCALE - 1, BLACK)
+                canvas.rectangle(left, top, left + width_in_modules * QR_SCALE - 1, top + QR_SCALE - 1, BLACK)
+            column += width_in_modules
     for index, line in enumerate(lines):
         canvas.text(text_left, qr_top + QR_BORDER * QR_SCALE + index * LINE, line, BLACK, TEXT_SCALE)
     canvas.text(MARGIN, bottom + LINE // 2, identifier)
