@@ -8,7 +8,7 @@ the ``FakeCertificates`` library it is given.
 
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -150,7 +150,7 @@ class FakeCases:
             self.before_cursor_save(cursor)
         if cursor.version != self.cursor.version:
             raise Conflict("the record changed or is not in the expected state")
-        self.cursor = replace(cursor, version=cursor.version + 1)
+        self.cursor = cursor._replace(version=cursor.version + 1)
         return self.cursor
 
     # what a test reads

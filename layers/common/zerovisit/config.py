@@ -1,16 +1,15 @@
 """Function configuration, read from the environment once per cold start."""
 
 import os
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from zerovisit.domain.partners import supervised_regions
 from zerovisit.domain.signing import SIGNING_ALGORITHM, SIGNING_ALGORITHMS, SigningAlgorithm
 from zerovisit.errors import ConfigurationError
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     cases_table: str
     catalog_table: str
     certificates_table: str

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import uuid4
 
 from pydantic import ConfigDict, Field
@@ -81,14 +81,12 @@ class EventType(StrEnum):
     TASK_OVERDUE = "TaskOverdue"
 
 
-@dataclass(frozen=True)
-class DomainEvent:
+class DomainEvent(NamedTuple):
     type: EventType
     detail: Mapping[str, Any]
 
 
-@dataclass(frozen=True)
-class Resumption:
+class Resumption(NamedTuple):
     """A waiting step to resume: with an output, or failed with an error name the ASL catches."""
 
     token: str
@@ -109,8 +107,7 @@ class Resumption:
         return cls(token, record.get("output"), record.get("error"), str(record.get("cause") or ""))
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """What a review stage came to: the outcome the state machine reads, the detail the timeline
     keeps, and the reason the applicant is told when the stage ends the case."""
 
@@ -119,8 +116,7 @@ class Verdict:
     reason: str | None = None
 
 
-@dataclass(frozen=True)
-class Notice:
+class Notice(NamedTuple):
     """A message to supervision (the SNS topic)."""
 
     subject: str

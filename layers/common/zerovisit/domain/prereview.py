@@ -6,9 +6,8 @@ mended by uploading a scan, so its deficiency is not correctable and the case is
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from zerovisit.clock import CHINA
 from zerovisit.domain.application import ADULT_AGE, party_key
@@ -37,8 +36,7 @@ class HeldCertificate(Protocol):
     def status(self) -> str: ...
 
 
-@dataclass(frozen=True)
-class HeldOn:
+class HeldOn(NamedTuple):
     """A certificate as it stands on a day: ``status`` is valid, revoked or expired."""
 
     identifier: str

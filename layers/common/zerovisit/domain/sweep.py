@@ -7,12 +7,11 @@ unexpired lease sweeps, so two invocations never work through the same entries; 
 holder died ends at ``lease_until`` and the next sweep takes over from the last position stored.
 """
 
-from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class SweepCursor:
+class SweepCursor(NamedTuple):
     version: int = 0  # of the stored record; 0: none stored yet
     position: str | None = None  # just after the last due entry taken in this pass; None: its start
     pass_started_at: datetime | None = None
@@ -31,8 +30,7 @@ class SweepCursor:
 
     def claimed(self, owner: str, now: datetime, until: datetime) -> "SweepCursor":
         """The lease to ``owner``; a pass under way goes on from where it stands."""
-        return replace(
-            self,
+        return self._replace(
             owner=owner,
             lease_until=until,
             pass_started_at=self.pass_started_at or now,
@@ -40,10 +38,10 @@ class SweepCursor:
         )
 
     def advanced(self, position: str | None, taken: int) -> "SweepCursor":
-        return replace(self, position=position, taken_in_pass=self.taken_in_pass + taken)
+        return self._replace(position=position, taken_in_pass=self.taken_in_pass + taken)
 
     def released(self, pass_finished: bool) -> "SweepCursor":
         """The lease given up; a finished pass leaves no position, so the next starts from the top."""
         if pass_finished:
             return SweepCursor(version=self.version)
-        return replace(self, owner=None, lease_until=None)
+        return self._replace(owner=None, lease_until=None)

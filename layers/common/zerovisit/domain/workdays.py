@@ -6,8 +6,8 @@ by construction. A year without official data is answered provisionally, never s
 Deadline says which calendar data it rests on.
 """
 
-from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 import chinese_calendar
 
@@ -20,15 +20,13 @@ SATURDAY = 5
 FIXED_DATE_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
 
 
-@dataclass(frozen=True)
-class Deadline:
+class Deadline(NamedTuple):
     due: date
     provisional: bool
     basis: str
 
 
-@dataclass(frozen=True)
-class YearSchedule:
+class YearSchedule(NamedTuple):
     holidays: frozenset[date]
     makeup_workdays: frozenset[date]
 

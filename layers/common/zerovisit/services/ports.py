@@ -8,7 +8,7 @@ in-memory fakes with ``install``.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from zerovisit.domain.case import Case, Change, DomainEvent
 from zerovisit.domain.catalog import Matter
@@ -18,8 +18,7 @@ from zerovisit.domain.signing import SigningAlgorithm
 from zerovisit.domain.sweep import SweepCursor
 
 
-@dataclass(frozen=True)
-class DueItem:
+class DueItem(NamedTuple):
     """An open case, or one of its tasks, whose next alarm moment has come."""
 
     case_id: str
@@ -83,23 +82,20 @@ class Catalog(Protocol):
     def matter(self, code: str) -> Matter | None: ...
 
 
-@dataclass(frozen=True)
-class HeldPage:
+class HeldPage(NamedTuple):
     """A page of a holder's certificates, newest first; ``next_key`` None at the end."""
 
     certificates: list[Certificate]
     next_key: dict[str, Any] | None
 
 
-@dataclass(frozen=True)
-class Signed:
+class Signed(NamedTuple):
     key_id: str
     signature: bytes
     algorithm: SigningAlgorithm
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
     """Where a stored object can be fetched, until ``expires_at``."""
 
     url: str
@@ -144,8 +140,7 @@ class Gateway(Protocol):
     def count(self, metric: str, dimensions: dict[str, str]) -> None: ...
 
 
-@dataclass(frozen=True)
-class Ports:
+class Ports(NamedTuple):
     cases: CaseRepository
     catalog: Catalog
     certificates: CertificateLibrary

@@ -6,15 +6,14 @@ response) and comes again; events carry their stable ``event_id`` for consumers 
 
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from zerovisit.adapters import aws, supervision
 from zerovisit.domain.outbox import OutboxMessage
 from zerovisit.errors import DependencyUnavailable, TaskClosed
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(NamedTuple):
     """One stream record's message, with the id the stream knows it by."""
 
     record_id: str

@@ -13,8 +13,8 @@ lease sweeps; a lease whose holder died ends on its own (domain/sweep.py).
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from uuid import uuid4
 
 from zerovisit.clock import CHINA
@@ -42,8 +42,7 @@ LEASE_GRACE = timedelta(minutes=1)
 UNMEASURED_TIME = timedelta(minutes=5)  # the function's timeout
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(NamedTuple):
     """What the sweep knows of the invocation that runs it; the handler builds it from the Lambda
     context (request id, remaining time, the function's own ARN to continue with)."""
 

@@ -1,7 +1,6 @@
 """The sweep's cursor and lease: one item of the cases table, written only at the version read."""
 
 import json
-from dataclasses import replace
 from datetime import datetime
 
 from zerovisit.domain.sweep import SweepCursor
@@ -48,7 +47,7 @@ def put_cursor(cursor: SweepCursor) -> SweepCursor:
     )
     with storage_errors():
         item.save(condition=condition)
-    return replace(cursor, version=version)
+    return cursor._replace(version=version)
 
 
 def _text(moment: datetime | None) -> str | None:
