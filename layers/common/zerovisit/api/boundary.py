@@ -94,7 +94,7 @@ def refusal(
 
 
 def _refused(event: dict[str, Any], r: Refusal) -> Admitted:
-    return Admitted(event, answer=refusal(r.status, r.message, r.problems))
+    return Admitted(event, answer=refusal(r.status, r.message, list(r.problems)))
 
 
 def admit(event: dict[str, Any], remaining: timedelta) -> Admitted:

@@ -8,8 +8,7 @@ NaN or Infinity, and strings of at most ``MAX_STRING_LENGTH`` characters (fields
 import json
 import math
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_DEPTH = 16
@@ -18,14 +17,13 @@ MAX_FLOAT_CHARACTERS = 32
 MAX_STRING_LENGTH = 2000
 
 
-@dataclass(frozen=True)
-class Refusal:
+class Refusal(NamedTuple):
     status: int
     message: str
-    problems: list[str] = field(default_factory=list)
+    problems: tuple[str, ...] = ()
 
     def body(self) -> dict[str, Any]:
-        return {"message": self.message, "problems": self.problems}
+        return {"message": self.message, "problems": list(self.problems)}
 
 
 class _NotStrictJson(ValueError):
@@ -46,7 +44,7 @@ def json_problems(text: str) -> Refusal | None:
     """None for JSON within the limits; otherwise the refusal naming every problem found."""
     depth = nesting_depth(text)
     if depth > MAX_DEPTH:
-        return Refusal(400, "the body is not accepted JSON", [f"nested {depth} deep; at most {MAX_DEPTH}"])
+        return Refusal(400, "the body is not accepted JSON", (f"nested {depth} deep; at most {MAX_DEPTH}",))
     try:
         value = json.loads(
             text,
@@ -56,12 +54,12 @@ def json_problems(text: str) -> Refusal | None:
             parse_constant=_no_constant,
         )
     except _NotStrictJson as e:
-        return Refusal(400, "the body is not accepted JSON", [str(e)])
+        return Refusal(400, "the body is not accepted JSON", (str(e),))
     except ValueError as e:
-        return Refusal(400, "the body is not JSON", [str(e)])
+        return Refusal(400, "the body is not JSON", (str(e),))
     long = list(_long_strings(value, "body"))
     if long:
-        return Refusal(422, "the request is invalid", long)
+        return Refusal(422, "the request is invalid", tuple(long))
     return None
 
 

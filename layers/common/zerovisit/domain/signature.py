@@ -26,8 +26,8 @@ import json
 import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import NamedTuple
 from urllib.parse import parse_qsl, quote
 
 from zerovisit.errors import NotAuthenticated
@@ -47,15 +47,13 @@ V2_ALGORITHM = "ZV2-HMAC-SHA256"
 LEGACY_V1_UNTIL = date(2027, 6, 30)
 
 
-@dataclass(frozen=True)
-class PartnerKey:
+class PartnerKey(NamedTuple):
     secret: str
     # A secret replaced by a rotation stays valid until this moment; None: the current secret.
     valid_until: datetime | None = None
 
 
-@dataclass(frozen=True)
-class PartnerKeys:
+class PartnerKeys(NamedTuple):
     """What a partner's stored secret holds: its valid secrets and how long version 1 is accepted.
 
     Stored as a plain string (one secret, version 1 until ``LEGACY_V1_UNTIL``) or as JSON::
@@ -178,8 +176,7 @@ def signed_headers_v2(
     }
 
 
-@dataclass(frozen=True)
-class SignedRequest:
+class SignedRequest(NamedTuple):
     method: str
     path: str  # without the API stage
     query: str

@@ -9,8 +9,8 @@ import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 from uuid import uuid4
 
 from pynamodb.connection import Connection
@@ -34,8 +34,7 @@ TASK_SK_PREFIX = "CASE#TASK#"
 OUTBOX_RETENTION = timedelta(days=7)
 
 
-@dataclass(frozen=True)
-class ClosedFigures:
+class ClosedFigures(NamedTuple):
     status: str
     working_days: int | None
     documents: int
@@ -180,8 +179,7 @@ def _outbox_item(message: OutboxMessage, now: datetime) -> CaseTableItem:
     )
 
 
-@dataclass(frozen=True)
-class ReplayAnswer:
+class ReplayAnswer(NamedTuple):
     """A signed request's answer to keep with the change it makes (see storage/replays.py)."""
 
     digest: str

@@ -21,9 +21,8 @@ Kept in the cases table under ``REPLAY#<digest>`` and removed by the table's tim
 """
 
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
@@ -48,19 +47,16 @@ class ReplayItem(Model):
     expires_at = NumberAttribute()
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     status: int
     body: Any
 
 
-@dataclass(frozen=True)
-class Pending:
+class Pending(NamedTuple):
     """The same request is being answered now (a twin sent at the same moment)."""
 
 
-@dataclass(frozen=True)
-class Claimed:
+class Claimed(NamedTuple):
     """The request is this caller's to run until ``lease_until`` (unix seconds); its answer or its
     release is written only while the claim is still the one this caller made."""
 

@@ -6,9 +6,8 @@ index entries; ``next_key`` (DynamoDB's own key, for the service's cursor) is No
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from zerovisit.domain.case import Case
 from zerovisit.domain.model import Task
@@ -20,14 +19,12 @@ from zerovisit.storage.tables import CaseTableItem
 __all__ = ["BAD_CURSOR", "CasePage", "StartKey", "TaskPage"]
 
 
-@dataclass(frozen=True)
-class CasePage:
+class CasePage(NamedTuple):
     cases: list[Case]
     next_key: StartKey
 
 
-@dataclass(frozen=True)
-class TaskPage:
+class TaskPage(NamedTuple):
     tasks: list[Task]
     next_key: StartKey
 
