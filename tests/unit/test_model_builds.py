@@ -256,7 +256,8 @@ def test_a_cold_starts_first_build_looks_for_no_plugin_as_deployed(disabled: boo
     assert looked == {"looked_for_plugins": not disabled}
 
 
-# Imports every handler as Lambda would, and names the package's dataclasses their imports made.
+# Imports every handler as Lambda would, wires the services to AWS as a first invocation does, and
+# names the package's dataclasses made.
 DATACLASSES_OF_THE_HANDLERS = """
 import dataclasses, importlib.util, json, sys
 made = set()
@@ -273,6 +274,8 @@ for number, path in enumerate(json.loads(sys.argv[1])):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     sys.path.remove(folder)
+from zerovisit.services.ports import ports
+ports()  # the adapters and storage a first invocation loads
 print(json.dumps(sorted(made)))
 """
 

@@ -94,6 +94,32 @@ def test_every_glyph_paints_exactly_its_cells(scale: int) -> None:
         assert painted == wanted, char
 
 
+def cell_by_cell(canvas: Canvas, x: int, y: int, text: str, scale: int) -> None:
+    """The drawing as it was before runs: one rectangle per dark cell."""
+    for index, char in enumerate(text.upper()):
+        cells = _GLYPHS.get(char, _GLYPHS[" "]).ljust(GLYPH_WIDTH * GLYPH_HEIGHT, ".")
+        origin = x + index * (GLYPH_WIDTH + 1) * scale
+        for i, cell in enumerate(cells):
+            if cell == "#":
+                left, top = origin + (i % GLYPH_WIDTH) * scale, y + (i // GLYPH_WIDTH) * scale
+                canvas.rectangle(left, top, left + scale - 1, top + scale - 1, BLACK)
+
+
+@pytest.mark.parametrize(
+    ("x", "y"), [(-7, -4), (20, 9), (-3, 12), (25, -2)], ids=["top-left", "bottom-right", "left", "right"]
+)
+@pytest.mark.parametrize("scale", [1, 2])
+def test_text_over_the_edges_paints_the_pixels_cell_by_cell_drawing_would(x: int, y: int, scale: int) -> None:
+    text = "ZV-2026.1/5: 90%*ß?中"  # signs, letters, digits and characters without a glyph
+    runs, cells = Canvas(40, 16, grey=True), Canvas(40, 16, grey=True)
+
+    runs.text(x, y, text, scale=scale)
+    cell_by_cell(cells, x, y, text, scale)
+
+    assert runs.pixels == cells.pixels
+    assert any(0 in row for row in runs.pixels)  # something of the text is on the canvas
+
+
 def test_a_grey_canvas_is_written_as_greyscale_and_draws_no_colour() -> None:
     canvas = Canvas(8, 5, grey=True)
     canvas.rectangle(1, 1, 3, 2, BLACK)

@@ -103,7 +103,7 @@ class Canvas:
         """Upper-left corner at (x, y); characters without a glyph are drawn as '?'-less blanks."""
         for index, char in enumerate(text.upper()):
             origin = x + index * (GLYPH_WIDTH + 1) * scale
-            for row, column, length in _strokes(char):
+            for row, column, length in _strokes(_GLYPHS.get(char, _GLYPHS[" "])):
                 left, top = origin + column * scale, y + row * scale
                 self.rectangle(left, top, left + length * scale - 1, top + scale - 1, colour)
 
@@ -121,9 +121,9 @@ class Canvas:
 
 
 @functools.cache
-def _strokes(char: str) -> tuple[tuple[int, int, int], ...]:
+def _strokes(glyph: str) -> tuple[tuple[int, int, int], ...]:
     """The glyph's dark runs, one rectangle each: (row, first column, length)."""
-    glyph = _GLYPHS.get(char, _GLYPHS[" "]).ljust(GLYPH_WIDTH * GLYPH_HEIGHT, ".")
+    glyph = glyph.ljust(GLYPH_WIDTH * GLYPH_HEIGHT, ".")
     strokes: list[tuple[int, int, int]] = []
     for row in range(GLYPH_HEIGHT):
         line = glyph[row * GLYPH_WIDTH : (row + 1) * GLYPH_WIDTH]

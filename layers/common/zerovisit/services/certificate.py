@@ -2,8 +2,8 @@
 rendered as a PNG with a QR code that verifies it.
 
 The rendering is written after the certificate: a step that stops between the two (a crash, S3
-unavailable) is retried, finds the certificate on the case, and renders it again; drawing the same
-certificate gives the same bytes, so a rendering written twice is the same rendering.
+unavailable) is retried, finds the certificate on the case, and renders it again; the same code
+draws the same certificate as the same bytes, so a rendering written twice is the same rendering.
 
 A transfer's new title and the revocation of the seller's old one are one write; a seller's title
 that is no longer valid when the step runs fails it (TitleNotValid) with nothing issued.
