@@ -56,12 +56,16 @@ def route_path(raw_path: str, stage: str) -> str:
     return raw_path
 
 
+def _listed(routes: tuple[tuple[str, re.Pattern[str]], ...], method: str, path: str) -> bool:
+    return any(method == m and pattern.match(path) for m, pattern in routes)
+
+
 def is_public(method: str, path: str) -> bool:
-    return any(method == m and pattern.match(path) for m, pattern in PUBLIC_ROUTES)
+    return _listed(PUBLIC_ROUTES, method, path)
 
 
 def answered_with_the_change(method: str, path: str) -> bool:
-    return any(method == m and pattern.match(path) for m, pattern in ANSWERED_WITH_THE_CHANGE)
+    return _listed(ANSWERED_WITH_THE_CHANGE, method, path)
 
 
 def owned_route(method: str, path: str) -> tuple[str, str] | None:

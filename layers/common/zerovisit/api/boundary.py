@@ -204,7 +204,7 @@ def remember(admitted: Admitted, answer: dict[str, Any]) -> dict[str, Any]:
     status = int(answer.get("statusCode", 500))
     logged = {"path": admitted.path, "status": status, "replay": key[:12]}
     if admitted.claim is None:
-        return _kept_with_the_change(admitted, key, answer, logged)
+        return _kept_with_the_change(admitted, key, answer, status, logged)
     if status < 500:
         try:
             replays.keep_answer(key, admitted.claim, _kept_form(answer), wall_clock())
@@ -219,13 +219,13 @@ def remember(admitted: Admitted, answer: dict[str, Any]) -> dict[str, Any]:
 
 
 def _kept_with_the_change(
-    admitted: Admitted, key: str, answer: dict[str, Any], logged: dict[str, Any]
+    admitted: Admitted, key: str, answer: dict[str, Any], status: int, logged: dict[str, Any]
 ) -> dict[str, Any]:
     if admitted.kept is not None and admitted.kept.written:
         return answer
     try:
         first = replays.first_answer(key)
-        if first is None and logged["status"] < 500:
+        if first is None and status < 500:
             try:
                 replays.keep_first_answer(key, _kept_form(answer), wall_clock())
                 return answer
@@ -243,17 +243,13 @@ def give_up(admitted: Admitted) -> None:
     key, claimed = admitted.replay_key, admitted.claim
     if key is None or claimed is None:
         return
+    logged = {"path": admitted.path, "replay": key[:12]}
     try:
         replays.release(key, claimed, wall_clock())
     except Conflict:
-        logger.warning(
-            "replay claim lapsed: a twin took it over", extra={"path": admitted.path, "replay": key[:12]}
-        )
+        logger.warning("replay claim lapsed: a twin took it over", extra=logged)
     except DependencyUnavailable:
-        logger.warning(
-            "replay claim not given up: it lapses with its lease",
-            extra={"path": admitted.path, "replay": key[:12]},
-        )
+        logger.warning("replay claim not given up: it lapses with its lease", extra=logged)
 
 
 def _body_bytes(event: dict[str, Any]) -> bytes | None:

@@ -206,8 +206,8 @@ def _answer_not_kept_yet(kept: ReplayAnswer | None) -> Iterator[None]:
 def save(change: Change, now: datetime, kept: ReplayAnswer | None = None) -> Case | None:
     """Write the change all or nothing: the case only if nobody changed it since it was read, each
     task only if it is new or unchanged since read, a certificate only if new, and the outbox
-    messages with them, and ``kept`` only while the request has no answer kept. Returns the case with its new
-    version (None for a task-only change)."""
+    messages with them, and ``kept`` only while the request has no answer kept. Returns the case
+    with its new version (None for a task-only change)."""
     if change.is_empty and not change.notices and kept is None:
         return None
     version = change.base_version + 1
