@@ -19,6 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import PutError
 from zerovisit.api import boundary
+from zerovisit.clock import clock
 from zerovisit.domain.case import Change
 from zerovisit.domain.model import TaskRef, TaskStatus, TimelineEntry
 from zerovisit.domain.signature import signed_headers_v2
@@ -26,8 +27,10 @@ from zerovisit.errors import Conflict, DependencyUnavailable
 from zerovisit.services import recovery, review
 from zerovisit.storage import cases, replays
 
+from infra.local.partners import Exchange, PartnerSimulator
 from infra.local.runtime import HttpResponse, LocalRuntime
 from tests.integration.conftest import partition
+from tests.support import application, held_transfer
 
 WAIT_SECONDS = 30.0
 NETWORK = "service-network"
@@ -295,6 +298,30 @@ def test_a_callbacks_answer_is_written_with_its_change_and_nothing_after(
     assert (replayed.status, replayed.body) == (200, first.body)
     assert replayed.headers.get("X-ZV-Replayed") == "true"
     assert decision.decided() == 1
+
+
+@pytest.mark.parametrize("flow", ["business_startup", "real_estate_transfer"])
+def test_every_callback_of_a_whole_case_keeps_its_answer_in_its_own_write(
+    runtime: LocalRuntime, replay_puts: list[str], flow: str
+) -> None:
+    """Decisions, the payment and each EMS status: none claims first, none keeps its answer after."""
+    detail = (
+        held_transfer(runtime, submitted_at=clock.now().isoformat())
+        if flow == "real_estate_transfer"
+        else application(submitted_at=clock.now().isoformat())
+    )
+    runtime.put_event("gov.service-network", "ApplicationSubmitted", detail)
+    callbacks: list[HttpResponse] = []
+
+    def seen(exchange: Exchange) -> None:
+        callbacks.extend(r for r in exchange.responses if r.headers.get("X-ZV-Replayed") != "true")
+
+    status = PartnerSimulator(runtime).run_until_closed(detail["application_id"], on_exchange=seen)
+
+    answered = [r for r in callbacks if r.status == 200]
+    assert status == "SUCCEEDED"
+    assert len(answered) == len(callbacks) >= (4 if flow == "business_startup" else 6)
+    assert replay_puts == []
 
 
 def test_a_callbacks_refusal_is_kept_after_its_route_and_its_replay_gets_it(
