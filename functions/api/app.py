@@ -8,10 +8,6 @@ What is checked before a route runs is in ``handler``; which records a partner m
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 from search_routes import router as search_router  # type: ignore[import-not-found]  # the function folder
@@ -28,6 +24,7 @@ from zerovisit.api.models import (
     ShipmentRecipient,
     TrackingAnswer,
 )
+from zerovisit.api.router import Answer, Body, Path, Query, Router, json_answer, request_context
 from zerovisit.domain.base import Model
 from zerovisit.domain.certificate import REASON_MAX_LENGTH
 from zerovisit.domain.identity import mask_id_number
@@ -59,7 +56,7 @@ from zerovisit.services import (
 from zerovisit.services.ports import Keep
 
 cold_start()
-app = APIGatewayHttpResolver(enable_validation=True)
+app = Router()
 app.include_router(search_router)
 
 CaseId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{5,63}$", max_length=64)]
@@ -75,63 +72,43 @@ class Correction(Model):
     materials: list[SubmittedMaterial] = Field(min_length=1, max_length=50)
 
 
-REQUEST_PARTS = frozenset({"body", "query", "path", "header"})
-
-
-def _json(status: int, message: str, problems: list[str] | None = None) -> Response[dict[str, Any]]:
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body={"message": message, "problems": problems or []},
-    )
+def _json(status: int, message: str, problems: list[str] | None = None) -> Answer:
+    return json_answer(status, {"message": message, "problems": problems or []})
 
 
 @app.exception_handler(InvalidInput)
-def _invalid(e: InvalidInput) -> Response[dict[str, Any]]:
+def _invalid(e: InvalidInput) -> Answer:
     return _json(422, "the request is invalid", e.problems)
 
 
-@app.exception_handler(RequestValidationError)
-def _invalid_request(e: RequestValidationError) -> Response[dict[str, Any]]:
-    problems = []
-    for error in e.errors():
-        location = [str(part) for part in error.get("loc", ())]
-        if (
-            location and location[0] in REQUEST_PARTS
-        ):  # a field's name says enough: "status", not "query.status"
-            location = location[1:]
-        problems.append(f"{'.'.join(location) or 'body'}: {error.get('msg', error.get('type'))}")
-    return _json(422, "the request is invalid", problems)
-
-
 @app.exception_handler(NotPermitted)
-def _forbidden(e: NotPermitted) -> Response[dict[str, Any]]:
+def _forbidden(e: NotPermitted) -> Answer:
     return _json(403, str(e))
 
 
-@app.exception_handler([CaseNotFound, NotFoundError])
-def _not_found(e: Exception) -> Response[dict[str, Any]]:
+@app.exception_handler(CaseNotFound)
+def _not_found(e: CaseNotFound) -> Answer:
     return _json(404, "not found")
 
 
 @app.exception_handler(Conflict)
-def _conflict(e: Conflict) -> Response[dict[str, Any]]:
+def _conflict(e: Conflict) -> Answer:
     return _json(409, str(e))
 
 
 @app.exception_handler(DependencyUnavailable)
-def _unavailable(e: DependencyUnavailable) -> Response[dict[str, Any]]:
+def _unavailable(e: DependencyUnavailable) -> Answer:
     return _json(503, "temporarily unavailable, try again")
 
 
 def caller() -> str:
-    return str(app.context["partner"])
+    return str(request_context()["partner"])
 
 
 def kept_with_the_change(answer: type[BaseModel]) -> Keep | None:
     """The route's answer (``answer`` of its service's result), kept for replays in the service's
     own write rather than in a write of its own after it."""
-    admitted: Admitted = app.context["admitted"]
+    admitted: Admitted = request_context()["admitted"]
     return admitted.keeper(lambda result: answer.model_validate(result).model_dump(mode="json"))
 
 
@@ -151,13 +128,12 @@ def own_records_only(act: Any) -> Any:
     status_code=202,
     response_description="Accepted: the case is open (created false: it already was, with this body).",
 )
-def submit_application(application: Annotated[Application, Body()]) -> Response[Accepted]:
+def submit_application(application: Annotated[Application, Body()]) -> Accepted:
     """Submit an application (the same validation and idempotency as the ApplicationSubmitted event).
     The same application_id with a different body is refused with 409."""
     data = application.model_dump(mode="json")
     result = intake.take_in(data)
-    body = Accepted(application_id=result.case_id, case_id=result.case_id, created=result.created)
-    return Response(202, content_types.APPLICATION_JSON, body)
+    return Accepted(application_id=result.case_id, case_id=result.case_id, created=result.created)
 
 
 @app.post("/applications/<application_id>/corrections", operation_id="submitCorrection")
@@ -316,10 +292,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     admitted = admit(event, timedelta(milliseconds=context.get_remaining_time_in_millis()))
     if admitted.answer is not None:
         return admitted.answer
-    app.append_context(partner=admitted.partner, admitted=admitted)
     answer: dict[str, Any] | None = None
     try:
-        answer = app.resolve(admitted.event, context)
+        answer = app.resolve(admitted.event, {"partner": admitted.partner, "admitted": admitted})
     finally:
         if answer is None:
             give_up(admitted)  # the route raised

@@ -8,14 +8,13 @@ context. Pages carry an opaque ``next_cursor``; pass it back as ``cursor`` for t
 from datetime import date
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from zerovisit.api.router import Path, Query, Router, request_context
 from zerovisit.domain.model import CaseStatus, CaseStep
 from zerovisit.domain.partners import SERVICE_NETWORK, SUPERVISION
 from zerovisit.errors import NotPermitted
 from zerovisit.services import queries, search
 
-router = APIGatewayHttpRouter()
+router = Router()
 
 Cursor = Annotated[str | None, Query(max_length=2000)]
 Limit = Annotated[int, Query(ge=1, le=search.MAX_LIMIT)]
@@ -27,7 +26,7 @@ DUE_ALONE = "without applicant, status, step or region: open cases only, soonest
 
 
 def _caller() -> str:
-    return str(router.context.get("partner"))
+    return str(request_context().get("partner"))
 
 
 @router.get("/cases", operation_id="listCases")

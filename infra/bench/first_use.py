@@ -5,7 +5,7 @@ for the models it never uses, and its first invocation pays for those it does. T
 beside the import's, this runs on the local runtime one happy-path case of each flow, then a business
 start-up whose seal department never answers (the sweeper deems it approved). It records, for each
 function, the models its invocations validate, construct or serialize from Python, and those a type
-adapter is made for (Powertools makes one for a route's body and answer). A model only ever
+adapter is made for (the API's router makes one for a route's body and answer). A model only ever
 validated inside another is not listed: it is never built on its own. The lists join every
 invocation of a function in those cases, so they hold at least what its first invocation builds.
 The import bench then builds each handler's lists after importing it, in the same fresh interpreter.
@@ -39,7 +39,7 @@ SILENT_STEP = timedelta(hours=4)  # how far the domain clock moves while nobody 
 
 class ModelUses:
     """Per function (its code folder), the models used from Python while one of its invocations ran,
-    and the models a type adapter was made for (Powertools makes one for a route's body)."""
+    and the models a type adapter was made for (the API's router makes one for a route's body)."""
 
     def __init__(self) -> None:
         self.models: dict[str, set[str]] = defaultdict(set)

@@ -116,7 +116,7 @@ else:
     def model_named(qualified):
         module_name, _, name = qualified.partition(":")
         return getattr(importlib.import_module(module_name), name)
-    if first_use.get("adapters"):  # first, as Powertools validates a request before the route runs
+    if first_use.get("adapters"):  # first, as the router validates a request before the route runs
         from pydantic import TypeAdapter
         for qualified in first_use["adapters"]:
             adapter = TypeAdapter(model_named(qualified))  # deferred, as the model is

@@ -40,7 +40,6 @@ from urllib.parse import parse_qs
 from uuid import uuid4
 
 import boto3
-from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID as ACCOUNT
 from moto.events.models import Rule
@@ -148,7 +147,6 @@ class LocalRuntime:
         self._loaded: dict[str, Handler] = {}
         self._extra_environments: dict[str, list[Handler]] = {}
         self._environments_lock = threading.Lock()
-        self._single_environment: dict[str, threading.Lock] = {}
         # Functions run one at a time, as if each had a reserved concurrency of one, unless a caller
         # asks for concurrency (``concurrently()``); DynamoDB requests are atomic either way.
         self._one_at_a_time = threading.RLock()
@@ -386,24 +384,15 @@ class LocalRuntime:
             self._handlers[logical] = getattr(module, attribute)
             self._idle[logical] = [0]
             self._loaded[logical] = self._handlers[logical]
-            if any(isinstance(value, BaseRouter) for value in vars(module).values()):
-                self._single_environment[logical] = threading.Lock()
         bind_tables(settings())
 
     @contextmanager
     def _environment(self, logical: str) -> Iterator[Handler]:
         """An execution environment of the function for one invocation: Lambda runs one request at a
         time in an environment and starts another for a concurrent one, so a concurrent call gets
-        its own copy of the handler's module (its own module-level state, as a new cold start).
-        Powertools' event handler keeps the request being resolved on its router class, which no two
-        Lambda environments share but two copies in one process would: such a function (the API)
-        takes its requests one at a time here."""
+        its own copy of the handler's module (its own module-level state, as a new cold start)."""
         if self._handlers[logical] is not self._loaded[logical]:
             yield self._handlers[logical]  # a stand-in a test installed: plain code, no module state
-            return
-        if logical in self._single_environment:
-            with self._single_environment[logical]:
-                yield self._handlers[logical]
             return
         with self._environments_lock:
             idle = self._idle[logical]

@@ -1,11 +1,14 @@
 """The OpenAPI 3.1 document of the HTTP API, generated from the code of the API function.
 
 The API function's module (functions/api/app.py) is loaded the way the local runtime loads it, and
-Powertools builds the document from its routes (``app.get_openapi_json_schema``): typed request and
-answer models, operationIds. What the routes cannot declare is added here, each step marked
-POST-PROCESSING: the servers, the partner signature required on every route but certificate
-verification, the refusals (one shape, ErrorBody), API Gateway's 429 with each route's throttling
-from the template, and the bound on every string.
+Powertools builds the document from its routes: each route (zerovisit.api.router) is declared on a
+Powertools resolver with the same parameters, constraints, status and answer type, and
+``get_openapi_json_schema`` gives typed request and answer models and operationIds. The function
+itself does not import Powertools' event handler; only this tool does, for its OpenAPI generation.
+What the routes cannot declare is added here, each step marked POST-PROCESSING: the servers, the
+partner signature required on every route but certificate verification, the refusals (one shape,
+ErrorBody), API Gateway's 429 with each route's throttling from the template, and the bound on
+every string.
 
 Run from the project root: python -m infra.tools.openapi [--write]
   --write   write openapi.json at the repository root (``make openapi``)
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import importlib.util
+import inspect
 import json
 import os
 import re
@@ -25,12 +29,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.openapi import params
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, SecurityScheme
 from zerovisit.api.access import EFFECTLESS, answered_with_the_change, is_public
 from zerovisit.api.limits import MAX_BODY_BYTES, MAX_STRING_LENGTH
 from zerovisit.api.models import ErrorBody
+from zerovisit.api.router import Body, Route, Router
 
 from infra.local.template import ROOT, functions, http_routes, load_template
 
@@ -125,6 +132,11 @@ SERVERS = [
     },
     {"url": "http://127.0.0.1:8787/dev", "description": "`make serve`: the local runtime."},
 ]
+POWERTOOLS_PARAMS: dict[str, type[params.Param] | type[params.Body]] = {
+    "path": params.Path,
+    "query": params.Query,
+    "body": params.Body,
+}
 # Schemas Powertools adds for its own 422, which every route answers with ErrorBody instead.
 POWERTOOLS_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
 
@@ -186,10 +198,52 @@ def security_schemes() -> dict[str, SecurityScheme]:
     }
 
 
+def documented(router: Router) -> APIGatewayHttpResolver:
+    """A Powertools resolver with the router's routes, for their OpenAPI description alone."""
+    resolver = APIGatewayHttpResolver(enable_validation=True)
+    for route in router.routes:
+        options: dict[str, Any] = {"operation_id": route.operation_id, "status_code": route.status_code}
+        if route.response_description is not None:
+            options["response_description"] = route.response_description
+        resolver.route(route.path, route.method, **options)(_described(router, route))
+    return resolver
+
+
+def _described(router: Router, route: Route) -> Callable[..., Any]:
+    """A stand-in for the route's function whose signature has Powertools' Path, Query and Body in
+    place of the router's, with the same constraints, defaults, answer type and docstring."""
+    compiled = router.compiled(route)
+    parameters = []
+    for item in compiled.inputs:
+        kind = POWERTOOLS_PARAMS[item.param.where]
+        options = dict(item.param.constraints)
+        if item.param.alias is not None:
+            options["alias"] = item.param.alias
+        marker = kind() if isinstance(item.param, Body) else kind(**options)
+        parameters.append(
+            inspect.Parameter(
+                item.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=item.default,
+                annotation=Annotated[item.annotation, marker],
+            )
+        )
+
+    def stand_in(**_: Any) -> None:
+        raise RuntimeError("for the OpenAPI document only")
+
+    stand_in.__name__ = route.function.__name__
+    stand_in.__doc__ = route.function.__doc__
+    stand_in.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        parameters, return_annotation=compiled.answer_type
+    )
+    return stand_in
+
+
 def generate() -> dict[str, Any]:
     """The document, as a plain dict."""
     module = api_function_module()
-    app = module.app
+    app = documented(module.app)
     document: dict[str, Any] = json.loads(
         app.get_openapi_json_schema(
             title=TITLE,

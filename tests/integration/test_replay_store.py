@@ -140,17 +140,11 @@ TOO_LARGE = ("ValidationException", "Item size has exceeded the maximum allowed 
 
 
 def held_in_the_route(
-    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch, module: Any, name: str
+    monkeypatch: pytest.MonkeyPatch, module: Any, name: str
 ) -> tuple[list[Any], threading.Event, threading.Event]:
     """``module.name``, which the route calls, records each call's first argument and holds the
-    first call inside it until told; returns (calls, entered, released).
-
-    Lambda would run a twin in a second execution environment. The local runtime gives the API one
-    (Powertools keeps the request being resolved on a class), so the real handler is called without
-    the runtime's lock, and the first request is held inside its route until the twin is answered:
-    the two never touch the event handler's state at once."""
-    api = runtime._handlers["ApiFunction"]
-    monkeypatch.setitem(runtime._handlers, "ApiFunction", lambda event, context: api(event, context))
+    first call inside it until told; returns (calls, entered, released). The twin runs meanwhile in
+    a second execution environment of the API, as Lambda would run it."""
     entered, released = threading.Event(), threading.Event()
     runs: list[Any] = []
     service = getattr(module, name)
@@ -189,7 +183,7 @@ def send_twins(
 def test_a_twin_sent_while_the_first_runs_gets_409_and_nothing_runs_twice(
     runtime: LocalRuntime, withdrawal: Withdrawal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    runs, entered, released = held_in_the_route(runtime, monkeypatch, recovery, "withdraw")
+    runs, entered, released = held_in_the_route(monkeypatch, recovery, "withdraw")
 
     answers = send_twins(runtime, withdrawal.send, entered, released)
     replayed = withdrawal.send()
@@ -209,7 +203,7 @@ def test_a_callbacks_twin_sent_while_the_first_runs_gets_the_one_answer_and_deci
 ) -> None:
     """Both run their route: the first is held just before its write, the twin writes, and the
     first's write, which would keep a second answer, fails whole: it sends the twin's answer."""
-    writes, entered, released = held_in_the_route(runtime, monkeypatch, cases, "save")
+    writes, entered, released = held_in_the_route(monkeypatch, cases, "save")
 
     answers = send_twins(runtime, decision.send, entered, released)
     replayed = decision.send()

@@ -40,7 +40,8 @@ def run_as_deployed(program: str, *args: str, without: str | None = None) -> str
 
 
 # Imports every handler as Lambda would (its folder on the path), names the package's and the
-# handlers' models that were built, then builds each and names those that cannot be.
+# handlers' models that were built, then builds each and names those that cannot be; and names the
+# heavy modules no handler needs that were loaded.
 IMPORT_EVERY_HANDLER = """
 import importlib.util, json, sys
 from pydantic import BaseModel, PydanticUserError
@@ -66,7 +67,9 @@ for model in models:
         model.model_rebuild()
     except (PydanticUserError, NameError, TypeError) as e:
         unbuildable.append(f"{model.__module__}.{model.__qualname__}: {type(e).__name__}")
-print(json.dumps({"models": len(models), "built": built, "unbuildable": sorted(unbuildable)}))
+unneeded = ("aws_lambda_powertools.event_handler", "asyncio")
+heavy = sorted(name for name in sys.modules if name.startswith(unneeded))
+print(json.dumps({"models": len(models), "built": built, "unbuildable": sorted(unbuildable), "heavy": heavy}))
 """
 
 
@@ -103,6 +106,12 @@ def test_importing_every_handler_builds_no_model(every_handler_imported: dict[st
     assert every_handler_imported["handlers"] == 12
     assert every_handler_imported["models"] > 50
     assert every_handler_imported["built"] == []
+
+
+def test_no_handler_loads_powertools_event_handler_or_asyncio(every_handler_imported: dict[str, Any]) -> None:
+    # the API routes with zerovisit.api.router: Powertools' event handler package would load every
+    # resolver it has, and asyncio with AppSync's, on each cold start
+    assert every_handler_imported["heavy"] == []
 
 
 def test_every_model_of_the_package_and_the_handlers_builds(every_handler_imported: dict[str, Any]) -> None:
