@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 from search_routes import router as search_router  # type: ignore[import-not-found]  # the function folder
-from zerovisit.api.boundary import Admitted, admit, give_up, remember
+from zerovisit.api.boundary import Admitted, admit, give_up, refusal, remember
 from zerovisit.api.models import (
     Accepted,
     CaseStatusAnswer,
@@ -24,7 +24,7 @@ from zerovisit.api.models import (
     ShipmentRecipient,
     TrackingAnswer,
 )
-from zerovisit.api.router import Answer, Body, Path, Query, Router, json_answer, request_context
+from zerovisit.api.router import Answer, Body, Path, Query, Router, request_context
 from zerovisit.domain.base import Model
 from zerovisit.domain.certificate import REASON_MAX_LENGTH
 from zerovisit.domain.identity import mask_id_number
@@ -72,33 +72,29 @@ class Correction(Model):
     materials: list[SubmittedMaterial] = Field(min_length=1, max_length=50)
 
 
-def _json(status: int, message: str, problems: list[str] | None = None) -> Answer:
-    return json_answer(status, {"message": message, "problems": problems or []})
-
-
 @app.exception_handler(InvalidInput)
 def _invalid(e: InvalidInput) -> Answer:
-    return _json(422, "the request is invalid", e.problems)
+    return refusal(422, "the request is invalid", e.problems)
 
 
 @app.exception_handler(NotPermitted)
 def _forbidden(e: NotPermitted) -> Answer:
-    return _json(403, str(e))
+    return refusal(403, str(e))
 
 
 @app.exception_handler(CaseNotFound)
 def _not_found(e: CaseNotFound) -> Answer:
-    return _json(404, "not found")
+    return refusal(404, "not found")
 
 
 @app.exception_handler(Conflict)
 def _conflict(e: Conflict) -> Answer:
-    return _json(409, str(e))
+    return refusal(409, str(e))
 
 
 @app.exception_handler(DependencyUnavailable)
 def _unavailable(e: DependencyUnavailable) -> Answer:
-    return _json(503, "temporarily unavailable, try again")
+    return refusal(503, "temporarily unavailable, try again")
 
 
 def caller() -> str:
@@ -173,12 +169,12 @@ class Refusal(Model):
 
 
 @app.post("/cases/<case_id>/refusal", operation_id="refuseCase")
-def refuse(case_id: CaseId, refusal: Annotated[Refusal, Body()]) -> CaseStatusAnswer:
+def refuse(case_id: CaseId, closing: Annotated[Refusal, Body()]) -> CaseStatusAnswer:
     """Operations close a failed case that cannot succeed as rejected, with the reason the
     applicant is told; the tasks its failure left open are cancelled (their holders are told).
     409 for a case that has not failed; refusing again with the same reason answers as the first
     time."""
-    return CaseStatusAnswer.model_validate(recovery.refuse(case_id, refusal.reason, caller()))
+    return CaseStatusAnswer.model_validate(recovery.refuse(case_id, closing.reason, caller()))
 
 
 @app.post("/cases/<case_id>/evaluation", operation_id="evaluateCase")

@@ -1,7 +1,7 @@
 """Lists, for the partners who may see them: the service network's cases (by applicant, status,
 step, region, due date), a partner's own open tasks, and supervision's open cases of a region.
 
-Included in app.py's resolver; every route here is signed, and app.py has put the caller in the
+Included in app.py's router; every route here is signed, and app.py has put the caller in the
 context. Pages carry an opaque ``next_cursor``; pass it back as ``cursor`` for the next page.
 """
 

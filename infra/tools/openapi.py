@@ -37,7 +37,7 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn,
 from zerovisit.api.access import EFFECTLESS, answered_with_the_change, is_public
 from zerovisit.api.limits import MAX_BODY_BYTES, MAX_STRING_LENGTH
 from zerovisit.api.models import ErrorBody
-from zerovisit.api.router import Body, Route, Router
+from zerovisit.api.router import Route, Router
 
 from infra.local.template import ROOT, functions, http_routes, load_template
 
@@ -219,7 +219,7 @@ def _described(router: Router, route: Route) -> Callable[..., Any]:
         options = dict(item.param.constraints)
         if item.param.alias is not None:
             options["alias"] = item.param.alias
-        marker = kind() if isinstance(item.param, Body) else kind(**options)
+        marker = kind(**options)
         parameters.append(
             inspect.Parameter(
                 item.name,

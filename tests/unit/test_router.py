@@ -8,12 +8,16 @@ from datetime import date
 from typing import Annotated, Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
+from zerovisit.api import router as routing
 from zerovisit.api.router import Answer, Body, Path, Query, Router, json_answer, request_context
 from zerovisit.domain.base import Model
-from zerovisit.errors import CaseNotFound, Conflict, InvalidInput, TaskClosed
+from zerovisit.errors import CaseNotFound, Conflict, InvalidInput, TaskClosed, ZeroVisitError
 
 BARRIER_SECONDS = 10.0  # a bound on waiting for the other thread, never reached when both run
+# How long a first build waits for a second thread to enter the build too; only reached when the
+# lock keeps it out, as it should.
+SECOND_BUILD_WAIT_SECONDS = 0.5
 
 
 class Note(Model):
@@ -27,6 +31,7 @@ class Echo(Model):
     limit: int
     note: Note | None = None
     partner: str | None = None
+    code: str | None = Field(default=None, serialization_alias="verificationCode")
 
 
 def event(method: str, path: str, query: str = "", body: Any = None) -> dict[str, Any]:
@@ -60,14 +65,18 @@ def router() -> Router:
     app.exception_handler(InvalidInput)(refusal(422))
     app.exception_handler(CaseNotFound)(refusal(404))
     app.exception_handler(Conflict)(refusal(409))
+    app.exception_handler(ZeroVisitError)(refusal(500))
 
     @app.get("/cases/<case_id>", operation_id="getCase")
     def get_case(
         case_id: Annotated[str, Path(pattern=r"^[A-Z0-9-]{6,64}$")],
         day: Annotated[date | None, Query(alias="from")] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        code: Annotated[str | None, Query(max_length=16)] = None,
     ) -> Echo:
-        return Echo(case_id=case_id, day=day, limit=limit, partner=request_context().get("partner"))
+        return Echo(
+            case_id=case_id, day=day, limit=limit, partner=request_context().get("partner"), code=code
+        )
 
     @app.post("/cases/<case_id>/notes", operation_id="addNote", status_code=202)
     def add_note(case_id: Annotated[str, Path(max_length=8)], note: Annotated[Note, Body()]) -> Echo:
@@ -98,6 +107,7 @@ def test_a_route_gets_its_arguments_validated_and_answers_its_answer_type(router
         "limit": 5,
         "note": None,
         "partner": "service-network",
+        "verificationCode": None,  # the answer is written with its aliases
     }
 
 
@@ -204,3 +214,112 @@ def test_requests_answered_at_once_in_two_threads_each_see_their_own_caller() ->
         thread.join()
 
     assert seen == {"dept-scjg": "dept-scjg", "ems": "ems"}
+
+
+def test_a_single_query_value_with_a_comma_is_taken_whole(router: Router) -> None:
+    status, body = answered(router, event("GET", "/cases/CASE-0001", "code=a,b"))
+
+    assert (status, body["verificationCode"]) == (200, "a,b")
+
+
+def test_the_request_is_forgotten_once_answered(router: Router) -> None:
+    answered(router, event("GET", "/cases/CASE-0001"), partner="ems")
+
+    with pytest.raises(LookupError):
+        request_context()
+
+
+def test_a_body_that_is_no_object_is_refused_without_naming_a_class(router: Router) -> None:
+    status, body = answered(router, event("POST", "/cases/C1/notes", body=[1, 2]))
+
+    assert status == 422
+    assert body["problems"] == ["body: Input should be a valid dictionary or object to extract fields from"]
+
+
+def test_a_route_without_parameters_is_tried_before_one_with() -> None:
+    app = Router()
+
+    @app.get("/things/<name>", operation_id="thing")
+    def thing(name: Annotated[str, Path()]) -> Echo:
+        return Echo(case_id=name, day=None, limit=1)
+
+    @app.get("/things/special", operation_id="special")
+    def special() -> Echo:
+        return Echo(case_id="the special one", day=None, limit=2)
+
+    assert json.loads(app.resolve(event("GET", "/things/special"), {})["body"])["limit"] == 2
+    assert json.loads(app.resolve(event("GET", "/things/other"), {})["body"])["case_id"] == "other"
+
+
+def test_a_path_matches_whole_and_its_literal_parts_as_written() -> None:
+    app = Router()
+    app.exception_handler(CaseNotFound)(refusal(404))
+
+    @app.get("/v1.0/items/<name>", operation_id="item")
+    def item(name: Annotated[str, Path()]) -> Echo:
+        return Echo(case_id=name, day=None, limit=1)
+
+    assert app.resolve(event("GET", "/v1.0/items/a"), {})["statusCode"] == 200
+    assert app.resolve(event("GET", "/v1x0/items/a"), {})["statusCode"] == 404
+    # the whole segment is the value: a trailing newline is never dropped to match "a"
+    assert json.loads(app.resolve(event("GET", "/v1.0/items/a\n"), {})["body"])["case_id"] == "a\n"
+
+
+def test_a_query_parameter_named_body_is_a_query_parameter_and_other_constraints_hold() -> None:
+    app = Router()
+    app.exception_handler(InvalidInput)(refusal(422))
+
+    @app.get("/count", operation_id="count")
+    def count(
+        body: Annotated[str, Query()],
+        n: Annotated[int, Field(ge=5), Query()],
+    ) -> Echo:
+        return Echo(case_id=body, day=None, limit=n)
+
+    status, answer = answered(app, event("GET", "/count", "body=q&n=1", body={"not": "read"}))
+
+    assert status == 422
+    assert answer["problems"] == ["n: Input should be greater than or equal to 5"]
+    assert json.loads(app.resolve(event("GET", "/count", "body=q&n=7"), {})["body"])["case_id"] == "q"
+
+
+def test_an_included_routers_routes_and_exception_handlers_serve() -> None:
+    app, part = Router(), Router()
+    part.exception_handler(TaskClosed)(refusal(410))
+
+    @part.get("/part", operation_id="part")
+    def closed() -> Echo:
+        raise TaskClosed("closed")
+
+    app.include_router(part)
+
+    assert app.resolve(event("GET", "/part"), {})["statusCode"] == 410
+
+
+def test_a_routes_first_requests_in_two_threads_build_it_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = Router()
+
+    @app.get("/once", operation_id="once")
+    def once() -> Echo:
+        return Echo(case_id="-", day=None, limit=1)
+
+    builds: list[int] = []
+    second_entered = threading.Event()
+    compile_route = routing._compile
+
+    def slow_compile(route: routing.Route) -> routing.Compiled:
+        builds.append(1)
+        if len(builds) == 1:
+            second_entered.wait(SECOND_BUILD_WAIT_SECONDS)
+        else:
+            second_entered.set()
+        return compile_route(route)
+
+    monkeypatch.setattr(routing, "_compile", slow_compile)
+    threads = [threading.Thread(target=lambda: app.resolve(event("GET", "/once"), {})) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert builds == [1]

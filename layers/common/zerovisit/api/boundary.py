@@ -33,6 +33,7 @@ from typing import Any
 from zerovisit.adapters.secrets import partner_secret
 from zerovisit.api.access import EFFECTLESS, answered_with_the_change, is_public, owned_route, route_path
 from zerovisit.api.limits import Refusal, json_problems, text_of
+from zerovisit.api.router import json_answer
 from zerovisit.domain.signature import PartnerKeys, SignedRequest, authenticate, partner_keys
 from zerovisit.errors import Conflict, DependencyUnavailable, InvalidInput, NotAuthenticated
 from zerovisit.observability import logger
@@ -86,11 +87,7 @@ class Admitted:
 def refusal(
     status: int, message: str, problems: list[str] | None = None, headers: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": "application/json", **(headers or {})},
-        "body": json.dumps({"message": message, "problems": problems or []}, ensure_ascii=False),
-    }
+    return json_answer(status, {"message": message, "problems": problems or []}, headers)
 
 
 def _refused(event: dict[str, Any], r: Refusal) -> Admitted:
@@ -171,11 +168,7 @@ def _claimed(admitted: Admitted, key: str, remaining: timedelta) -> Admitted:
 
 
 def _replayed(first: replays.Answer) -> dict[str, Any]:
-    return {
-        "statusCode": first.status,
-        "headers": {"Content-Type": "application/json", "X-ZV-Replayed": "true"},
-        "body": json.dumps(first.body, ensure_ascii=False),
-    }
+    return json_answer(first.status, first.body, {"X-ZV-Replayed": "true"})
 
 
 def _kept_form(answer: dict[str, Any]) -> replays.Answer:

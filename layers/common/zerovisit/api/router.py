@@ -6,7 +6,9 @@ Path(max_length=64)]``, ``Annotated[int, Query(alias="from")]``, ``Annotated[Mod
 value is validated against its annotation before the function runs, and every problem of the
 request is named at once (InvalidInput, "limit: Input should be less than or equal to 100"). The
 return annotation is the answer's shape: the function's result is validated against it and written
-as JSON with the route's status.
+as JSON with the route's status; a result that breaks it is a defect, raised (the invocation
+fails, and API Gateway answers 500), never sent. A route without parameters is tried before one
+with, so that ``/cases/open`` would never be taken for ``/cases/<case_id>``.
 
 The request being answered (the calling partner) is in ``request_context()``, one per thread: each Lambda
 environment answers one request at a time, and the local runtime's concurrent environments, which
@@ -20,7 +22,6 @@ floor. infra.tools.openapi still builds the OpenAPI document with it, from these
 import inspect
 import json
 import re
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -29,6 +30,7 @@ from urllib.parse import parse_qs
 
 from pydantic import Field, TypeAdapter, ValidationError
 
+from zerovisit.domain.base import first_build
 from zerovisit.errors import CaseNotFound, InvalidInput
 
 Answer = dict[str, Any]  # an API Gateway HTTP API (payload 2.0) answer
@@ -37,7 +39,6 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 REQUIRED = inspect.Parameter.empty
 _ROUTE_PARAMETER = re.compile(r"<(\w+)>")
 _request: ContextVar[Mapping[str, Any]] = ContextVar("request")
-_building = threading.Lock()  # a route's inputs are built on its first request, once
 _NOT_JSON = object()
 
 
@@ -69,7 +70,7 @@ class Input(NamedTuple):
     name: str  # the function's parameter
     param: Param
     key: str  # the path parameter, the query parameter, or "body"
-    annotation: Any  # the parameter's type, without the Param
+    annotation: Any  # the parameter's type, with its annotations but the Param
     adapter: TypeAdapter[Any]
     default: Any  # REQUIRED when the request must give it
 
@@ -116,7 +117,10 @@ class Router:
         status_code: int = 200,
         response_description: str | None = None,
     ) -> Callable[[Endpoint], Endpoint]:
-        pattern = re.compile("^" + _ROUTE_PARAMETER.sub(r"(?P<\1>[^/]+)", path) + "$")
+        literal = _ROUTE_PARAMETER.split(path)  # text, name, text, name, ..., text
+        pattern = re.compile(
+            "".join(f"(?P<{part}>[^/]+)" if n % 2 else re.escape(part) for n, part in enumerate(literal))
+        )
 
         def register(function: Endpoint) -> Endpoint:
             route = Route(method, path, function, operation_id, status_code, response_description, pattern)
@@ -126,7 +130,9 @@ class Router:
         return register
 
     def include_router(self, other: "Router") -> None:
+        """The other's routes, and its exception handlers where this one has none for a class."""
         self.routes.extend(other.routes)
+        self._handlers = other._handlers | self._handlers
 
     def exception_handler(
         self, *raised: type[Exception]
@@ -141,10 +147,11 @@ class Router:
         return register
 
     def compiled(self, route: Route) -> Compiled:
-        """The route's inputs and answer adapter, built on first use."""
+        """The route's inputs and answer adapter, built on first use (under the models' first-build
+        lock: a type adapter for a model builds the model)."""
         built = self._compiled.get(route.function)
         if built is None:
-            with _building:
+            with first_build:
                 built = self._compiled.get(route.function) or _compile(route)
                 self._compiled[route.function] = built
         return built
@@ -160,12 +167,12 @@ class Router:
     def _answer(self, event: Mapping[str, Any]) -> Answer:
         method = str(event["requestContext"]["http"]["method"]).upper()
         path = str(event.get("rawPath") or "/")
-        for route in self.routes:
-            matched = route.pattern.match(path)
+        for route in sorted(self.routes, key=lambda r: "<" in r.path):  # without parameters first
+            matched = route.pattern.fullmatch(path)
             if matched and route.method == method:
                 break
         else:
-            raise CaseNotFound(f"no route {method} {path}")
+            raise CaseNotFound("no such route")  # never the path, which may hold an identity number
         compiled = self.compiled(route)
         arguments = _arguments(compiled.inputs, matched.groupdict(), event)
         result = compiled.answer.validate_python(route.function(**arguments))
@@ -176,12 +183,14 @@ class Router:
         return handler(error)
 
 
-def json_answer(status: int, body: Any) -> Answer:
+def json_answer(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Answer:
+    """Every answer of the API, a route's, a refusal or a replay: the same JSON, byte for byte,
+    for the same body."""
     return {
         "statusCode": status,
         "body": json.dumps(body, separators=(",", ":")),
         "isBase64Encoded": False,
-        "headers": dict(JSON_HEADERS),
+        "headers": {**JSON_HEADERS, **(headers or {})},
         "cookies": [],
     }
 
@@ -200,16 +209,16 @@ def _compile(route: Route) -> Compiled:
     inputs = []
     for name, parameter in inspect.signature(route.function).parameters.items():
         hint = hints.get(name)
-        param = next((m for m in get_args(hint)[1:] if isinstance(m, Param)), None)
-        if get_origin(hint) is not Annotated or param is None:
+        params = [m for m in get_args(hint)[1:] if isinstance(m, Param)]
+        if get_origin(hint) is not Annotated or len(params) != 1:
             raise TypeError(
                 f"{route.method} {route.path}: parameter {name} says neither Path, Query nor Body"
             )
-        annotation = get_args(hint)[0]
+        param = params[0]
+        kept = [m for m in get_args(hint)[1:] if not isinstance(m, Param)]
+        annotation = Annotated[get_args(hint)[0], *kept] if kept else get_args(hint)[0]
         key = "body" if isinstance(param, Body) else param.alias or name
-        adapter: TypeAdapter[Any] = TypeAdapter(
-            annotation if isinstance(param, Body) else Annotated[annotation, Field(**param.constraints)]
-        )
+        adapter: TypeAdapter[Any] = TypeAdapter(Annotated[annotation, Field(**param.constraints)])
         inputs.append(Input(name, param, key, annotation, adapter, parameter.default))
     answer = hints.get("return")
     if answer is None:
@@ -226,7 +235,8 @@ def _arguments(
     arguments: dict[str, Any] = {}
     problems: list[str] = []
     for item in inputs:
-        value = _body(event) if item.key == "body" else given[item.param.where].get(item.key)
+        body = isinstance(item.param, Body)
+        value = _body(event) if body else given[item.param.where].get(item.key)
         if value is _NOT_JSON:
             problems.append("body: not JSON")
             continue
@@ -237,9 +247,10 @@ def _arguments(
                 arguments[item.name] = item.default
             continue
         try:
-            arguments[item.name] = item.adapter.validate_python(value)
+            # a body that is no object is "not an object to extract fields from", naming no class
+            arguments[item.name] = item.adapter.validate_python(value, from_attributes=body)
         except ValidationError as e:
-            problems.extend(_problems(item.key if item.key != "body" else "", e))
+            problems.extend(_problems("" if body else item.key, e))
     if problems:
         raise InvalidInput(problems)
     return arguments

@@ -22,8 +22,8 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import DEFAULT_REF_TEMPLATE, GenerateJsonSchema, JsonSchemaMode
 
 # One for all models: a model's build reads the classes of the models it holds, which another
-# thread's build may be changing.
-_first_build = threading.RLock()
+# thread's build may be changing. A type adapter made for a model builds it too: take it then.
+first_build = threading.RLock()
 
 
 class Model(BaseModel):
@@ -40,7 +40,7 @@ class Model(BaseModel):
     ) -> bool | None:
         if cls.__pydantic_complete__ and not force:
             return None
-        with _first_build:
+        with first_build:
             return super().model_rebuild(
                 force=force,
                 raise_errors=raise_errors,
