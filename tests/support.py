@@ -2,13 +2,16 @@
 
 import copy
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 from infra.local.registry import fresh_title_identifier
 
-EVENTS = Path(__file__).resolve().parents[1] / "events"
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS = ROOT / "events"
 
 
 def load_event(name: str) -> dict[str, Any]:
@@ -102,3 +105,23 @@ def document(name: str) -> str:
     import hashlib
 
     return "sha256:" + hashlib.sha256(name.encode()).hexdigest()
+
+
+def run_as_deployed(program: str, *args: str, without: str | None = None) -> str:
+    """``program`` in a fresh interpreter with the environment Lambda gives a function (the
+    template's variables and the runtime's name; ``without`` one of them) and the package on the
+    path; its last line of output."""
+    from infra.bench.imports import import_environment
+
+    env = {**import_environment(), "PYTHONPATH": str(ROOT / "layers" / "common")}
+    if without is not None:
+        del env[without]
+    result = subprocess.run(  # noqa: S603 - this interpreter, a fixed program
+        [sys.executable, "-c", program, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.splitlines()[-1]

@@ -1,5 +1,7 @@
 """Acceptance: case number, statutory clock, review plan; or where a resumed case continues."""
 
+import zerovisit.coldstart  # noqa: F401 - first: no garbage collection while the modules load
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -5,6 +5,8 @@ Every route but certificate verification is signed by a partner (see zerovisit.d
 What is checked before a route runs is in ``handler``; which records a partner may see, in each route.
 """
 
+import zerovisit.coldstart  # noqa: F401 - first: no garbage collection while the modules load
+
 from datetime import date, timedelta
 from typing import Annotated, Any
 

@@ -1,5 +1,7 @@
 """Completion: closes the case with its outcome, or records the failure that ended it."""
 
+import zerovisit.coldstart  # noqa: F401 - first: no garbage collection while the modules load
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext

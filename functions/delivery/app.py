@@ -1,5 +1,7 @@
 """Delivery: the EMS shipment, waiting until it is signed for; and what to do when it is not."""
 
+import zerovisit.coldstart  # noqa: F401 - first: no garbage collection while the modules load
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext

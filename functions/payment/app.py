@@ -1,5 +1,7 @@
 """Payment: the order, waiting on the payment platform's confirmation."""
 
+import zerovisit.coldstart  # noqa: F401 - first: no garbage collection while the modules load
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -1,5 +1,7 @@
 """Pre-review: checks materials; or records the correction task and waits for the applicant."""
 
+import zerovisit.coldstart  # noqa: F401 - first: no garbage collection while the modules load
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -1,6 +1,8 @@
 """Review consolidation: a stage's decisions become one outcome; after the certificate, the services
 its holder gets begin."""
 
+import zerovisit.coldstart  # noqa: F401 - first: no garbage collection while the modules load
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext

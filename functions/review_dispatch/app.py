@@ -1,5 +1,7 @@
 """Review dispatch: one department's review task, waiting on its decision callback."""
 
+import zerovisit.coldstart  # noqa: F401 - first: no garbage collection while the modules load
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -4,6 +4,8 @@ A backlog that outlasts one invocation is continued by the function itself: it q
 asynchronous invocation of its own ARN (``{"continue": true}``); the schedule goes on from the
 stored cursor as well, so a continuation that never runs loses nothing."""
 
+import zerovisit.coldstart  # noqa: F401 - first: no garbage collection while the modules load
+
 from datetime import timedelta
 from typing import Any
 

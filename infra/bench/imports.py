@@ -266,7 +266,8 @@ def _pip_install(target: Path, requirements: list[str]) -> None:
 def import_environment() -> dict[str, str]:
     """The dummy variables above, plus every other variable the template gives functions: its literal
     value where it has one (POWERTOOLS_LOG_LEVEL must be a level), a parameter's default where it
-    refers to one (SUPERVISION_REGIONS must be division codes), a dummy for another intrinsic."""
+    refers to one (SUPERVISION_REGIONS must be division codes), a dummy for another intrinsic; and
+    the runtime's name, which Lambda gives every function (zerovisit.coldstart reads it)."""
     template = load_template()
     defaults = {name: p["Default"] for name, p in template.get("Parameters", {}).items() if "Default" in p}
     declared: dict[str, Any] = dict(
@@ -281,6 +282,7 @@ def import_environment() -> dict[str, str]:
             value = defaults[value["Ref"]]
         env[name] = str(value) if isinstance(value, str | int | float) else f"bench-{name.lower()}"
     env.update(IMPORT_ENV)
+    env["AWS_EXECUTION_ENV"] = f"AWS_Lambda_{template['Globals']['Function']['Runtime']}"  # as Lambda sets it
     return env
 
 

@@ -3,7 +3,6 @@
 import importlib
 import json
 import pkgutil
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -18,25 +17,9 @@ from zerovisit.domain.base import Model
 from zerovisit.domain.model import Applicant, DeliveryAddress, Frozen, ShortText
 
 from infra.bench.imports import handler_apps, import_environment
+from tests.support import run_as_deployed
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_as_deployed(program: str, *args: str, without: str | None = None) -> str:
-    """``program`` in a fresh interpreter with the template's function environment (``without``
-    one of its variables) and the package on the path; its last line of output."""
-    env = {**import_environment(), "PYTHONPATH": str(ROOT / "layers" / "common")}
-    if without is not None:
-        del env[without]
-    result = subprocess.run(  # noqa: S603 - this interpreter, a fixed program
-        [sys.executable, "-c", program, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout.splitlines()[-1]
 
 
 # Imports every handler as Lambda would (its folder on the path), names the package's and the

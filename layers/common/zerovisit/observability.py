@@ -15,6 +15,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from zerovisit import coldstart
 from zerovisit.config import Settings, settings
 from zerovisit.domain.identity import mask_personal_data
 
@@ -42,9 +43,11 @@ def without_storage(_: Settings) -> None:
 
 
 def cold_start(bind: Binding = _bind_storage) -> Settings:
-    """Read and validate the environment once, and bind the tables to it."""
+    """Read and validate the environment once, and bind the tables to it; called by a handler after
+    its imports (the modules are loaded: ``coldstart.loaded``)."""
     current = settings()
     bind(current)
+    coldstart.loaded()
     return current
 
 
