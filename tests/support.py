@@ -4,6 +4,8 @@ import copy
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -125,3 +127,21 @@ def run_as_deployed(program: str, *args: str, without: str | None = None) -> str
         check=True,
     )
     return result.stdout.splitlines()[-1]
+
+
+@contextmanager
+def aws_of_its_own(region: str) -> Iterator[None]:
+    """moto for one test, leaving no DynamoDB table behind. Under the session's local runtime,
+    which mocks AWS for the whole process, a nested ``mock_aws`` shares its state and resets
+    nothing on exit: the tables a test makes would still be there for the next."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name=region)
+        before = set(client.list_tables()["TableNames"])
+        try:
+            yield
+        finally:
+            for name in set(client.list_tables()["TableNames"]) - before:
+                client.delete_table(TableName=name)

@@ -6,13 +6,13 @@ from typing import Any, cast
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from infra.bench import capacity
 from infra.bench.calls import CallMeter, Entry, _index_units, _read_units, _write_units
 from infra.bench.floor import step_key
 from infra.bench.imports import import_environment
 from infra.local.runtime import REGION, LocalRuntime
+from tests.support import aws_of_its_own
 
 TABLE = "bench-units"
 
@@ -61,7 +61,7 @@ class FakeRuntime:
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
+    with aws_of_its_own(REGION):
         client = boto3.client("dynamodb", region_name=REGION)
         client.create_table(
             TableName=TABLE,

@@ -8,13 +8,13 @@ from typing import Any
 import boto3
 import pytest
 import yaml
-from moto import mock_aws
 from zerovisit import config
 from zerovisit.cli import main
 from zerovisit.domain.workdays import default_calendar
 from zerovisit.wording import counted
 
 from infra.bench.sweeper import create_table
+from tests.support import aws_of_its_own
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG_FILES = sorted((ROOT / "infra" / "catalog").glob("*.yaml"))  # three matters, the divisions
@@ -81,7 +81,7 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def catalog_table(environment: None) -> Iterator[None]:
-    with mock_aws():
+    with aws_of_its_own(REGION):
         create_table("CatalogTable", ENVIRONMENT["CATALOG_TABLE"], REGION)
         yield
 
