@@ -11,12 +11,14 @@ import yaml
 from zerovisit import config
 from zerovisit.cli import main
 from zerovisit.domain.workdays import default_calendar
+from zerovisit.storage import tables
 from zerovisit.wording import counted
 
 from infra.bench.sweeper import create_table
 from tests.support import aws_of_its_own
 
 ROOT = Path(__file__).resolve().parents[2]
+TABLE_MODELS = (tables.CaseTableItem, tables.CatalogItem, tables.CertificateItem)
 CATALOG_FILES = sorted((ROOT / "infra" / "catalog").glob("*.yaml"))  # three matters, the divisions
 MATTERS = ["BUSINESS-STARTUP", "INDUSTRIAL-CONSTRUCTION-PERMIT", "REAL-ESTATE-TRANSFER"]
 REGION = "us-east-1"
@@ -71,12 +73,18 @@ def catalog_codes() -> list[str]:
 
 @pytest.fixture
 def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The variables the CLI's cold start reads, and fresh settings before and after."""
+    """The variables the CLI's cold start reads, and fresh settings before and after; the tables
+    bound again after as they were (the CLI's cold start binds them to its own, and a local
+    runtime started before binds only once)."""
+    bound = {model: model.Meta.table_name for model in TABLE_MODELS}
     for name, value in ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     config.settings.cache_clear()
     yield
     config.settings.cache_clear()
+    for model, name in bound.items():
+        model.Meta.table_name = name
+        model._connection = None  # as bind_tables does: a new name needs a new connection
 
 
 @pytest.fixture

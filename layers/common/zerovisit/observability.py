@@ -43,8 +43,9 @@ def without_storage(_: Settings) -> None:
 
 
 def cold_start(bind: Binding = _bind_storage) -> Settings:
-    """Read and validate the environment once, and bind the tables to it; called by a handler after
-    its imports (the modules are loaded: ``coldstart.loaded``)."""
+    """Read and validate the environment once, and bind the tables to it. A handler calls it after its
+    imports: its modules are loaded (``coldstart.loaded``, which does nothing outside Lambda, as for
+    the commands that call it)."""
     current = settings()
     bind(current)
     coldstart.loaded()
