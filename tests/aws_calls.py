@@ -120,5 +120,5 @@ def _as_cold_start() -> None:
     own; in one local process the first function would read them for all, so forget them before every
     invocation."""
     parameters.clear_caches()  # type: ignore[no-untyped-call]
-    catalog.get_matter.cache_clear()
+    catalog.forget_matters()
     calendar._last_refresh = -float("inf")

@@ -11,7 +11,7 @@ import yaml
 from zerovisit import config
 from zerovisit.cli import main
 from zerovisit.domain.workdays import default_calendar
-from zerovisit.storage import tables
+from zerovisit.storage import catalog, tables
 from zerovisit.wording import counted
 
 from infra.bench.sweeper import create_table
@@ -215,8 +215,9 @@ def test_catalog_load_of_good_files_writes_the_three_matters(
 
     assert code == 0
     assert out.startswith("loaded 3 matters: ")
+    assert f"catalog version {catalog.stored_version()}," in out
     assert err == ""
-    assert catalog_codes() == sorted(["DIVISIONS#320000", "MATTERS#ALL", *MATTERS])
+    assert catalog_codes() == sorted(["CATALOG#VERSION", "DIVISIONS#320000", "MATTERS#ALL", *MATTERS])
 
 
 # --- calendar -------------------------------------------------------------------------------------

@@ -103,9 +103,12 @@ def _catalog(action: str, files: list[Path]) -> int:
     from zerovisit.storage.catalog import put_divisions, put_matters
 
     cold_start()
-    put_matters(matters)
     put_divisions(divisions)
-    print(f"loaded {counted(len(matters), 'matter')}: {', '.join(m.code for m in matters)}{provinces}")
+    version = put_matters(matters)  # last: its version tells running functions to read again
+    print(
+        f"loaded {counted(len(matters), 'matter')}: {', '.join(m.code for m in matters)}{provinces};"
+        f" catalog version {version}, which running functions follow within a minute"
+    )
     return 0
 
 
