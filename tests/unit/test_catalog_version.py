@@ -153,3 +153,27 @@ def test_a_catalog_stored_without_a_version_is_followed_once_a_load_writes_one(
 
     assert followed is not None
     assert followed.promised_working_days == held.promised_working_days + 1
+
+
+def test_a_version_that_cannot_be_read_leaves_the_held_matter_and_is_read_a_check_later(
+    matters: list[Matter], seconds: Seconds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held = catalog.get_matter(STARTUP)
+    assert held is not None
+    with in_another_process(monkeypatch):
+        catalog.put_matters(changed(matters, 1))
+    seconds.now += catalog.VERSION_CHECK_SECONDS
+
+    def unavailable() -> str | None:
+        raise DependencyUnavailable("DynamoDB throttled the read")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(catalog, "stored_version", unavailable)
+        during = catalog.get_matter(STARTUP)
+
+    assert during is not None
+    assert during.promised_working_days == held.promised_working_days  # served, not failed
+    seconds.now += catalog.VERSION_CHECK_SECONDS
+    followed = catalog.get_matter(STARTUP)
+    assert followed is not None
+    assert followed.promised_working_days == 1

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from zerovisit.domain.catalog import Matter
 from zerovisit.domain.divisions import Divisions
 from zerovisit.domain.regions import province_of
-from zerovisit.errors import CaseNotFound
+from zerovisit.errors import CaseNotFound, DependencyUnavailable
 from zerovisit.storage.common import storage_errors
 from zerovisit.storage.tables import CatalogItem
 
@@ -51,11 +51,17 @@ def _read_matter(code: str) -> Matter | None:
 
 
 def _follow_version() -> None:
+    """A version that cannot be read now is read again a check later; meanwhile what is held
+    stands (a step that needs a matter not held reads it, and meets the same failure)."""
     global _followed
     now = monotonic()
     if now - _followed.checked_at < VERSION_CHECK_SECONDS:
         return
-    version = stored_version()
+    try:
+        version = stored_version()
+    except DependencyUnavailable:
+        _followed = _followed._replace(checked_at=now)
+        return
     if version != _followed.version:
         _read_matter.cache_clear()
     _followed = _Followed(version, now)
