@@ -105,9 +105,11 @@ def caller() -> str:
 
 def kept_with_the_change(answer: type[BaseModel]) -> Keep | None:
     """The route's answer (``answer`` of its service's result), kept for replays in the service's
-    own write rather than in a write of its own after it."""
+    own write rather than in a write of its own after it; written as the router writes it."""
     admitted: Admitted = request_context()["admitted"]
-    return admitted.keeper(lambda result: answer.model_validate(result).model_dump(mode="json"))
+    return admitted.keeper(
+        lambda result: answer.model_validate(result).model_dump(mode="json", by_alias=True)
+    )
 
 
 def own_records_only(act: Any) -> Any:

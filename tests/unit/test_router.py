@@ -323,3 +323,13 @@ def test_a_routes_first_requests_in_two_threads_build_it_once(monkeypatch: pytes
         thread.join()
 
     assert builds == [1]
+
+
+def test_no_route_is_refused_without_repeating_the_path_which_may_hold_an_identity_number() -> None:
+    app = Router()
+    app.exception_handler(CaseNotFound)(lambda e: json_answer(404, {"message": str(e)}))
+
+    answer = app.resolve(event("GET", "/holders/110101199003074514/unknown"), {})
+
+    assert answer["statusCode"] == 404
+    assert "110101199003074514" not in answer["body"]

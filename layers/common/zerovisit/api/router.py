@@ -98,7 +98,8 @@ def request_context() -> Mapping[str, Any]:
 
 class Router:
     def __init__(self) -> None:
-        self.routes: list[Route] = []
+        self.routes: list[Route] = []  # as declared (the OpenAPI document's order)
+        self._matching: list[Route] = []  # the same, those without parameters first
         self._handlers: dict[type[Exception], Callable[[Any], Answer]] = {}
         self._compiled: dict[Endpoint, Compiled] = {}
 
@@ -123,16 +124,21 @@ class Router:
         )
 
         def register(function: Endpoint) -> Endpoint:
-            route = Route(method, path, function, operation_id, status_code, response_description, pattern)
-            self.routes.append(route)
+            self._add(
+                [Route(method, path, function, operation_id, status_code, response_description, pattern)]
+            )
             return function
 
         return register
 
     def include_router(self, other: "Router") -> None:
         """The other's routes, and its exception handlers where this one has none for a class."""
-        self.routes.extend(other.routes)
+        self._add(other.routes)
         self._handlers = other._handlers | self._handlers
+
+    def _add(self, routes: list[Route]) -> None:
+        self.routes.extend(routes)
+        self._matching = sorted(self.routes, key=lambda r: "<" in r.path)
 
     def exception_handler(
         self, *raised: type[Exception]
@@ -167,7 +173,7 @@ class Router:
     def _answer(self, event: Mapping[str, Any]) -> Answer:
         method = str(event["requestContext"]["http"]["method"]).upper()
         path = str(event.get("rawPath") or "/")
-        for route in sorted(self.routes, key=lambda r: "<" in r.path):  # without parameters first
+        for route in self._matching:
             matched = route.pattern.fullmatch(path)
             if matched and route.method == method:
                 break
